@@ -1,0 +1,32 @@
+#include "lakepipe/cli/cli_context.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace lakepipe::cli {
+
+arrow::Result<storage::StorageOptions> LoadStorageOptions(const GlobalFlags& flags) {
+  auto options = storage::StorageOptions::FromEnvironment();
+  if (!flags.storage_file.empty()) ARROW_RETURN_NOT_OK(options.MergeYamlFile(flags.storage_file));
+  return options;
+}
+
+arrow::Result<std::unique_ptr<storage::Storage>> OpenStorage(const GlobalFlags& flags) {
+  ARROW_ASSIGN_OR_RAISE(auto options, LoadStorageOptions(flags));
+  return storage::Storage::Make(std::move(options));
+}
+
+bool StderrIsTty() { return ::isatty(STDERR_FILENO) == 1; }
+
+std::string HumanBytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
+}
+
+}  // namespace lakepipe::cli

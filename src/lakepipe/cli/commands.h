@@ -1,0 +1,20 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <arrow/status.h>
+
+#include "lakepipe/cli/cli_context.h"
+
+namespace lakepipe::cli {
+
+/// A registered command runs through this: it is called after parsing succeeded.
+using CommandRun = std::function<arrow::Status()>;
+
+/// Each Add* registers one subcommand on `app` and stores its action in `*run` when the
+/// subcommand is chosen. One file per command.
+void AddLsCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddCpCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddQueryCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+
+}  // namespace lakepipe::cli

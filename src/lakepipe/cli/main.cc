@@ -1,0 +1,58 @@
+// lakepipe command line: parses flags, runs one command, maps its Status to an exit code.
+//
+// Exit codes: 0 success; 1 the command failed (message on stderr); 2 usage error.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "lakepipe/cli/commands.h"
+#include "lakepipe/common/build_config.h"
+#include "lakepipe/duckdb/database.h"
+#include "lakepipe/storage/runtime.h"
+
+#include <arrow/util/config.h>
+
+int main(int argc, char** argv) {
+  using namespace lakepipe;
+  CLI::App app{"lakepipe: land data as Parquet in any bucket and keep it cataloged"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version",
+                       fmt::format("lakepipe {} (Arrow {}, DuckDB {})", kVersion,
+                                   ARROW_VERSION_STRING, duckdb::Database::LibraryVersion()));
+  cli::GlobalFlags flags;
+  app.add_option("--storage", flags.storage_file,
+                 "YAML file with a storage block (endpoint, region, url_style, ...)")
+      ->envname("LAKEPIPE_STORAGE");
+  app.add_option("--output", flags.output, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", flags.verbose, "Log details to stderr");
+
+  cli::CommandRun run;
+  cli::AddLsCommand(app, flags, &run);
+  cli::AddCpCommand(app, flags, &run);
+  cli::AddQueryCommand(app, flags, &run);
+  cli::AddDemoCommand(app, flags, &run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int cli_code = app.exit(e);  // prints help, version or the usage error
+    return cli_code == 0 ? 0 : 2;
+  }
+  spdlog::set_level(flags.verbose ? spdlog::level::debug : spdlog::level::warn);
+
+  int code = 0;
+  {
+    storage::ArrowRuntime runtime;  // finalizes the S3 SDK before exit
+    arrow::Status status = storage::ArrowRuntime::Initialize();
+    if (status.ok()) status = run();
+    if (!status.ok()) {
+      std::cerr << "lakepipe: error: " << status.message() << "\n";
+      code = 1;
+    }
+  }
+  return code;
+}

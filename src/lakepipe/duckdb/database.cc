@@ -1,0 +1,152 @@
+#include "lakepipe/duckdb/database.h"
+
+#include <duckdb.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "lakepipe/common/build_config.h"
+#include "lakepipe/duckdb/storage_secrets.h"
+#include "lakepipe/storage/redact.h"
+
+namespace lakepipe::duckdb {
+
+struct Database::Handles {
+  duckdb_database db = nullptr;
+  duckdb_connection conn = nullptr;
+  ~Handles() {
+    if (conn != nullptr) duckdb_disconnect(&conn);
+    if (db != nullptr) duckdb_close(&db);
+  }
+};
+
+namespace {
+
+// Converts a failed duckdb_result into a Status: the one boundary for DuckDB errors.
+arrow::Status ResultError(duckdb_result* result) {
+  const char* message = duckdb_result_error(result);
+  return arrow::Status::Invalid(
+      storage::RedactSecrets(fmt::format("DuckDB: {}", message ? message : "unknown error")));
+}
+
+std::string ExtensionDir(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  if (const char* env = std::getenv("LAKEPIPE_DUCKDB_EXTENSIONS")) return env;
+  return kDefaultDuckdbExtensionDir;
+}
+
+}  // namespace
+
+std::string SqlString(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out.push_back(c);
+    if (c == '\'') out.push_back('\'');
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string Database::LibraryVersion() { return duckdb_library_version(); }
+
+Database::Database(std::unique_ptr<Handles> handles, std::string extension_dir)
+    : handles_(std::move(handles)), extension_dir_(std::move(extension_dir)) {}
+
+Database::~Database() = default;
+
+arrow::Result<std::unique_ptr<Database>> Database::Open(const Options& options) {
+  auto handles = std::make_unique<Handles>();
+  duckdb_config config = nullptr;
+  if (duckdb_create_config(&config) != DuckDBSuccess) {
+    return arrow::Status::OutOfMemory("DuckDB: cannot create a config");
+  }
+  if (options.read_only) duckdb_set_config(config, "access_mode", "READ_ONLY");
+  // Extensions come only from our pinned files, never downloaded at run time.
+  duckdb_set_config(config, "autoinstall_known_extensions", "false");
+  duckdb_set_config(config, "autoload_known_extensions", "false");
+  char* error = nullptr;
+  const char* path = options.path.empty() ? nullptr : options.path.c_str();
+  const auto state = duckdb_open_ext(path, &handles->db, config, &error);
+  duckdb_destroy_config(&config);
+  if (state != DuckDBSuccess) {
+    std::string message = error ? error : "unknown error";
+    if (error) duckdb_free(error);
+    return arrow::Status::IOError(fmt::format("opening DuckDB database '{}': {}",
+                                              options.path.empty() ? ":memory:" : options.path,
+                                              message));
+  }
+  if (duckdb_connect(handles->db, &handles->conn) != DuckDBSuccess) {
+    return arrow::Status::IOError(fmt::format("connecting to DuckDB database '{}'",
+                                              options.path));
+  }
+  return std::unique_ptr<Database>(
+      new Database(std::move(handles), ExtensionDir(options.extension_dir)));
+}
+
+arrow::Status Database::Execute(std::string_view sql) {
+  duckdb_result result;
+  const std::string text(sql);
+  const auto state = duckdb_query(handles_->conn, text.c_str(), &result);
+  arrow::Status status = state == DuckDBSuccess ? arrow::Status::OK() : ResultError(&result);
+  duckdb_destroy_result(&result);
+  return status;
+}
+
+arrow::Result<TextResult> Database::QueryText(std::string_view sql) {
+  duckdb_result result;
+  const std::string text(sql);
+  if (duckdb_query(handles_->conn, text.c_str(), &result) != DuckDBSuccess) {
+    auto status = ResultError(&result);
+    duckdb_destroy_result(&result);
+    return status;
+  }
+  TextResult out;
+  const idx_t columns = duckdb_column_count(&result);
+  const idx_t rows = duckdb_row_count(&result);
+  for (idx_t c = 0; c < columns; ++c) out.columns.emplace_back(duckdb_column_name(&result, c));
+  out.rows.reserve(rows);
+  for (idx_t r = 0; r < rows; ++r) {
+    auto& row = out.rows.emplace_back();
+    for (idx_t c = 0; c < columns; ++c) {
+      if (duckdb_value_is_null(&result, c, r)) {
+        row.emplace_back(std::nullopt);
+        continue;
+      }
+      char* value = duckdb_value_varchar(&result, c, r);
+      row.emplace_back(value ? std::string(value) : std::string());
+      if (value) duckdb_free(value);
+    }
+  }
+  duckdb_destroy_result(&result);
+  return out;
+}
+
+arrow::Status Database::LoadExtension(std::string_view name) {
+  const std::string key(name);
+  if (std::find(loaded_.begin(), loaded_.end(), key) != loaded_.end()) {
+    return arrow::Status::OK();
+  }
+  const auto file = std::filesystem::path(extension_dir_) / (key + ".duckdb_extension");
+  if (!std::filesystem::exists(file)) {
+    return arrow::Status::IOError(fmt::format(
+        "DuckDB extension '{}' not found at '{}' (run scripts/install-deps, or set "
+        "LAKEPIPE_DUCKDB_EXTENSIONS)", key, file.string()));
+  }
+  ARROW_RETURN_NOT_OK(Execute(fmt::format("LOAD {}", SqlString(file.string()))));
+  loaded_.push_back(key);
+  return arrow::Status::OK();
+}
+
+arrow::Status Database::ConfigureStorage(const storage::StorageOptions& options) {
+  ARROW_RETURN_NOT_OK(LoadExtension("httpfs"));
+  ARROW_RETURN_NOT_OK(LoadExtension("azure"));
+  for (const auto& statement : StorageSecretStatements(options)) {
+    ARROW_RETURN_NOT_OK(Execute(statement));
+  }
+  return arrow::Status::OK();
+}
+
+}  // namespace lakepipe::duckdb

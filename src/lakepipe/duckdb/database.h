@@ -1,0 +1,70 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+#include "lakepipe/storage/storage_options.h"
+
+namespace lakepipe::duckdb {
+
+/// A query's result as text, for small results (metadata, CLI output, checks).
+struct TextResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+};
+
+/// An in-process DuckDB database (file or memory) with one connection. The vendor types
+/// stay inside the .cc file. Not thread-safe: one Database per thread, or synchronize.
+class Database {
+ public:
+  struct Options {
+    /// File path; "" = in memory.
+    std::string path;
+    bool read_only = false;
+    /// Folder with the pinned .duckdb_extension files; "" = LAKEPIPE_DUCKDB_EXTENSIONS,
+    /// else the folder install-deps filled at build time.
+    std::string extension_dir;
+  };
+
+  /// Opens the database. On error nothing is open and the message names the path.
+  static arrow::Result<std::unique_ptr<Database>> Open(const Options& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  /// Runs one or more statements; errors carry DuckDB's message (with its position).
+  arrow::Status Execute(std::string_view sql);
+  /// Runs a query and returns every value as text (NULL as nullopt).
+  arrow::Result<TextResult> QueryText(std::string_view sql);
+
+  /// Loads an extension ("httpfs", "azure", "postgres_scanner") by absolute path from the
+  /// pinned extension folder; loading twice is a no-op.
+  arrow::Status LoadExtension(std::string_view name);
+
+  /// Loads httpfs and azure and creates temporary (in-memory, never persisted) secrets
+  /// for S3, GCS and Azure from the same options and credential chains the storage layer
+  /// uses, so `read_parquet('s3://…')` reaches the same endpoints.
+  arrow::Status ConfigureStorage(const storage::StorageOptions& options);
+
+  /// DuckDB's version string, e.g. "v1.5.5".
+  static std::string LibraryVersion();
+
+ private:
+  struct Handles;
+  explicit Database(std::unique_ptr<Handles> handles, std::string extension_dir);
+
+  std::unique_ptr<Handles> handles_;
+  std::string extension_dir_;
+  std::vector<std::string> loaded_;
+};
+
+/// `text` as a single-quoted SQL string literal.
+std::string SqlString(std::string_view text);
+
+}  // namespace lakepipe::duckdb

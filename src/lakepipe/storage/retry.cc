@@ -1,0 +1,65 @@
+#include "lakepipe/storage/retry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace lakepipe::storage {
+namespace {
+
+bool Contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+bool IsTransient(const arrow::Status& status) {
+  if (status.ok() || !status.IsIOError()) return false;
+  const std::string& m = status.message();
+  // Final refusals first: retrying these only delays the error.
+  for (std::string_view final_marker :
+       {"NoSuchBucket", "NO_SUCH_BUCKET", "AccessDenied", "ACCESS_DENIED", "InvalidAccessKeyId",
+        "SignatureDoesNotMatch", "INVALID_ACCESS_KEY", "SIGNATURE_DOES_NOT_MATCH", "403", "404",
+        "NotFound", "ContainerNotFound", "AuthenticationFailed", "PERMISSION_DENIED",
+        "Path does not exist", "does not exist", "Permission denied", "No space left",
+        "Read-only file system"}) {
+    if (Contains(m, final_marker)) return false;
+  }
+  for (std::string_view transient_marker :
+       {"SlowDown", "SLOW_DOWN", "Throttl", "THROTTL", "503", "500", "502", "504", "429",
+        "InternalError", "INTERNAL_FAILURE", "SERVICE_UNAVAILABLE", "ServiceUnavailable",
+        "NETWORK_CONNECTION", "REQUEST_TIMEOUT", "Timeout", "timed out", "Timed out",
+        "Connection reset", "connection reset", "Couldn't connect", "Could not connect",
+        "Connection refused", "UNAVAILABLE", "DEADLINE_EXCEEDED", "curl", "Broken pipe",
+        "transport", "Transport"}) {
+    if (Contains(m, transient_marker)) return true;
+  }
+  return false;
+}
+
+arrow::Status RetryCall(const RetryOptions& retry, const std::function<arrow::Status()>& attempt) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(retry.deadline_seconds);
+  std::mt19937_64 rng(std::random_device{}());
+  double backoff = retry.initial_backoff_seconds;
+  for (int n = 1;; ++n) {
+    arrow::Status status = attempt();
+    if (status.ok() || !IsTransient(status)) return status;
+    const double jittered = std::uniform_real_distribution<double>(backoff / 2, backoff)(rng);
+    const auto wake = Clock::now() + std::chrono::duration<double>(jittered);
+    if (n >= retry.max_attempts || wake >= deadline) {
+      const double spent = std::chrono::duration<double>(Clock::now() - start).count();
+      return status.WithMessage(
+          fmt::format("{} (after {} attempt{} in {:.1f} s)", status.message(), n,
+                      n == 1 ? "" : "s", spent));
+    }
+    std::this_thread::sleep_until(wake);
+    backoff = std::min(backoff * 2, retry.max_backoff_seconds);
+  }
+}
+
+}  // namespace lakepipe::storage

@@ -1,0 +1,77 @@
+#include "lakepipe/storage/retry.h"
+
+#include <gtest/gtest.h>
+
+namespace lakepipe::storage {
+namespace {
+
+RetryOptions Fast(int attempts, double deadline = 10) {
+  RetryOptions retry;
+  retry.max_attempts = attempts;
+  retry.initial_backoff_seconds = 0.001;
+  retry.max_backoff_seconds = 0.002;
+  retry.deadline_seconds = deadline;
+  return retry;
+}
+
+TEST(RetryTest, TransientErrorsAreRetriedUntilSuccess) {
+  int calls = 0;
+  auto status = RetryCall(Fast(5), [&]() {
+    return ++calls < 3 ? arrow::Status::IOError("503 SlowDown") : arrow::Status::OK();
+  });
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(RetryTest, FinalErrorsAreNotRetried) {
+  int calls = 0;
+  auto status = RetryCall(Fast(5), [&]() {
+    ++calls;
+    return arrow::Status::IOError("AWS Error ACCESS_DENIED during PutObject: 403");
+  });
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(RetryTest, GivesUpAfterMaxAttemptsAndSaysSo) {
+  int calls = 0;
+  auto status = RetryCall(Fast(4), [&]() {
+    ++calls;
+    return arrow::Status::IOError("Connection refused");
+  });
+  EXPECT_EQ(calls, 4);
+  EXPECT_NE(status.message().find("after 4 attempts"), std::string::npos) << status.message();
+}
+
+TEST(RetryTest, DeadlineBoundsTheRetries) {
+  RetryOptions retry = Fast(1000, 0.05);
+  retry.initial_backoff_seconds = 0.02;
+  retry.max_backoff_seconds = 0.02;
+  int calls = 0;
+  auto status = RetryCall(retry, [&]() {
+    ++calls;
+    return arrow::Status::IOError("timed out");
+  });
+  EXPECT_FALSE(status.ok());
+  EXPECT_LT(calls, 10);
+}
+
+TEST(RetryTest, ResultFormCarriesTheValue) {
+  int calls = 0;
+  auto result = RetryCall<int>(Fast(3), [&]() -> arrow::Result<int> {
+    if (++calls == 1) return arrow::Status::IOError("Connection reset by peer");
+    return 42;
+  });
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(*result, 42);
+}
+
+TEST(RetryTest, ClassifiesCommonProviderMessages) {
+  EXPECT_TRUE(IsTransient(arrow::Status::IOError("HTTP 500 InternalError")));
+  EXPECT_FALSE(IsTransient(arrow::Status::IOError("Bucket 'x' does not exist")));
+  EXPECT_FALSE(IsTransient(arrow::Status::Invalid("500")));  // not an I/O failure
+  EXPECT_FALSE(IsTransient(arrow::Status::OK()));
+}
+
+}  // namespace
+}  // namespace lakepipe::storage

@@ -1,0 +1,197 @@
+#include "lakepipe/storage/storage.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "lakepipe/storage/errors.h"
+#include "lakepipe/storage/filesystem_factory.h"
+#include "lakepipe/storage/retry.h"
+
+namespace lakepipe::storage {
+namespace {
+
+// Large enough to keep object-store parts full, small enough to keep memory flat.
+constexpr int64_t kCopyChunkBytes = 8 << 20;
+
+FileEntry EntryOf(const Uri& base, const std::string& base_path,
+                  const arrow::fs::FileInfo& info) {
+  FileEntry entry{base, info.size(), info.IsDirectory(),
+                  std::chrono::time_point_cast<std::chrono::system_clock::duration>(info.mtime())};
+  std::string_view path = info.path();
+  if (path.starts_with(base_path)) {
+    path.remove_prefix(base_path.size());
+    entry.uri = base.Join(path);
+  }
+  return entry;
+}
+
+// Hidden temp files of AtomicWriter are not objects anyone wrote yet.
+bool IsWriterTemp(const arrow::fs::FileInfo& info) {
+  const std::string name = info.base_name();
+  return name.starts_with(".") && name.find(".tmp-") != std::string::npos;
+}
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<Storage>> Storage::Make(StorageOptions options) {
+  return std::unique_ptr<Storage>(new Storage(std::move(options)));
+}
+
+arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> Storage::FileSystemFor(const Uri& uri) {
+  const std::string cache_key = fmt::format("{}|{}", ProviderName(uri.provider()),
+                                            uri.provider() == Provider::kAzure ? uri.account() : "");
+  std::lock_guard lock(mutex_);
+  auto it = filesystems_.find(cache_key);
+  if (it != filesystems_.end()) return it->second;
+  ARROW_ASSIGN_OR_RAISE(auto fs, MakeFileSystem(uri, options_));
+  filesystems_.emplace(cache_key, fs);
+  return fs;
+}
+
+arrow::Result<FileEntry> Storage::Stat(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  auto info = RetryCall<arrow::fs::FileInfo>(
+      options_.retry, [&] { return fs->GetFileInfo(uri.FileSystemPath()); });
+  if (!info.ok()) return OperationFailed("reading metadata of", uri, info.status());
+  if (info->type() == arrow::fs::FileType::NotFound) return PathNotFound(uri);
+  return EntryOf(uri, info->path(), *info);
+}
+
+arrow::Result<bool> Storage::Exists(const Uri& uri) {
+  auto entry = Stat(uri);
+  if (entry.ok()) return true;
+  if (entry.status().message().ends_with("does not exist")) return false;
+  return entry.status();
+}
+
+arrow::Result<std::vector<FileEntry>> Storage::List(const Uri& uri, bool recursive) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  const std::string base_path = uri.FileSystemPath();
+  auto top = RetryCall<arrow::fs::FileInfo>(options_.retry,
+                                            [&] { return fs->GetFileInfo(base_path); });
+  if (!top.ok()) return OperationFailed("listing", uri, top.status());
+  std::vector<FileEntry> entries;
+  if (top->IsFile()) {
+    entries.push_back(EntryOf(uri, base_path, *top));
+    return entries;
+  }
+  arrow::fs::FileSelector selector;
+  selector.base_dir = base_path;
+  selector.recursive = recursive;
+  selector.allow_not_found = true;
+  auto infos = RetryCall<std::vector<arrow::fs::FileInfo>>(
+      options_.retry, [&] { return fs->GetFileInfo(selector); });
+  if (!infos.ok()) return OperationFailed("listing", uri, infos.status());
+  for (const auto& info : *infos) {
+    if (IsWriterTemp(info)) continue;
+    entries.push_back(EntryOf(uri, base_path, info));
+  }
+  std::sort(entries.begin(), entries.end(), [](const FileEntry& a, const FileEntry& b) {
+    return a.uri.key() < b.uri.key();
+  });
+  return entries;
+}
+
+arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> Storage::OpenRead(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  auto file = RetryCall<std::shared_ptr<arrow::io::RandomAccessFile>>(
+      options_.retry, [&] { return fs->OpenInputFile(uri.FileSystemPath()); });
+  if (!file.ok()) return OperationFailed("reading", uri, file.status());
+  return file;
+}
+
+arrow::Result<std::shared_ptr<arrow::io::InputStream>> Storage::OpenStream(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  auto stream = RetryCall<std::shared_ptr<arrow::io::InputStream>>(
+      options_.retry, [&] { return fs->OpenInputStream(uri.FileSystemPath()); });
+  if (!stream.ok()) return OperationFailed("reading", uri, stream.status());
+  return stream;
+}
+
+arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  auto buffer = RetryCall<std::shared_ptr<arrow::Buffer>>(
+      options_.retry, [&]() -> arrow::Result<std::shared_ptr<arrow::Buffer>> {
+        ARROW_ASSIGN_OR_RAISE(auto file, fs->OpenInputFile(uri.FileSystemPath()));
+        ARROW_ASSIGN_OR_RAISE(auto size, file->GetSize());
+        return file->ReadAt(0, size);
+      });
+  if (!buffer.ok()) return OperationFailed("reading", uri, buffer.status());
+  return buffer;
+}
+
+arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  return AtomicWriter::Open(std::move(fs), uri);
+}
+
+arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  return RetryCall(options_.retry, [&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri));
+    ARROW_RETURN_NOT_OK(writer->Write(data.data(), static_cast<int64_t>(data.size())));
+    return writer->Close();
+  });
+}
+
+arrow::Status Storage::Delete(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  auto status = RetryCall(options_.retry, [&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(uri.FileSystemPath()));
+    if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
+    return fs->DeleteFile(uri.FileSystemPath());
+  });
+  return OperationFailed("deleting", uri, status);
+}
+
+arrow::Status Storage::DeleteTree(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  auto status = RetryCall(options_.retry, [&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(uri.FileSystemPath()));
+    if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
+    if (info.IsFile()) return fs->DeleteFile(uri.FileSystemPath());
+    return fs->DeleteDir(uri.FileSystemPath());
+  });
+  return OperationFailed("deleting", uri, status);
+}
+
+arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
+                            const ProgressCallback& progress) {
+  ARROW_ASSIGN_OR_RAISE(auto entry, Stat(source));
+  if (entry.is_dir) {
+    return arrow::Status::Invalid(fmt::format("copying '{}': is a folder", source.ToString()));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto source_fs, FileSystemFor(source));
+  ARROW_ASSIGN_OR_RAISE(auto destination_fs, FileSystemFor(destination));
+  if (source_fs == destination_fs && !destination.is_local()) {
+    auto status = RetryCall(options_.retry, [&] {
+      return source_fs->CopyFile(source.FileSystemPath(), destination.FileSystemPath());
+    });
+    if (status.ok() && progress) progress(entry.size, entry.size);
+    return OperationFailed(fmt::format("copying '{}' to", source.ToString()), destination,
+                           status);
+  }
+  return StreamCopy(source, destination, entry.size, progress);
+}
+
+arrow::Status Storage::StreamCopy(const Uri& source, const Uri& destination, int64_t size,
+                                  const ProgressCallback& progress) {
+  ARROW_ASSIGN_OR_RAISE(auto input, OpenStream(source));
+  ARROW_ASSIGN_OR_RAISE(auto output, OpenWrite(destination));
+  int64_t done = 0;
+  for (;;) {
+    auto chunk = input->Read(kCopyChunkBytes);
+    if (!chunk.ok()) {
+      (void)output->Abort();
+      return OperationFailed("reading", source, chunk.status());
+    }
+    if ((*chunk)->size() == 0) break;
+    ARROW_RETURN_NOT_OK(output->Write(*chunk));  // aborts the upload on failure
+    done += (*chunk)->size();
+    if (progress) progress(done, size);
+  }
+  return output->Close();
+}
+
+}  // namespace lakepipe::storage

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <arrow/buffer.h>
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/io/interfaces.h>
+#include <arrow/result.h>
+
+#include "lakepipe/storage/atomic_writer.h"
+#include "lakepipe/storage/storage_options.h"
+#include "lakepipe/storage/uri.h"
+
+namespace lakepipe::storage {
+
+/// One listed object or local file.
+struct FileEntry {
+  Uri uri;
+  int64_t size = 0;
+  bool is_dir = false;
+  std::chrono::system_clock::time_point modified;
+};
+
+/// Called as a copy makes progress; `total` is -1 when unknown.
+using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
+
+/// The operations the engine needs on any bucket: one object serves every URI (local,
+/// s3, gs, az), making and caching one Arrow filesystem per provider and account.
+/// Metadata calls (stat, list, delete, whole-object reads and writes, server-side copy)
+/// are retried with backoff under the options' deadline; streams are not, since a
+/// half-consumed stream cannot be replayed.
+///
+/// Every error names the operation and the URI, carries the provider's message and never
+/// a credential. Thread-safe: share one Storage between threads.
+class Storage {
+ public:
+  static arrow::Result<std::unique_ptr<Storage>> Make(StorageOptions options);
+
+  const StorageOptions& options() const { return options_; }
+
+  /// The Arrow filesystem serving `uri` (paths on it are uri.FileSystemPath()).
+  arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> FileSystemFor(const Uri& uri);
+
+  /// What is at `uri`; IOError "does not exist" when nothing is.
+  arrow::Result<FileEntry> Stat(const Uri& uri);
+  arrow::Result<bool> Exists(const Uri& uri);
+
+  /// Files under `uri` (a folder or prefix), sorted by URI. A missing folder lists empty.
+  /// `uri` naming a single file lists that file.
+  arrow::Result<std::vector<FileEntry>> List(const Uri& uri, bool recursive = true);
+
+  /// Random-access reader (for Parquet footers).
+  arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenRead(const Uri& uri);
+  /// Sequential reader.
+  arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenStream(const Uri& uri);
+  arrow::Result<std::shared_ptr<arrow::Buffer>> ReadAll(const Uri& uri);
+
+  /// A writer that publishes the object whole at Close() (see AtomicWriter).
+  arrow::Result<std::shared_ptr<AtomicWriter>> OpenWrite(const Uri& uri);
+  /// Writes `data` as the whole object, atomically, retried.
+  arrow::Status WriteAll(const Uri& uri, std::string_view data);
+
+  /// Deletes one object or file; deleting what does not exist succeeds.
+  arrow::Status Delete(const Uri& uri);
+  /// Deletes a folder or prefix and everything under it; missing is fine.
+  arrow::Status DeleteTree(const Uri& uri);
+
+  /// Copies one object. Same filesystem and not local: a server-side copy (no bytes
+  /// through this process). Otherwise a streamed copy in constant memory through an
+  /// AtomicWriter: the destination appears whole or not at all.
+  arrow::Status Copy(const Uri& source, const Uri& destination,
+                     const ProgressCallback& progress = {});
+
+ private:
+  explicit Storage(StorageOptions options) : options_(std::move(options)) {}
+
+  arrow::Status StreamCopy(const Uri& source, const Uri& destination, int64_t size,
+                           const ProgressCallback& progress);
+
+  const StorageOptions options_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<arrow::fs::FileSystem>> filesystems_;
+};
+
+}  // namespace lakepipe::storage
