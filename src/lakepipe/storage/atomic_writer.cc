@@ -24,35 +24,39 @@ arrow::Status SyncPath(const std::string& path) {
   return arrow::Status::OK();
 }
 
-std::string TempSibling(const Uri& uri) {
+// A hidden name beside the target; listings skip it and readers such as pyarrow's
+// dataset ignore names starting with '.'.
+std::string StagingSibling(const Uri& uri) {
   std::random_device rd;
-  const auto parent = std::filesystem::path(uri.key()).parent_path();
-  return (parent / fmt::format(".{}.tmp-{}-{:08x}", uri.Name(), ::getpid(), rd())).string();
+  return uri.Parent().Join(fmt::format(".{}.tmp-{}-{:08x}", uri.Name(), ::getpid(), rd()))
+      .FileSystemPath();
 }
 
 }  // namespace
 
 arrow::Result<std::shared_ptr<AtomicWriter>> AtomicWriter::Open(
     std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri) {
-  std::string temp_path;
-  std::string target = uri.FileSystemPath();
+  Publish publish = Publish::kComplete;
+  std::string staging_path;
   if (uri.is_local()) {
     auto status = fs->CreateDir(uri.Parent().FileSystemPath(), /*recursive=*/true);
     if (!status.ok()) return OperationFailed("creating folder for", uri, status);
-    temp_path = TempSibling(uri);
-    target = temp_path;
+    publish = Publish::kRename;
+  } else if (uri.provider() != Provider::kS3) {
+    publish = Publish::kCopyFromStaging;
   }
-  auto stream = fs->OpenOutputStream(target);
+  if (publish != Publish::kComplete) staging_path = StagingSibling(uri);
+  auto stream = fs->OpenOutputStream(staging_path.empty() ? uri.FileSystemPath() : staging_path);
   if (!stream.ok()) return OperationFailed("writing", uri, stream.status());
-  return std::shared_ptr<AtomicWriter>(
-      new AtomicWriter(std::move(fs), uri, std::move(temp_path), std::move(*stream)));
+  return std::shared_ptr<AtomicWriter>(new AtomicWriter(
+      std::move(fs), uri, publish, std::move(staging_path), std::move(*stream)));
 }
 
-AtomicWriter::AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri,
-                           std::string temp_path,
+AtomicWriter::AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, Publish publish,
+                           std::string staging_path,
                            std::shared_ptr<arrow::io::OutputStream> stream)
-    : fs_(std::move(fs)), uri_(std::move(uri)), temp_path_(std::move(temp_path)),
-      stream_(std::move(stream)) {}
+    : fs_(std::move(fs)), uri_(std::move(uri)), publish_(publish),
+      staging_path_(std::move(staging_path)), stream_(std::move(stream)) {}
 
 AtomicWriter::~AtomicWriter() {
   if (!closed_) (void)Abort();
@@ -86,24 +90,51 @@ arrow::Status AtomicWriter::Close() {
   if (closed_) return arrow::Status::OK();
   auto status = stream_->Close();
   if (!status.ok()) return Fail("completing", status);
-  if (!temp_path_.empty()) {
-    status = SyncPath(temp_path_);
-    if (status.ok()) status = fs_->Move(temp_path_, uri_.FileSystemPath());
-    if (status.ok()) status = SyncPath(uri_.Parent().FileSystemPath());
-    if (!status.ok()) return Fail("publishing", status);
+  status = PublishStaged();
+  if (!status.ok()) {
+    closed_ = true;
+    DiscardStaged();
+    return OperationFailed("publishing", uri_, status);
   }
   closed_ = true;
   return arrow::Status::OK();
 }
 
+arrow::Status AtomicWriter::PublishStaged() {
+  const std::string target = uri_.FileSystemPath();
+  switch (publish_) {
+    case Publish::kComplete:
+      return arrow::Status::OK();
+    case Publish::kRename:
+      ARROW_RETURN_NOT_OK(SyncPath(staging_path_));
+      ARROW_RETURN_NOT_OK(fs_->Move(staging_path_, target));
+      return SyncPath(uri_.Parent().FileSystemPath());
+    case Publish::kCopyFromStaging:
+      ARROW_RETURN_NOT_OK(fs_->CopyFile(staging_path_, target));
+      // The target is published; a staging object left by a failed delete is garbage
+      // that listings hide, so the write still succeeded.
+      DiscardStaged();
+      return arrow::Status::OK();
+  }
+  return arrow::Status::OK();
+}
+
+void AtomicWriter::DiscardStaged() {
+  if (staging_path_.empty()) return;
+  if (publish_ == Publish::kRename) {
+    std::error_code ec;
+    std::filesystem::remove(staging_path_, ec);
+  } else {
+    (void)fs_->DeleteFile(staging_path_);
+  }
+}
+
 arrow::Status AtomicWriter::Abort() {
   if (closed_) return arrow::Status::OK();
   closed_ = true;
+  // GCS cannot abort an upload (Abort() finalizes it), which is why it writes to staging.
   auto status = stream_->Abort();
-  if (!temp_path_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(temp_path_, ec);
-  }
+  DiscardStaged();
   return status;
 }
 

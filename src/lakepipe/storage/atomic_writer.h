@@ -12,11 +12,14 @@
 namespace lakepipe::storage {
 
 /// An output stream whose object appears at its URI only when Close() succeeds, whole.
-/// Until then no reader sees it, not even after a crash:
-///  - local files are written to a hidden temp file beside the target (".<name>.tmp-…"),
-///    fsynced, then renamed into place;
-///  - object stores upload in parts (S3 multipart, GCS resumable, Azure staged blocks)
-///    that become an object only on completion.
+/// Until then no reader sees it, not even after a crash. How, per provider:
+///  - local: a hidden temp file beside the target (".<name>.tmp-…"), fsynced, renamed;
+///  - S3: a multipart upload, completed at Close() and aborted otherwise;
+///  - GCS and Azure: a hidden staging object beside the target, then a server-side copy
+///    onto the target and a delete of the staging object. Arrow's GCS stream cannot
+///    abort (Abort() finalizes the upload) and its Azure stream creates an empty blob at
+///    open, so neither can write the target key directly without a reader seeing a
+///    partial object. A crash can leave a hidden staging object, never a partial target.
 /// Abort(), or destroying the writer without Close(), discards what was written (Arrow's
 /// own streams complete the upload on destruction; this one never does).
 ///
@@ -42,15 +45,21 @@ class AtomicWriter : public arrow::io::OutputStream {
   const Uri& uri() const { return uri_; }
 
  private:
-  AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, std::string temp_path,
-               std::shared_ptr<arrow::io::OutputStream> stream);
+  enum class Publish { kComplete, kRename, kCopyFromStaging };
+
+  AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, Publish publish,
+               std::string staging_path, std::shared_ptr<arrow::io::OutputStream> stream);
+
+  arrow::Status PublishStaged();
+  void DiscardStaged();
 
   arrow::Status Fail(std::string_view operation, const arrow::Status& cause);
 
   std::shared_ptr<arrow::fs::FileSystem> fs_;
   Uri uri_;
-  /// Local only: the hidden file renamed onto the target at Close(); "" on object stores.
-  std::string temp_path_;
+  Publish publish_;
+  /// The hidden file or object written instead of the target; "" for kComplete.
+  std::string staging_path_;
   std::shared_ptr<arrow::io::OutputStream> stream_;
   bool closed_ = false;
 };

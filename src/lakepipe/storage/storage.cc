@@ -151,6 +151,12 @@ arrow::Status Storage::DeleteTree(const Uri& uri) {
     ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(uri.FileSystemPath()));
     if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
     if (info.IsFile()) return fs->DeleteFile(uri.FileSystemPath());
+    if (uri.is_local()) return fs->DeleteDir(uri.FileSystemPath());
+    // On object stores a folder may be only a prefix with no marker object: empty it,
+    // then remove a marker if one remains.
+    ARROW_RETURN_NOT_OK(fs->DeleteDirContents(uri.FileSystemPath(), /*missing_dir_ok=*/true));
+    ARROW_ASSIGN_OR_RAISE(info, fs->GetFileInfo(uri.FileSystemPath()));
+    if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
     return fs->DeleteDir(uri.FileSystemPath());
   });
   return OperationFailed("deleting", uri, status);
