@@ -84,7 +84,7 @@ def make_backend(name: str, request, tmp_path: Path) -> Backend:
     bucket = f"lp-{uuid.uuid4().hex[:12]}"
     if name == "file":
         folder = tmp_path / "bucket"
-        folder.mkdir()
+        folder.mkdir(parents=True)
         return Backend(name, str(folder), {}, pafs.LocalFileSystem(), str(folder))
     service = request.getfixturevalue({"s3": "moto", "gcs": "fake_gcs", "azure": "azurite"}[name])
     service.create_bucket(bucket)

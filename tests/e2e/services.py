@@ -87,8 +87,11 @@ class Service:
 class MotoS3(Service):
     name = "moto"
 
-    def start(self) -> "MotoS3":
-        self.spawn([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)])
+    def start(self, check_credentials: bool = False) -> "MotoS3":
+        # moto accepts any key unless told to authenticate every request.
+        env = {"INITIAL_NO_AUTH_ACTION_COUNT": "0"} if check_credentials else {}
+        self.spawn([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+                   env=env)
         return self
 
     @property

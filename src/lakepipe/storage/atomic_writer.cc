@@ -6,12 +6,19 @@
 #include <filesystem>
 #include <random>
 
+#include <arrow/buffer.h>
+
 #include <fmt/format.h>
 
 #include "lakepipe/storage/errors.h"
 
 namespace lakepipe::storage {
 namespace {
+
+// Arrow's object-store streams upload parts in the background and accept writes without
+// limit, so a fast producer would buffer a whole file in memory. Waiting for the uploads
+// every so many bytes keeps memory flat.
+constexpr int64_t kMaxUnflushedBytes = 32 << 20;
 
 // Forces a file's (or folder's) content to disk: like write() then fsync().
 arrow::Status SyncPath(const std::string& path) {
@@ -72,13 +79,21 @@ arrow::Result<int64_t> AtomicWriter::Tell() const { return stream_->Tell(); }
 arrow::Status AtomicWriter::Write(const void* data, int64_t nbytes) {
   if (closed_) return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
   auto status = stream_->Write(data, nbytes);
-  return status.ok() ? status : Fail("writing", status);
+  return status.ok() ? Written(nbytes) : Fail("writing", status);
 }
 
 arrow::Status AtomicWriter::Write(const std::shared_ptr<arrow::Buffer>& data) {
   if (closed_) return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
   auto status = stream_->Write(data);
-  return status.ok() ? status : Fail("writing", status);
+  return status.ok() ? Written(data->size()) : Fail("writing", status);
+}
+
+arrow::Status AtomicWriter::Written(int64_t nbytes) {
+  if (publish_ == Publish::kRename) return arrow::Status::OK();
+  unflushed_bytes_ += nbytes;
+  if (unflushed_bytes_ < kMaxUnflushedBytes) return arrow::Status::OK();
+  unflushed_bytes_ = 0;
+  return Flush();
 }
 
 arrow::Status AtomicWriter::Flush() {

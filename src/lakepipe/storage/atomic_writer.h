@@ -54,6 +54,7 @@ class AtomicWriter : public arrow::io::OutputStream {
   void DiscardStaged();
 
   arrow::Status Fail(std::string_view operation, const arrow::Status& cause);
+  arrow::Status Written(int64_t nbytes);
 
   std::shared_ptr<arrow::fs::FileSystem> fs_;
   Uri uri_;
@@ -61,6 +62,8 @@ class AtomicWriter : public arrow::io::OutputStream {
   /// The hidden file or object written instead of the target; "" for kComplete.
   std::string staging_path_;
   std::shared_ptr<arrow::io::OutputStream> stream_;
+  /// Bytes handed to an object-store stream since its last Flush(); see Written().
+  int64_t unflushed_bytes_ = 0;
   bool closed_ = false;
 };
 

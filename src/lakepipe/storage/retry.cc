@@ -42,17 +42,22 @@ bool IsTransient(const arrow::Status& status) {
 
 arrow::Status RetryCall(const RetryOptions& retry, const std::function<arrow::Status()>& attempt) {
   using Clock = std::chrono::steady_clock;
+  using Seconds = std::chrono::duration<double>;
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(retry.deadline_seconds);
+  const auto deadline = start + Seconds(retry.deadline_seconds);
   std::mt19937_64 rng(std::random_device{}());
   double backoff = retry.initial_backoff_seconds;
   for (int n = 1;; ++n) {
+    const auto attempt_start = Clock::now();
     arrow::Status status = attempt();
     if (status.ok() || !IsTransient(status)) return status;
+    const auto attempt_took = Clock::now() - attempt_start;
     const double jittered = std::uniform_real_distribution<double>(backoff / 2, backoff)(rng);
-    const auto wake = Clock::now() + std::chrono::duration<double>(jittered);
-    if (n >= retry.max_attempts || wake >= deadline) {
-      const double spent = std::chrono::duration<double>(Clock::now() - start).count();
+    const auto wake = Clock::now() + Seconds(jittered);
+    // An SDK may retry inside one attempt, so attempts can be long: start another only
+    // if one as long as the last still ends before the deadline.
+    if (n >= retry.max_attempts || wake + attempt_took > deadline) {
+      const double spent = Seconds(Clock::now() - start).count();
       return status.WithMessage(
           fmt::format("{} (after {} attempt{} in {:.1f} s)", status.message(), n,
                       n == 1 ? "" : "s", spent));
