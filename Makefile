@@ -40,3 +40,12 @@ bench: release
 
 clean:
 	rm -rf $(BUILD_DIR) build-debug build-asan
+
+CLANG_FORMAT := .deps/venv/bin/clang-format
+SOURCES = $(shell git ls-files 'src/*.cc' 'src/*.h')
+
+format: deps
+	@$(CLANG_FORMAT) -i $(SOURCES)
+
+format-check: deps
+	@$(CLANG_FORMAT) --dry-run --Werror $(SOURCES)

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <arrow/status.h>
+#include <CLI/CLI.hpp>
 
 #include "lakepipe/cli/cli_context.h"
 

@@ -31,7 +31,8 @@ void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       std::cout << fmt::format("wrote {} rows to {}\n", written, where);
       std::cout << fmt::format(
           "query it:  build/lakepipe query \"SELECT status, count(*), sum(amount) FROM "
-          "read_parquet('{}') GROUP BY ALL ORDER BY ALL\"\n", where);
+          "read_parquet('{}') GROUP BY ALL ORDER BY ALL\"\n",
+          where);
       return arrow::Status::OK();
     };
   });

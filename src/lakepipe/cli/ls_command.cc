@@ -24,10 +24,12 @@ void AddLsCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       if (flags.output == "json") {
         auto out = nlohmann::json::array();
         for (const auto& e : entries) {
-          out.push_back({{"uri", e.uri.ToString()},
-                         {"size", e.size},
-                         {"is_dir", e.is_dir},
-                         {"modified", fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(e.modified))}});
+          out.push_back(
+              {{"uri", e.uri.ToString()},
+               {"size", e.size},
+               {"is_dir", e.is_dir},
+               {"modified",
+                fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(e.modified))}});
         }
         std::cout << out.dump() << "\n";
         return arrow::Status::OK();

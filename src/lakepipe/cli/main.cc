@@ -4,8 +4,8 @@
 
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/common/build_config.h"
@@ -18,9 +18,9 @@ int main(int argc, char** argv) {
   using namespace lakepipe;
   CLI::App app{"lakepipe: land data as Parquet in any bucket and keep it cataloged"};
   app.require_subcommand(1);
-  app.set_version_flag("--version",
-                       fmt::format("lakepipe {} (Arrow {}, DuckDB {})", kVersion,
-                                   ARROW_VERSION_STRING, duckdb::Database::LibraryVersion()));
+  app.set_version_flag(
+      "--version", fmt::format("lakepipe {} (Arrow {}, DuckDB {})", kVersion, ARROW_VERSION_STRING,
+                               duckdb::Database::LibraryVersion()));
   cli::GlobalFlags flags;
   app.add_option("--storage", flags.storage_file,
                  "YAML file with a storage block (endpoint, region, url_style, ...)")

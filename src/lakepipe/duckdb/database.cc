@@ -79,8 +79,7 @@ arrow::Result<std::unique_ptr<Database>> Database::Open(const Options& options) 
                                               message));
   }
   if (duckdb_connect(handles->db, &handles->conn) != DuckDBSuccess) {
-    return arrow::Status::IOError(fmt::format("connecting to DuckDB database '{}'",
-                                              options.path));
+    return arrow::Status::IOError(fmt::format("connecting to DuckDB database '{}'", options.path));
   }
   return std::unique_ptr<Database>(
       new Database(std::move(handles), ExtensionDir(options.extension_dir)));
@@ -131,9 +130,10 @@ arrow::Status Database::LoadExtension(std::string_view name) {
   }
   const auto file = std::filesystem::path(extension_dir_) / (key + ".duckdb_extension");
   if (!std::filesystem::exists(file)) {
-    return arrow::Status::IOError(fmt::format(
-        "DuckDB extension '{}' not found at '{}' (run scripts/install-deps, or set "
-        "LAKEPIPE_DUCKDB_EXTENSIONS)", key, file.string()));
+    return arrow::Status::IOError(
+        fmt::format("DuckDB extension '{}' not found at '{}' (run scripts/install-deps, or set "
+                    "LAKEPIPE_DUCKDB_EXTENSIONS)",
+                    key, file.string()));
   }
   ARROW_RETURN_NOT_OK(Execute(fmt::format("LOAD {}", SqlString(file.string()))));
   loaded_.push_back(key);

@@ -22,7 +22,8 @@ std::string S3ProtocolParams(const storage::ProviderOptions& p, const std::strin
   std::string params;
   if (!key_id.empty() && p.credentials != storage::CredentialsSource::kAnonymous) {
     params += fmt::format(", KEY_ID {}, SECRET {}", SqlString(key_id), SqlString(secret));
-    if (!session_token.empty()) params += fmt::format(", SESSION_TOKEN {}", SqlString(session_token));
+    if (!session_token.empty())
+      params += fmt::format(", SESSION_TOKEN {}", SqlString(session_token));
   }
   if (!p.endpoint.empty()) {
     auto endpoint = storage::Endpoint::Parse(p.endpoint);
@@ -44,8 +45,7 @@ std::vector<std::string> StorageSecretStatements(const storage::StorageOptions& 
   const auto& s3 = options.s3;
   std::string region = s3.region.empty() ? "us-east-1" : s3.region;
   statements.push_back(fmt::format(
-      "CREATE OR REPLACE TEMPORARY SECRET lakepipe_s3 (TYPE s3, REGION {}{})",
-      SqlString(region),
+      "CREATE OR REPLACE TEMPORARY SECRET lakepipe_s3 (TYPE s3, REGION {}{})", SqlString(region),
       S3ProtocolParams(s3, Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"),
                        Env("AWS_SESSION_TOKEN"))));
 
@@ -63,11 +63,11 @@ std::vector<std::string> StorageSecretStatements(const storage::StorageOptions& 
     if (!az.endpoint.empty()) {
       auto endpoint = storage::Endpoint::Parse(az.endpoint);
       if (endpoint.ok()) {
-        connection += fmt::format(";DefaultEndpointsProtocol={};BlobEndpoint={}", endpoint->scheme,
-                                  endpoint->path.empty()
-                                      ? fmt::format("{}://{}/{}", endpoint->scheme,
-                                                    endpoint->authority, az.account)
-                                      : az.endpoint);
+        connection += fmt::format(
+            ";DefaultEndpointsProtocol={};BlobEndpoint={}", endpoint->scheme,
+            endpoint->path.empty()
+                ? fmt::format("{}://{}/{}", endpoint->scheme, endpoint->authority, az.account)
+                : az.endpoint);
       }
     }
   }
@@ -76,10 +76,10 @@ std::vector<std::string> StorageSecretStatements(const storage::StorageOptions& 
         "CREATE OR REPLACE TEMPORARY SECRET lakepipe_azure (TYPE azure, CONNECTION_STRING {})",
         SqlString(connection)));
   } else if (!az.account.empty()) {
-    statements.push_back(fmt::format(
-        "CREATE OR REPLACE TEMPORARY SECRET lakepipe_azure (TYPE azure, PROVIDER "
-        "credential_chain, ACCOUNT_NAME {})",
-        SqlString(az.account)));
+    statements.push_back(
+        fmt::format("CREATE OR REPLACE TEMPORARY SECRET lakepipe_azure (TYPE azure, PROVIDER "
+                    "credential_chain, ACCOUNT_NAME {})",
+                    SqlString(az.account)));
   }
   return statements;
 }

@@ -36,10 +36,9 @@ arrow::Result<int64_t> WriteBatches(arrow::io::OutputStream& sink, arrow::Record
                                     std::shared_ptr<::parquet::WriterProperties> props,
                                     std::shared_ptr<::parquet::ArrowWriterProperties> arrow_props) {
   auto borrowed = std::make_shared<LentStream>(&sink);
-  ARROW_ASSIGN_OR_RAISE(auto writer,
-                        ::parquet::arrow::FileWriter::Open(*reader.schema(),
-                                                           arrow::default_memory_pool(), borrowed,
-                                                           std::move(props), std::move(arrow_props)));
+  ARROW_ASSIGN_OR_RAISE(auto writer, ::parquet::arrow::FileWriter::Open(
+                                         *reader.schema(), arrow::default_memory_pool(), borrowed,
+                                         std::move(props), std::move(arrow_props)));
   int64_t rows = 0;
   for (;;) {
     std::shared_ptr<arrow::RecordBatch> batch;
@@ -60,8 +59,8 @@ arrow::Result<int64_t> WriteParquetFile(storage::Storage& storage, const storage
   auto codec = arrow::util::Codec::GetCompressionType(
       options.compression == "none" ? "uncompressed" : options.compression);
   if (!codec.ok()) {
-    return arrow::Status::Invalid(fmt::format("writing '{}': unknown compression '{}'",
-                                              uri.ToString(), options.compression));
+    return arrow::Status::Invalid(
+        fmt::format("writing '{}': unknown compression '{}'", uri.ToString(), options.compression));
   }
   ::parquet::WriterProperties::Builder props;
   props.compression(*codec)->max_row_group_length(options.row_group_rows)->enable_statistics();

@@ -35,8 +35,7 @@ class DemoReader : public arrow::RecordBatchReader {
     }
     const int64_t n = std::min(remaining_, batch_rows_);
     remaining_ -= n;
-    static constexpr std::array<const char*, 4> kStatuses = {"new", "paid", "shipped",
-                                                             "returned"};
+    static constexpr std::array<const char*, 4> kStatuses = {"new", "paid", "shipped", "returned"};
     static constexpr std::array<const char*, 3> kTags = {"web", "mobile", "promo"};
     arrow::Int64Builder ids;
     arrow::StringBuilder customers, statuses;

@@ -35,7 +35,8 @@ arrow::Status SyncPath(const std::string& path) {
 // dataset ignore names starting with '.'.
 std::string StagingSibling(const Uri& uri) {
   std::random_device rd;
-  return uri.Parent().Join(fmt::format(".{}.tmp-{}-{:08x}", uri.Name(), ::getpid(), rd()))
+  return uri.Parent()
+      .Join(fmt::format(".{}.tmp-{}-{:08x}", uri.Name(), ::getpid(), rd()))
       .FileSystemPath();
 }
 
@@ -55,15 +56,18 @@ arrow::Result<std::shared_ptr<AtomicWriter>> AtomicWriter::Open(
   if (publish != Publish::kComplete) staging_path = StagingSibling(uri);
   auto stream = fs->OpenOutputStream(staging_path.empty() ? uri.FileSystemPath() : staging_path);
   if (!stream.ok()) return OperationFailed("writing", uri, stream.status());
-  return std::shared_ptr<AtomicWriter>(new AtomicWriter(
-      std::move(fs), uri, publish, std::move(staging_path), std::move(*stream)));
+  return std::shared_ptr<AtomicWriter>(
+      new AtomicWriter(std::move(fs), uri, publish, std::move(staging_path), std::move(*stream)));
 }
 
 AtomicWriter::AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, Publish publish,
                            std::string staging_path,
                            std::shared_ptr<arrow::io::OutputStream> stream)
-    : fs_(std::move(fs)), uri_(std::move(uri)), publish_(publish),
-      staging_path_(std::move(staging_path)), stream_(std::move(stream)) {}
+    : fs_(std::move(fs)),
+      uri_(std::move(uri)),
+      publish_(publish),
+      staging_path_(std::move(staging_path)),
+      stream_(std::move(stream)) {}
 
 AtomicWriter::~AtomicWriter() {
   if (!closed_) (void)Abort();
@@ -77,13 +81,15 @@ arrow::Status AtomicWriter::Fail(std::string_view operation, const arrow::Status
 arrow::Result<int64_t> AtomicWriter::Tell() const { return stream_->Tell(); }
 
 arrow::Status AtomicWriter::Write(const void* data, int64_t nbytes) {
-  if (closed_) return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
+  if (closed_)
+    return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
   auto status = stream_->Write(data, nbytes);
   return status.ok() ? Written(nbytes) : Fail("writing", status);
 }
 
 arrow::Status AtomicWriter::Write(const std::shared_ptr<arrow::Buffer>& data) {
-  if (closed_) return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
+  if (closed_)
+    return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
   auto status = stream_->Write(data);
   return status.ok() ? Written(data->size()) : Fail("writing", status);
 }

@@ -15,8 +15,8 @@ arrow::Status OperationFailed(std::string_view operation, const Uri& uri,
   for (auto& c : message) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  return RedactSecrets(cause.WithMessage(
-      fmt::format("{} '{}': {}", operation, uri.ToString(), message)));
+  return RedactSecrets(
+      cause.WithMessage(fmt::format("{} '{}': {}", operation, uri.ToString(), message)));
 }
 
 arrow::Status PathNotFound(const Uri& uri) {

@@ -67,7 +67,7 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeGcs(const StorageOptio
 }
 
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeAzure(const Uri& uri,
-                                                                 const StorageOptions& options) {
+                                                                const StorageOptions& options) {
   const ProviderOptions& p = options.azure;
   arrow::fs::AzureOptions azure;
   std::optional<AzureConnectionString> connection;
@@ -127,8 +127,7 @@ arrow::Result<Endpoint> Endpoint::Parse(const std::string& text) {
     rest.remove_prefix(sep + 3);
   }
   if (out.scheme != "http" && out.scheme != "https") {
-    return arrow::Status::Invalid(
-        fmt::format("endpoint '{}': scheme must be http or https", text));
+    return arrow::Status::Invalid(fmt::format("endpoint '{}': scheme must be http or https", text));
   }
   const auto slash = rest.find('/');
   out.authority = std::string(rest.substr(0, slash));

@@ -14,8 +14,8 @@ namespace lakepipe::storage {
 /// GcsFileSystem or AzureFileSystem) configured from `options` and the provider's
 /// standard credential chain. Errors name the URI and never contain a secret.
 /// ArrowRuntime::Initialize() must have run.
-arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeFileSystem(
-    const Uri& uri, const StorageOptions& options);
+arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeFileSystem(const Uri& uri,
+                                                                     const StorageOptions& options);
 
 /// Splits an endpoint "http://host:port/path" into scheme ("http"), authority
 /// ("host:port") and path ("/path"). A bare "host:port" means https.

@@ -28,13 +28,35 @@ bool IsTransient(const arrow::Status& status) {
         "Read-only file system"}) {
     if (Contains(m, final_marker)) return false;
   }
-  for (std::string_view transient_marker :
-       {"SlowDown", "SLOW_DOWN", "Throttl", "THROTTL", "503", "500", "502", "504", "429",
-        "InternalError", "INTERNAL_FAILURE", "SERVICE_UNAVAILABLE", "ServiceUnavailable",
-        "NETWORK_CONNECTION", "REQUEST_TIMEOUT", "Timeout", "timed out", "Timed out",
-        "Connection reset", "connection reset", "Couldn't connect", "Could not connect",
-        "Connection refused", "UNAVAILABLE", "DEADLINE_EXCEEDED", "curl", "Broken pipe",
-        "transport", "Transport"}) {
+  for (std::string_view transient_marker : {"SlowDown",
+                                            "SLOW_DOWN",
+                                            "Throttl",
+                                            "THROTTL",
+                                            "503",
+                                            "500",
+                                            "502",
+                                            "504",
+                                            "429",
+                                            "InternalError",
+                                            "INTERNAL_FAILURE",
+                                            "SERVICE_UNAVAILABLE",
+                                            "ServiceUnavailable",
+                                            "NETWORK_CONNECTION",
+                                            "REQUEST_TIMEOUT",
+                                            "Timeout",
+                                            "timed out",
+                                            "Timed out",
+                                            "Connection reset",
+                                            "connection reset",
+                                            "Couldn't connect",
+                                            "Could not connect",
+                                            "Connection refused",
+                                            "UNAVAILABLE",
+                                            "DEADLINE_EXCEEDED",
+                                            "curl",
+                                            "Broken pipe",
+                                            "transport",
+                                            "Transport"}) {
     if (Contains(m, transient_marker)) return true;
   }
   return false;
@@ -58,9 +80,8 @@ arrow::Status RetryCall(const RetryOptions& retry, const std::function<arrow::St
     // if one as long as the last still ends before the deadline.
     if (n >= retry.max_attempts || wake + attempt_took > deadline) {
       const double spent = Seconds(Clock::now() - start).count();
-      return status.WithMessage(
-          fmt::format("{} (after {} attempt{} in {:.1f} s)", status.message(), n,
-                      n == 1 ? "" : "s", spent));
+      return status.WithMessage(fmt::format("{} (after {} attempt{} in {:.1f} s)", status.message(),
+                                            n, n == 1 ? "" : "s", spent));
     }
     std::this_thread::sleep_until(wake);
     backoff = std::min(backoff * 2, retry.max_backoff_seconds);

@@ -14,8 +14,7 @@ namespace {
 // Large enough to keep object-store parts full, small enough to keep memory flat.
 constexpr int64_t kCopyChunkBytes = 8 << 20;
 
-FileEntry EntryOf(const Uri& base, const std::string& base_path,
-                  const arrow::fs::FileInfo& info) {
+FileEntry EntryOf(const Uri& base, const std::string& base_path, const arrow::fs::FileInfo& info) {
   FileEntry entry{base, info.size(), info.IsDirectory(),
                   std::chrono::time_point_cast<std::chrono::system_clock::duration>(info.mtime())};
   std::string_view path = info.path();
@@ -39,8 +38,9 @@ arrow::Result<std::unique_ptr<Storage>> Storage::Make(StorageOptions options) {
 }
 
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> Storage::FileSystemFor(const Uri& uri) {
-  const std::string cache_key = fmt::format("{}|{}", ProviderName(uri.provider()),
-                                            uri.provider() == Provider::kAzure ? uri.account() : "");
+  const std::string cache_key =
+      fmt::format("{}|{}", ProviderName(uri.provider()),
+                  uri.provider() == Provider::kAzure ? uri.account() : "");
   std::lock_guard lock(mutex_);
   auto it = filesystems_.find(cache_key);
   if (it != filesystems_.end()) return it->second;
@@ -51,8 +51,8 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> Storage::FileSystemFor(con
 
 arrow::Result<FileEntry> Storage::Stat(const Uri& uri) {
   ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  auto info = RetryCall<arrow::fs::FileInfo>(
-      options_.retry, [&] { return fs->GetFileInfo(uri.FileSystemPath()); });
+  auto info = RetryCall<arrow::fs::FileInfo>(options_.retry,
+                                             [&] { return fs->GetFileInfo(uri.FileSystemPath()); });
   if (!info.ok()) return OperationFailed("reading metadata of", uri, info.status());
   if (info->type() == arrow::fs::FileType::NotFound) return PathNotFound(uri);
   return EntryOf(uri, info->path(), *info);
@@ -68,8 +68,8 @@ arrow::Result<bool> Storage::Exists(const Uri& uri) {
 arrow::Result<std::vector<FileEntry>> Storage::List(const Uri& uri, bool recursive) {
   ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
   const std::string base_path = uri.FileSystemPath();
-  auto top = RetryCall<arrow::fs::FileInfo>(options_.retry,
-                                            [&] { return fs->GetFileInfo(base_path); });
+  auto top =
+      RetryCall<arrow::fs::FileInfo>(options_.retry, [&] { return fs->GetFileInfo(base_path); });
   if (!top.ok()) return OperationFailed("listing", uri, top.status());
   std::vector<FileEntry> entries;
   if (top->IsFile()) {
@@ -87,9 +87,8 @@ arrow::Result<std::vector<FileEntry>> Storage::List(const Uri& uri, bool recursi
     if (IsWriterTemp(info)) continue;
     entries.push_back(EntryOf(uri, base_path, info));
   }
-  std::sort(entries.begin(), entries.end(), [](const FileEntry& a, const FileEntry& b) {
-    return a.uri.key() < b.uri.key();
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const FileEntry& a, const FileEntry& b) { return a.uri.key() < b.uri.key(); });
   return entries;
 }
 
@@ -175,8 +174,7 @@ arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
       return source_fs->CopyFile(source.FileSystemPath(), destination.FileSystemPath());
     });
     if (status.ok() && progress) progress(entry.size, entry.size);
-    return OperationFailed(fmt::format("copying '{}' to", source.ToString()), destination,
-                           status);
+    return OperationFailed(fmt::format("copying '{}' to", source.ToString()), destination, status);
   }
   return StreamCopy(source, destination, entry.size, progress);
 }

@@ -48,7 +48,10 @@ class StorageConformanceTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (storage_ && root_) { auto s = storage_->DeleteTree(*root_); EXPECT_TRUE(s.ok()) << s.ToString(); }
+    if (storage_ && root_) {
+      auto s = storage_->DeleteTree(*root_);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
     if (!local_dir_.empty()) std::filesystem::remove_all(local_dir_);
   }
 

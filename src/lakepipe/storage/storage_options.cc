@@ -17,8 +17,7 @@ std::string Env(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-arrow::Status YamlError(const std::string& where, const YAML::Node& node,
-                        const std::string& what) {
+arrow::Status YamlError(const std::string& where, const YAML::Node& node, const std::string& what) {
   const auto mark = node.Mark();
   if (mark.line >= 0) {
     return arrow::Status::Invalid(fmt::format("{}:{}: {}", where, mark.line + 1, what));
@@ -66,8 +65,8 @@ arrow::Result<bool> ApplyProviderKey(ProviderOptions* out, const std::string& ke
     } else if (style == "virtual" || style == "vhost") {
       out->url_style = UrlStyle::kVirtual;
     } else {
-      return YamlError(where, value, fmt::format("url_style '{}': use auto, path or virtual",
-                                                 style));
+      return YamlError(where, value,
+                       fmt::format("url_style '{}': use auto, path or virtual", style));
     }
   } else if (key == "credentials") {
     ARROW_ASSIGN_OR_RAISE(auto source, ScalarOf(value, where, key));
@@ -185,17 +184,17 @@ arrow::Status StorageOptions::MergeYaml(const YAML::Node& node, const std::strin
       }
     }
   }
-  for (const auto& [name, provider] : {std::pair{"s3", &s3}, std::pair{"gcs", &gcs},
-                                       std::pair{"azure", &azure}}) {
+  for (const auto& [name, provider] :
+       {std::pair{"s3", &s3}, std::pair{"gcs", &gcs}, std::pair{"azure", &azure}}) {
     const YAML::Node block = node[name];
     if (!block) continue;
-    if (!block.IsMap()) return YamlError(where, block, fmt::format("'storage.{}' must be a map", name));
+    if (!block.IsMap())
+      return YamlError(where, block, fmt::format("'storage.{}' must be a map", name));
     for (const auto& item : block) {
       const auto key = item.first.as<std::string>();
       ARROW_ASSIGN_OR_RAISE(bool known, ApplyProviderKey(provider, key, item.second, where));
       if (!known) {
-        return YamlError(where, item.first,
-                         fmt::format("unknown key 'storage.{}.{}'", name, key));
+        return YamlError(where, item.first, fmt::format("unknown key 'storage.{}.{}'", name, key));
       }
     }
   }

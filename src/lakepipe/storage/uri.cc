@@ -90,7 +90,8 @@ arrow::Result<Uri> Uri::Parse(std::string_view text) {
     }
   } else {
     return InvalidUri(text, fmt::format("unknown scheme '{}' (use a path, file://, s3://, "
-                                        "gs://, az:// or abfs://)", scheme));
+                                        "gs://, az:// or abfs://)",
+                                        scheme));
   }
   if (authority.empty()) return InvalidUri(text, "no bucket or container");
   if (authority.find(':') != std::string::npos) {
