@@ -46,6 +46,22 @@ list(APPEND LAKEPIPE_RPATH "${_duckdb_dir}")
 set(LAKEPIPE_DUCKDB_EXTENSION_DIR "${LAKEPIPE_DEPS_DIR}/duckdb/extensions"
     CACHE PATH "Folder holding httpfs/azure/postgres_scanner .duckdb_extension files")
 
+# --- simdjson, private ----------------------------------------------------------------
+# pyarrow's libparquet exports its own bundled simdjson (3.6.5) under the same symbol names
+# as any shared simdjson; linking Debian's libsimdjson.so (3.0.1) beside it makes one side
+# call the other's incompatible code (a crash seen in our tests). So simdjson is compiled
+# into lakepipe with hidden visibility: our code binds to our copy, Arrow keeps its own.
+set(_simdjson "${LAKEPIPE_DEPS_DIR}/simdjson")
+if(NOT EXISTS "${_simdjson}/simdjson.cpp")
+  message(FATAL_ERROR "simdjson sources not found: run scripts/install-deps (or make deps)")
+endif()
+add_library(lakepipe_simdjson STATIC "${_simdjson}/simdjson.cpp")
+target_include_directories(lakepipe_simdjson SYSTEM BEFORE PUBLIC "${_simdjson}")
+target_compile_definitions(lakepipe_simdjson PUBLIC SIMDJSON_THREADS_ENABLED=1)
+set_target_properties(lakepipe_simdjson PROPERTIES CXX_VISIBILITY_PRESET hidden
+                      VISIBILITY_INLINES_HIDDEN ON POSITION_INDEPENDENT_CODE ON)
+target_compile_options(lakepipe_simdjson PRIVATE -w)
+
 # --- Debian packages ----------------------------------------------------------------
 find_package(PkgConfig REQUIRED)
 find_package(fmt REQUIRED)
@@ -53,7 +69,6 @@ find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(yaml-cpp REQUIRED)
-find_package(simdjson REQUIRED)
 find_package(PostgreSQL REQUIRED)
 find_package(Threads REQUIRED)
 

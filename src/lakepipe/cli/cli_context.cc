@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 namespace lakepipe::cli {
@@ -15,6 +17,18 @@ arrow::Result<storage::StorageOptions> LoadStorageOptions(const GlobalFlags& fla
 arrow::Result<std::unique_ptr<storage::Storage>> OpenStorage(const GlobalFlags& flags) {
   ARROW_ASSIGN_OR_RAISE(auto options, LoadStorageOptions(flags));
   return storage::Storage::Make(std::move(options));
+}
+
+arrow::Result<pipeline::PipelineConfig> LoadPipeline(const GlobalFlags& flags,
+                                                     const std::string& name) {
+  const auto home = pipeline::Home::Resolve(flags.home);
+  const std::string file = home.PipelineFile(name);
+  if (!std::filesystem::exists(file)) {
+    return arrow::Status::IOError(fmt::format("pipeline '{}' not found: no '{}'", name, file));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto config, pipeline::LoadPipelineFile(file, name, home.path()));
+  if (!flags.storage_file.empty()) ARROW_RETURN_NOT_OK(config.storage.MergeYamlFile(flags.storage_file));
+  return config;
 }
 
 bool StderrIsTty() { return ::isatty(STDERR_FILENO) == 1; }

@@ -5,6 +5,8 @@
 
 #include <arrow/result.h>
 
+#include "lakepipe/pipeline/home.h"
+#include "lakepipe/pipeline/pipeline_config.h"
 #include "lakepipe/storage/storage.h"
 
 namespace lakepipe::cli {
@@ -16,6 +18,8 @@ struct GlobalFlags {
   /// "text" or "json".
   std::string output = "text";
   bool verbose = false;
+  /// lakepipe's home folder ("" = $LAKEPIPE_HOME or ~/.lakepipe).
+  std::string home;
 };
 
 /// Storage options from the environment, then the --storage file over them.
@@ -23,6 +27,11 @@ arrow::Result<storage::StorageOptions> LoadStorageOptions(const GlobalFlags& fla
 
 /// A Storage made from LoadStorageOptions().
 arrow::Result<std::unique_ptr<storage::Storage>> OpenStorage(const GlobalFlags& flags);
+
+/// Loads $HOME/pipelines/<name>.yaml; the --storage file, when given, is merged over the
+/// pipeline's own storage block.
+arrow::Result<pipeline::PipelineConfig> LoadPipeline(const GlobalFlags& flags,
+                                                     const std::string& name);
 
 /// True when stderr is a terminal (progress is drawn only then).
 bool StderrIsTty();

@@ -16,5 +16,12 @@ void AddLsCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddCpCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddQueryCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddInitCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddAddCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddValidateCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddRunCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddStatusCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddLogsCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddManifestCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 
 }  // namespace lakepipe::cli

@@ -4,14 +4,15 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/cli/commands.h"
-#include "lakepipe/parquet/parquet_file_writer.h"
-#include "lakepipe/sources/demo_source.h"
+#include "lakepipe/lake/manifest_store.h"
+#include "lakepipe/pipeline/ingest_runner.h"
+#include "lakepipe/pipeline/run_lock.h"
 
 namespace lakepipe::cli {
 
 void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   auto* cmd = app.add_subcommand(
-      "demo", "Write a generated orders table as Parquet into a bucket (default ./lake)");
+      "demo", "Run the built-in demo pipeline: a generated orders table into a bucket");
   auto bucket = std::make_shared<std::string>("./lake");
   auto rows = std::make_shared<int64_t>(100'000);
   cmd->add_option("bucket", *bucket, "Bucket or folder to write into")->capture_default_str();
@@ -19,20 +20,33 @@ void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   cmd->callback([=, &flags] {
     *run = [=, &flags]() -> arrow::Status {
       ARROW_ASSIGN_OR_RAISE(auto root, storage::Uri::Parse(*bucket));
-      ARROW_ASSIGN_OR_RAISE(auto storage, OpenStorage(flags));
-      const auto file = root.Join("raw/demo/orders/orders_0000.parquet");
-      ARROW_ASSIGN_OR_RAISE(auto reader, sources::MakeDemoOrders(*rows));
-      ARROW_ASSIGN_OR_RAISE(auto written, parquet::WriteParquetFile(*storage, file, *reader));
+      pipeline::PipelineConfig config;
+      config.name = "demo";
+      config.file = "(built-in demo)";
+      config.source.reader = "demo";
+      config.source.options["rows"] = std::to_string(*rows);
+      config.destinations.push_back({});
+      config.destinations.back().bucket = root.ToString();
+      ARROW_ASSIGN_OR_RAISE(config.storage, LoadStorageOptions(flags));
+      ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
+      const auto home = pipeline::Home::Resolve(flags.home);
+      ARROW_ASSIGN_OR_RAISE(auto lock, pipeline::RunLock::Acquire(home.LocksDir(), "demo"));
+      ARROW_ASSIGN_OR_RAISE(auto result, pipeline::RunPipeline(config, storage.get(), {}));
+
+      lake::ManifestStore manifest(storage.get(), lake::BucketLayout(root));
+      ARROW_ASSIGN_OR_RAISE(auto entry, manifest.LoadTable("demo", "orders"));
+      const auto file = root.Join(entry->files.front().path);
       const std::string where = file.is_local() ? file.key() : file.ToString();
       if (flags.output == "json") {
-        std::cout << nlohmann::json{{"uri", file.ToString()}, {"rows", written}}.dump() << "\n";
+        std::cout << nlohmann::json{{"uri", file.ToString()}, {"rows", result.total_records}}.dump()
+                  << "\n";
         return arrow::Status::OK();
       }
-      std::cout << fmt::format("wrote {} rows to {}\n", written, where);
+      std::cout << fmt::format("wrote {} rows to {}\n", result.total_records, where);
+      std::cout << fmt::format("manifest: {}\n", lake::BucketLayout(root).ManifestUri().ToString());
       std::cout << fmt::format(
           "query it:  build/lakepipe query \"SELECT status, count(*), sum(amount) FROM "
-          "read_parquet('{}') GROUP BY ALL ORDER BY ALL\"\n",
-          where);
+          "read_parquet('{}') GROUP BY ALL ORDER BY ALL\"\n", where);
       return arrow::Status::OK();
     };
   });

@@ -1,6 +1,7 @@
 // lakepipe command line: parses flags, runs one command, maps its Status to an exit code.
 //
-// Exit codes: 0 success; 1 the command failed (message on stderr); 2 usage error.
+// Exit codes: 0 success; 1 the command failed (one line on stderr); 2 usage error;
+// 130 cancelled by Ctrl-C / SIGTERM (nothing committed).
 
 #include <iostream>
 
@@ -29,12 +30,21 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_flag("-v,--verbose", flags.verbose, "Log details to stderr");
+  app.add_option("--home", flags.home, "Home folder with pipelines/ (default ~/.lakepipe)")
+      ->envname("LAKEPIPE_HOME");
 
   cli::CommandRun run;
   cli::AddLsCommand(app, flags, &run);
   cli::AddCpCommand(app, flags, &run);
   cli::AddQueryCommand(app, flags, &run);
   cli::AddDemoCommand(app, flags, &run);
+  cli::AddInitCommand(app, flags, &run);
+  cli::AddAddCommand(app, flags, &run);
+  cli::AddValidateCommand(app, flags, &run);
+  cli::AddRunCommand(app, flags, &run);
+  cli::AddStatusCommand(app, flags, &run);
+  cli::AddLogsCommand(app, flags, &run);
+  cli::AddManifestCommand(app, flags, &run);
 
   try {
     app.parse(argc, argv);
@@ -51,7 +61,7 @@ int main(int argc, char** argv) {
     if (status.ok()) status = run();
     if (!status.ok()) {
       std::cerr << "lakepipe: error: " << status.message() << "\n";
-      code = 1;
+      code = status.IsCancelled() ? 130 : 1;
     }
   }
   return code;

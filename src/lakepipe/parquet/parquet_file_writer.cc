@@ -32,50 +32,117 @@ class LentStream : public arrow::io::OutputStream {
   bool closed_ = false;
 };
 
-arrow::Result<int64_t> WriteBatches(arrow::io::OutputStream& sink, arrow::RecordBatchReader& reader,
-                                    std::shared_ptr<::parquet::WriterProperties> props,
-                                    std::shared_ptr<::parquet::ArrowWriterProperties> arrow_props) {
-  auto borrowed = std::make_shared<LentStream>(&sink);
-  ARROW_ASSIGN_OR_RAISE(auto writer, ::parquet::arrow::FileWriter::Open(
-                                         *reader.schema(), arrow::default_memory_pool(), borrowed,
-                                         std::move(props), std::move(arrow_props)));
-  int64_t rows = 0;
-  for (;;) {
-    std::shared_ptr<arrow::RecordBatch> batch;
-    ARROW_RETURN_NOT_OK(reader.ReadNext(&batch));
-    if (!batch) break;
-    ARROW_RETURN_NOT_OK(writer->WriteRecordBatch(*batch));
-    rows += batch->num_rows();
+arrow::Result<arrow::Compression::type> CodecOf(const std::string& name) {
+  auto codec = arrow::util::Codec::GetCompressionType(name == "none" ? "uncompressed" : name);
+  if (!codec.ok()) {
+    return arrow::Status::Invalid(fmt::format(
+        "unknown compression '{}' (use zstd, snappy, gzip, lz4, brotli or none)", name));
   }
-  ARROW_RETURN_NOT_OK(writer->Close());  // writes the footer
-  return rows;
+  return *codec;
 }
 
 }  // namespace
 
+arrow::Status ValidateParquetOptions(const ParquetWriteOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(auto codec, CodecOf(options.compression));
+  if (options.compression_level >= 0 && codec != arrow::Compression::UNCOMPRESSED) {
+    auto min = arrow::util::Codec::MinimumCompressionLevel(codec);
+    auto max = arrow::util::Codec::MaximumCompressionLevel(codec);
+    if (min.ok() && max.ok() &&
+        (options.compression_level < *min || options.compression_level > *max)) {
+      return arrow::Status::Invalid(fmt::format("compression level {} for {} is outside {}..{}",
+                                                options.compression_level, options.compression,
+                                                *min, *max));
+    }
+  }
+  if (options.row_group_rows <= 0) {
+    return arrow::Status::Invalid("row_group_rows must be positive");
+  }
+  return arrow::Status::OK();
+}
+
+ParquetFileWriter::ParquetFileWriter(storage::Uri uri, std::shared_ptr<storage::AtomicWriter> sink,
+                                     std::shared_ptr<arrow::io::OutputStream> lent,
+                                     std::unique_ptr<::parquet::arrow::FileWriter> writer)
+    : uri_(std::move(uri)),
+      sink_(std::move(sink)),
+      lent_(std::move(lent)),
+      writer_(std::move(writer)) {}
+
+ParquetFileWriter::~ParquetFileWriter() { Abort(); }
+
+arrow::Result<std::unique_ptr<ParquetFileWriter>> ParquetFileWriter::Open(
+    storage::Storage& storage, const storage::Uri& uri,
+    const std::shared_ptr<arrow::Schema>& schema, const ParquetWriteOptions& options) {
+  ARROW_RETURN_NOT_OK(ValidateParquetOptions(options));
+  ARROW_ASSIGN_OR_RAISE(auto codec, CodecOf(options.compression));
+  ::parquet::WriterProperties::Builder props;
+  props.compression(codec)->max_row_group_length(options.row_group_rows)->enable_statistics();
+  if (options.compression_level >= 0) props.compression_level(options.compression_level);
+  auto arrow_props = ::parquet::ArrowWriterProperties::Builder()
+                         .store_schema()
+                         ->set_use_threads(options.use_threads)
+                         ->build();
+  ARROW_ASSIGN_OR_RAISE(auto sink, storage.OpenWrite(uri));
+  auto lent = std::make_shared<LentStream>(sink.get());
+  auto writer = ::parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), lent,
+                                                   props.build(), arrow_props);
+  if (!writer.ok()) {
+    (void)sink->Abort();
+    return writer.status().WithMessage(
+        fmt::format("writing '{}': {}", uri.ToString(), writer.status().message()));
+  }
+  return std::unique_ptr<ParquetFileWriter>(
+      new ParquetFileWriter(uri, std::move(sink), std::move(lent), std::move(*writer)));
+}
+
+arrow::Status ParquetFileWriter::Write(const arrow::RecordBatch& batch) {
+  auto status = writer_->WriteRecordBatch(batch);
+  if (!status.ok()) {
+    Abort();
+    return status.WithMessage(fmt::format("writing '{}': {}", uri_.ToString(), status.message()));
+  }
+  rows_ += batch.num_rows();
+  return status;
+}
+
+int64_t ParquetFileWriter::bytes_written() const {
+  auto position = sink_->Tell();
+  return position.ok() ? *position : 0;
+}
+
+arrow::Result<int64_t> ParquetFileWriter::Close() {
+  auto status = writer_->Close();  // writes the footer into the lent stream
+  if (!status.ok()) {
+    Abort();
+    return status.WithMessage(fmt::format("writing '{}': {}", uri_.ToString(), status.message()));
+  }
+  const int64_t bytes = bytes_written();
+  ARROW_RETURN_NOT_OK(sink_->Close());  // publishes the file
+  return bytes;
+}
+
+void ParquetFileWriter::Abort() {
+  if (sink_ && !sink_->closed()) (void)sink_->Abort();
+}
+
 arrow::Result<int64_t> WriteParquetFile(storage::Storage& storage, const storage::Uri& uri,
                                         arrow::RecordBatchReader& reader,
                                         const ParquetWriteOptions& options) {
-  auto codec = arrow::util::Codec::GetCompressionType(
-      options.compression == "none" ? "uncompressed" : options.compression);
-  if (!codec.ok()) {
-    return arrow::Status::Invalid(
-        fmt::format("writing '{}': unknown compression '{}'", uri.ToString(), options.compression));
+  ARROW_ASSIGN_OR_RAISE(auto writer,
+                        ParquetFileWriter::Open(storage, uri, reader.schema(), options));
+  for (;;) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    auto status = reader.ReadNext(&batch);
+    if (!status.ok()) {
+      writer->Abort();
+      return status;
+    }
+    if (!batch) break;
+    ARROW_RETURN_NOT_OK(writer->Write(*batch));
   }
-  ::parquet::WriterProperties::Builder props;
-  props.compression(*codec)->max_row_group_length(options.row_group_rows)->enable_statistics();
-  if (options.compression_level >= 0) props.compression_level(options.compression_level);
-  auto arrow_props = ::parquet::ArrowWriterProperties::Builder().store_schema()->build();
-
-  ARROW_ASSIGN_OR_RAISE(auto sink, storage.OpenWrite(uri));
-  auto rows = WriteBatches(*sink, reader, props.build(), arrow_props);
-  if (!rows.ok()) {
-    (void)sink->Abort();
-    return rows.status().WithMessage(
-        fmt::format("writing '{}': {}", uri.ToString(), rows.status().message()));
-  }
-  ARROW_RETURN_NOT_OK(sink->Close());  // publishes the file
-  return rows;
+  ARROW_RETURN_NOT_OK(writer->Close());
+  return writer->rows_written();
 }
 
 }  // namespace lakepipe::parquet

@@ -9,21 +9,62 @@
 
 #include "lakepipe/storage/storage.h"
 
+namespace parquet::arrow {
+class FileWriter;
+}
+
 namespace lakepipe::parquet {
 
 /// How a Parquet file is encoded. Defaults suit analytics readers (DuckDB, Spark, Polars).
 struct ParquetWriteOptions {
-  /// zstd | snappy | gzip | lz4 | none.
+  /// zstd | snappy | gzip | lz4 | brotli | none.
   std::string compression = "zstd";
   /// Codec level; -1 = the codec's default.
   int compression_level = -1;
   /// Rows per row group.
-  int64_t row_group_rows = 1 << 20;
+  int64_t row_group_rows = 128 * 1024;
+  /// Encode columns on several threads (Arrow's pool).
+  bool use_threads = true;
 };
 
-/// Streams every batch of `reader` into one Parquet file at `uri`, published atomically
-/// (AtomicWriter): readers see the whole file or none. Memory stays at about one row
-/// group. Returns the number of rows written.
+/// Checks `options` (codec name, level, sizes); errors name the bad value.
+arrow::Status ValidateParquetOptions(const ParquetWriteOptions& options);
+
+/// One Parquet file being written, published atomically at Close() (AtomicWriter): readers
+/// see the whole file or none; Abort() or destruction without Close() leaves nothing.
+/// Memory stays at about one row group. Not thread-safe.
+class ParquetFileWriter {
+ public:
+  static arrow::Result<std::unique_ptr<ParquetFileWriter>> Open(
+      storage::Storage& storage, const storage::Uri& uri,
+      const std::shared_ptr<arrow::Schema>& schema, const ParquetWriteOptions& options);
+  ~ParquetFileWriter();
+
+  /// `batch` must have the writer's schema.
+  arrow::Status Write(const arrow::RecordBatch& batch);
+  /// Bytes in the file so far (grows as row groups are flushed).
+  int64_t bytes_written() const;
+  int64_t rows_written() const { return rows_; }
+  /// Writes the footer and publishes the file; returns its size in bytes.
+  arrow::Result<int64_t> Close();
+  void Abort();
+
+  const storage::Uri& uri() const { return uri_; }
+
+ private:
+  ParquetFileWriter(storage::Uri uri, std::shared_ptr<storage::AtomicWriter> sink,
+                    std::shared_ptr<arrow::io::OutputStream> lent,
+                    std::unique_ptr<::parquet::arrow::FileWriter> writer);
+
+  storage::Uri uri_;
+  std::shared_ptr<storage::AtomicWriter> sink_;
+  std::shared_ptr<arrow::io::OutputStream> lent_;
+  std::unique_ptr<::parquet::arrow::FileWriter> writer_;
+  int64_t rows_ = 0;
+};
+
+/// Streams every batch of `reader` into one Parquet file at `uri` (see ParquetFileWriter).
+/// Returns the number of rows written.
 arrow::Result<int64_t> WriteParquetFile(storage::Storage& storage, const storage::Uri& uri,
                                         arrow::RecordBatchReader& reader,
                                         const ParquetWriteOptions& options = {});

@@ -1,0 +1,96 @@
+#include "lakepipe/lake/manifest_store.h"
+
+#include <fmt/format.h>
+
+namespace lakepipe::lake {
+namespace {
+
+constexpr int kMaxPublishRounds = 20;
+
+nlohmann::json EmptyManifest() {
+  return {{"version", "1.0"}, {"updated_at", nullptr}, {"tables", nlohmann::json::object()}};
+}
+
+}  // namespace
+
+arrow::Result<nlohmann::json> ParseJsonDocument(const std::string& text, const storage::Uri& uri) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return arrow::Status::Invalid(fmt::format("'{}' is not valid JSON: {}", uri.ToString(),
+                                              e.what()));
+  }
+}
+
+arrow::Result<std::optional<TableEntry>> ManifestStore::LoadTable(const std::string& source,
+                                                                  const std::string& table) {
+  const auto uri = layout_.TableEntryUri(source, table);
+  ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(uri));
+  if (!exists) return std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(auto buffer, storage_->ReadAll(uri));
+  ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument(buffer->ToString(), uri));
+  ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(json, uri.ToString()));
+  return entry;
+}
+
+arrow::Status ManifestStore::SaveTable(const TableEntry& entry) {
+  return storage_->WriteAll(layout_.TableEntryUri(entry.source, entry.table),
+                            entry.ToJson().dump(2));
+}
+
+arrow::Result<nlohmann::json> ManifestStore::LoadManifest() {
+  const auto uri = layout_.ManifestUri();
+  ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(uri));
+  if (!exists) return EmptyManifest();
+  ARROW_ASSIGN_OR_RAISE(auto buffer, storage_->ReadAll(uri));
+  ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument(buffer->ToString(), uri));
+  if (!json.is_object() || !json.contains("tables") || !json["tables"].is_object()) {
+    return arrow::Status::Invalid(
+        fmt::format("'{}' has no \"tables\" object: not a manifest", uri.ToString()));
+  }
+  return json;
+}
+
+arrow::Result<nlohmann::json> ManifestStore::LoadAllEntries() {
+  ARROW_ASSIGN_OR_RAISE(auto files, storage_->List(layout_.TableEntriesDir(), true));
+  nlohmann::json entries = nlohmann::json::object();
+  for (const auto& file : files) {
+    if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
+    auto buffer = storage_->ReadAll(file.uri);
+    // An entry deleted between list and read is simply gone.
+    if (!buffer.ok() && buffer.status().message().find("does not exist") != std::string::npos) {
+      continue;
+    }
+    ARROW_RETURN_NOT_OK(buffer.status());
+    ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument((*buffer)->ToString(), file.uri));
+    ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(json, file.uri.ToString()));
+    entries[entry.Key()] = json;
+  }
+  return entries;
+}
+
+arrow::Status ManifestStore::Publish() {
+  for (int round = 0; round < kMaxPublishRounds; ++round) {
+    ARROW_ASSIGN_OR_RAISE(auto entries, LoadAllEntries());
+    ARROW_ASSIGN_OR_RAISE(auto manifest, LoadManifest());
+    nlohmann::json tables = manifest["tables"];
+    bool up_to_date = true;
+    for (const auto& [key, entry] : entries.items()) {
+      if (!tables.contains(key) || tables[key] != entry) {
+        tables[key] = entry;
+        up_to_date = false;
+      }
+    }
+    // After our own write this re-check is what makes concurrent publishers converge.
+    if (up_to_date) return arrow::Status::OK();
+    manifest["version"] = manifest.value("version", "1.0");
+    manifest["updated_at"] = UtcNowIso();
+    manifest["tables"] = std::move(tables);
+    ARROW_RETURN_NOT_OK(storage_->WriteAll(layout_.ManifestUri(), manifest.dump(2)));
+  }
+  return arrow::Status::IOError(fmt::format(
+      "publishing '{}': other writers kept changing it for {} rounds",
+      layout_.ManifestUri().ToString(), kMaxPublishRounds));
+}
+
+}  // namespace lakepipe::lake

@@ -1,0 +1,132 @@
+#include "lakepipe/lake/run_journal.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "lakepipe/lake/manifest_store.h"
+
+namespace lakepipe::lake {
+namespace {
+
+constexpr int kJournalVersion = 1;
+
+nlohmann::json CommitToJson(const PendingCommit& commit) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : commit.entries) entries.push_back(e.ToJson());
+  return {{"entries", entries},
+          {"state", commit.state ? *commit.state : nlohmann::json()},
+          {"log", commit.log},
+          {"log_stamp", commit.log_stamp},
+          {"replaced", commit.replaced}};
+}
+
+arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const std::string& where) {
+  PendingCommit commit;
+  try {
+    for (const auto& e : json.at("entries")) {
+      ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(e, where));
+      commit.entries.push_back(std::move(entry));
+    }
+    if (!json.at("state").is_null()) commit.state = json.at("state");
+    commit.log = json.at("log");
+    commit.log_stamp = json.at("log_stamp").get<std::string>();
+    commit.replaced = json.at("replaced").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    return arrow::Status::Invalid(fmt::format("{}: malformed commit: {}", where, e.what()));
+  }
+  return commit;
+}
+
+}  // namespace
+
+arrow::Result<RunJournal> RunJournal::Begin(storage::Storage* storage, const BucketLayout& layout,
+                                            std::string pipeline, std::string run_id,
+                                            std::string started_at) {
+  RunJournal journal(storage, layout, std::move(pipeline), std::move(run_id),
+                     std::move(started_at));
+  ARROW_RETURN_NOT_OK(journal.Save());
+  return journal;
+}
+
+nlohmann::json RunJournal::ToJson() const {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  nlohmann::json json = {{"format", "lakepipe.run_journal"},
+                         {"version", kJournalVersion},
+                         {"pipeline", pipeline_},
+                         {"run_id", run_id_},
+                         {"started_at", started_at_},
+                         {"host", host},
+                         {"pid", ::getpid()},
+                         {"status", commit_ ? "committed" : "running"},
+                         {"written", written_}};
+  if (commit_) json["commit"] = CommitToJson(*commit_);
+  return json;
+}
+
+arrow::Status RunJournal::Save() {
+  return storage_->WriteAll(layout_.JournalUri(pipeline_, run_id_), ToJson().dump(1));
+}
+
+arrow::Status RunJournal::AddWritten(const std::string& relative_path) {
+  written_.push_back(relative_path);
+  return Save();
+}
+
+arrow::Status RunJournal::Commit(PendingCommit commit) {
+  commit_ = std::move(commit);
+  return Save();
+}
+
+arrow::Status RunJournal::Remove() {
+  return storage_->Delete(layout_.JournalUri(pipeline_, run_id_));
+}
+
+arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
+                          const std::string& pipeline, const PendingCommit& commit) {
+  ManifestStore manifest(storage, layout);
+  for (const auto& entry : commit.entries) ARROW_RETURN_NOT_OK(manifest.SaveTable(entry));
+  ARROW_RETURN_NOT_OK(manifest.Publish());
+  if (commit.state) {
+    ARROW_RETURN_NOT_OK(storage->WriteAll(layout.StateUri(pipeline), commit.state->dump(2)));
+  }
+  ARROW_RETURN_NOT_OK(
+      storage->WriteAll(layout.LogUri(pipeline, commit.log_stamp), commit.log.dump(2)));
+  for (const auto& path : commit.replaced) {
+    ARROW_RETURN_NOT_OK(storage->Delete(layout.Resolve(path)));
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
+                                               const BucketLayout& layout,
+                                               const std::string& pipeline) {
+  ARROW_ASSIGN_OR_RAISE(auto files, storage->List(layout.JournalDir(pipeline), false));
+  int recovered = 0;
+  for (const auto& file : files) {
+    if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
+    ARROW_ASSIGN_OR_RAISE(auto buffer, storage->ReadAll(file.uri));
+    ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument(buffer->ToString(), file.uri));
+    const std::string where = file.uri.ToString();
+    if (json.value("status", "") == "committed") {
+      ARROW_ASSIGN_OR_RAISE(auto commit, CommitFromJson(json.at("commit"), where));
+      spdlog::warn("finishing the commit of run {} of pipeline '{}' that stopped midway",
+                   json.value("run_id", "?"), pipeline);
+      ARROW_RETURN_NOT_OK(ApplyCommit(storage, layout, pipeline, commit));
+    } else {
+      spdlog::warn("removing {} file(s) of run {} of pipeline '{}' that did not commit",
+                   json.value("written", nlohmann::json::array()).size(),
+                   json.value("run_id", "?"), pipeline);
+      for (const auto& path : json.value("written", std::vector<std::string>{})) {
+        ARROW_RETURN_NOT_OK(storage->Delete(layout.Resolve(path)));
+      }
+    }
+    ARROW_RETURN_NOT_OK(storage->Delete(file.uri));
+    ++recovered;
+  }
+  return recovered;
+}
+
+}  // namespace lakepipe::lake

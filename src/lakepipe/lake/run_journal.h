@@ -1,0 +1,83 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+#include <nlohmann/json.hpp>
+
+#include "lakepipe/lake/bucket_layout.h"
+#include "lakepipe/lake/table_entry.h"
+#include "lakepipe/storage/storage.h"
+
+namespace lakepipe::lake {
+
+/// What a run commits, recorded in its journal before anything is applied, so that a
+/// crash at any point after the commit can be finished by the next run.
+struct PendingCommit {
+  std::vector<TableEntry> entries;  ///< the tables' entries after this run
+  std::optional<nlohmann::json> state;  ///< Singer state to store, if any
+  nlohmann::json log;                   ///< the run log document
+  std::string log_stamp;                ///< log file name stem (UTC start)
+  std::vector<std::string> replaced;    ///< files a full refresh replaced, deleted last
+};
+
+/// The journal of one run: .dataspoc/journal/<pipeline>/<run_id>.json, format documented in
+/// docs/FORMATS.md. A run
+///   1. records every data file in `written` before it starts writing it;
+///   2. commits by rewriting the journal with status "committed" and the PendingCommit
+///      (one atomic object write: the commit point);
+///   3. applies the commit (ApplyCommit) and deletes the journal.
+/// A journal found by the next run of the pipeline belongs to a run that died: "running"
+/// → its written files are deleted (nothing was committed); "committed" → the commit is
+/// applied again (idempotent) and then the journal is deleted.
+class RunJournal {
+ public:
+  /// Starts a journal for a new run and writes it.
+  static arrow::Result<RunJournal> Begin(storage::Storage* storage, const BucketLayout& layout,
+                                         std::string pipeline, std::string run_id,
+                                         std::string started_at);
+
+  /// Records a data file (relative path) before it is written.
+  arrow::Status AddWritten(const std::string& relative_path);
+  /// Records the commit; after this returns OK the run counts as committed.
+  arrow::Status Commit(PendingCommit commit);
+  /// Deletes the journal file (after the commit was applied or the run cleaned up).
+  arrow::Status Remove();
+
+  const std::string& run_id() const { return run_id_; }
+  const std::vector<std::string>& written() const { return written_; }
+
+  /// Finishes or undoes every journal left by dead runs of `pipeline`. Call with the
+  /// pipeline's run lock held. Returns how many journals were recovered.
+  static arrow::Result<int> RecoverDeadRuns(storage::Storage* storage, const BucketLayout& layout,
+                                            const std::string& pipeline);
+
+ private:
+  RunJournal(storage::Storage* storage, BucketLayout layout, std::string pipeline,
+             std::string run_id, std::string started_at)
+      : storage_(storage),
+        layout_(std::move(layout)),
+        pipeline_(std::move(pipeline)),
+        run_id_(std::move(run_id)),
+        started_at_(std::move(started_at)) {}
+
+  nlohmann::json ToJson() const;
+  arrow::Status Save();
+
+  storage::Storage* storage_;
+  BucketLayout layout_;
+  std::string pipeline_;
+  std::string run_id_;
+  std::string started_at_;
+  std::vector<std::string> written_;
+  std::optional<PendingCommit> commit_;
+};
+
+/// Applies a commit in the contract's order: table entries → manifest → state → log, then
+/// deletes replaced files. Idempotent, so recovery can run it again after a crash.
+arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
+                          const std::string& pipeline, const PendingCommit& commit);
+
+}  // namespace lakepipe::lake

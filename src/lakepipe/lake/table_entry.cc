@@ -1,0 +1,77 @@
+#include "lakepipe/lake/table_entry.h"
+
+#include <chrono>
+
+#include <arrow/type.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace lakepipe::lake {
+
+nlohmann::json TableEntry::ToJson() const {
+  nlohmann::json cols = nlohmann::json::array();
+  for (const auto& c : columns) {
+    cols.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
+  }
+  nlohmann::json file_list = nlohmann::json::array();
+  for (const auto& f : files) {
+    file_list.push_back({{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}});
+  }
+  return {{"source", source},
+          {"table", table},
+          {"location", location},
+          {"pipeline", pipeline},
+          {"mode", mode},
+          {"stats",
+           {{"total_rows", total_rows},
+            {"extractions", extractions},
+            {"last_extraction", last_extraction},
+            {"last_extraction_rows", last_extraction_rows}}},
+          {"columns", cols},
+          {"files", file_list},
+          {"next_file_number", next_file_number}};
+}
+
+arrow::Result<TableEntry> TableEntry::FromJson(const nlohmann::json& json,
+                                               const std::string& where) {
+  try {
+    TableEntry e;
+    e.source = json.at("source").get<std::string>();
+    e.table = json.at("table").get<std::string>();
+    e.location = json.value("location", "");
+    e.pipeline = json.value("pipeline", "");
+    e.mode = json.value("mode", "");
+    const auto& stats = json.at("stats");
+    e.total_rows = stats.value("total_rows", int64_t{0});
+    e.extractions = stats.value("extractions", int64_t{0});
+    e.last_extraction = stats.value("last_extraction", "");
+    e.last_extraction_rows = stats.value("last_extraction_rows", int64_t{0});
+    e.next_file_number = json.value("next_file_number", int64_t{0});
+    for (const auto& c : json.value("columns", nlohmann::json::array())) {
+      e.columns.push_back({c.at("name").get<std::string>(), c.at("type").get<std::string>(),
+                           c.value("nullable", true)});
+    }
+    for (const auto& f : json.value("files", nlohmann::json::array())) {
+      e.files.push_back({f.at("path").get<std::string>(), f.value("rows", int64_t{0}),
+                         f.value("bytes", int64_t{0})});
+    }
+    return e;
+  } catch (const nlohmann::json::exception& ex) {
+    return arrow::Status::Invalid(fmt::format("{}: malformed table entry: {}", where, ex.what()));
+  }
+}
+
+std::vector<Column> ColumnsOf(const arrow::Schema& schema) {
+  std::vector<Column> columns;
+  for (const auto& field : schema.fields()) {
+    columns.push_back({field->name(), field->type()->ToString(), field->nullable()});
+  }
+  return columns;
+}
+
+std::string UtcNowIso() {
+  const auto now = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}+00:00", now);
+}
+
+}  // namespace lakepipe::lake

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+#include <arrow/type_fwd.h>
+#include <nlohmann/json.hpp>
+
+namespace lakepipe::lake {
+
+/// A committed Parquet file of a table, relative to the bucket.
+struct DataFile {
+  std::string path;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+/// A column as the manifest lists it (DataSpoc Lens reads these three fields).
+struct Column {
+  std::string name;
+  std::string type;  ///< Arrow's spelling: "int64", "timestamp[us, tz=UTC]", ...
+  bool nullable = true;
+};
+
+/// One table of the manifest. The fields DataSpoc Lens reads (source, table, location,
+/// stats.*, columns) keep their names; lakepipe adds `files` (the exact committed file
+/// list: readers that want a consistent snapshot read these, not a glob), `pipeline`,
+/// `mode` and `next_file_number` (file numbers are never reused).
+struct TableEntry {
+  std::string source;
+  std::string table;
+  std::string location;
+  std::string pipeline;
+  std::string mode;  ///< "full" or "incremental"
+  int64_t total_rows = 0;
+  int64_t extractions = 0;
+  std::string last_extraction;  ///< ISO-8601 UTC
+  int64_t last_extraction_rows = 0;
+  int64_t next_file_number = 0;
+  std::vector<Column> columns;
+  std::vector<DataFile> files;
+
+  std::string Key() const { return source + "/" + table; }
+  nlohmann::json ToJson() const;
+  /// `where` names the document for errors.
+  static arrow::Result<TableEntry> FromJson(const nlohmann::json& json, const std::string& where);
+};
+
+/// Manifest columns of an Arrow schema.
+std::vector<Column> ColumnsOf(const arrow::Schema& schema);
+
+/// Current UTC time as ISO-8601 with microseconds and "+00:00" (DataSpoc's spelling).
+std::string UtcNowIso();
+
+}  // namespace lakepipe::lake

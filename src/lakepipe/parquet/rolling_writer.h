@@ -1,0 +1,68 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+
+#include "lakepipe/parquet/parquet_file_writer.h"
+#include "lakepipe/storage/storage.h"
+
+namespace lakepipe::parquet {
+
+/// A file the rolling writer finished and published.
+struct WrittenFile {
+  storage::Uri uri;
+  std::string relative_path;  ///< as the caller named it in NextFile
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+/// Where the next file goes: its URI and the caller's name for it (e.g. the path relative
+/// to the bucket). Called before each file is opened, so the caller can journal it first.
+struct FileSlot {
+  storage::Uri uri;
+  std::string relative_path;
+};
+using NextFileFn = std::function<arrow::Result<FileSlot>()>;
+
+/// Writes the batches of one table into a sequence of Parquet files, starting a new file
+/// when the current one reaches `file_size_target_bytes`. Each file is published whole
+/// when it is finished (ParquetFileWriter). Not thread-safe.
+class RollingParquetWriter {
+ public:
+  RollingParquetWriter(storage::Storage* storage, std::shared_ptr<arrow::Schema> schema,
+                       ParquetWriteOptions options, int64_t file_size_target_bytes,
+                       NextFileFn next_file)
+      : storage_(storage),
+        schema_(std::move(schema)),
+        options_(std::move(options)),
+        file_size_target_(file_size_target_bytes),
+        next_file_(std::move(next_file)) {}
+
+  const std::shared_ptr<arrow::Schema>& schema() const { return schema_; }
+
+  /// Appends a batch with this writer's schema.
+  arrow::Status Write(const arrow::RecordBatch& batch);
+  /// Finishes the open file, if any. The writer can go on with a new file afterwards.
+  arrow::Status Finish();
+  /// Files finished so far.
+  const std::vector<WrittenFile>& files() const { return files_; }
+  /// Discards the open file (finished files stay; the caller's journal owns them).
+  void Abort();
+
+ private:
+  storage::Storage* storage_;
+  std::shared_ptr<arrow::Schema> schema_;
+  ParquetWriteOptions options_;
+  int64_t file_size_target_;
+  NextFileFn next_file_;
+  std::unique_ptr<ParquetFileWriter> current_;
+  std::string current_relative_;
+  std::vector<WrittenFile> files_;
+};
+
+}  // namespace lakepipe::parquet

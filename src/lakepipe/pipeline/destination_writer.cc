@@ -1,0 +1,93 @@
+#include "lakepipe/pipeline/destination_writer.h"
+
+#include <fmt/format.h>
+
+namespace lakepipe::pipeline {
+
+DestinationWriter::DestinationWriter(storage::Storage* storage, const DestinationConfig& config,
+                                     std::string source_name, lake::RunJournal* journal,
+                                     std::optional<std::string> dt)
+    : storage_(storage),
+      config_(config),
+      source_name_(std::move(source_name)),
+      layout_(storage::Uri::Parse(config.bucket).ValueOrDie()),
+      manifest_(storage, layout_),
+      journal_(journal),
+      dt_(std::move(dt)) {}
+
+arrow::Status DestinationWriter::OnSchema(const std::string& stream,
+                                          const std::shared_ptr<arrow::Schema>& schema) {
+  auto it = writers_.find(stream);
+  if (it != writers_.end()) {
+    ARROW_RETURN_NOT_OK(it->second.writer->Finish());
+    ARROW_RETURN_NOT_OK(CollectFinished(stream));
+  }
+  auto& output = outputs_[stream];
+  if (!output.schema) {
+    // First sight of the stream in this run: learn what a committed run already used.
+    const std::string location = lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
+    ARROW_ASSIGN_OR_RAISE(output.previous, manifest_.LoadTable(source_name_, stream));
+    int64_t next = output.previous ? output.previous->next_file_number : 0;
+    ARROW_ASSIGN_OR_RAISE(auto existing, storage_->List(layout_.Resolve(location), true));
+    for (const auto& file : existing) {
+      auto number = lake::BucketLayout::DataFileNumber(file.uri.Name(), stream);
+      if (number) next = std::max(next, *number + 1);
+    }
+    output.next_file_number = next;
+  }
+  output.schema = schema;
+  writers_[stream] = OpenWriter{std::make_unique<parquet::RollingParquetWriter>(
+                                    storage_, schema, config_.parquet,
+                                    config_.file_size_target_bytes,
+                                    [this, stream] { return NextFile(stream); }),
+                                0};
+  return arrow::Status::OK();
+}
+
+arrow::Result<parquet::FileSlot> DestinationWriter::NextFile(const std::string& stream) {
+  auto& output = outputs_[stream];
+  const std::string location = lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
+  const std::optional<std::string_view> dt =
+      dt_ ? std::optional<std::string_view>(*dt_) : std::nullopt;
+  const std::string relative =
+      lake::BucketLayout::DataFile(location, stream, dt, output.next_file_number++);
+  // Journal first: if we die while writing, the next run knows what to remove.
+  ARROW_RETURN_NOT_OK(journal_->AddWritten(relative));
+  return parquet::FileSlot{layout_.Resolve(relative), relative};
+}
+
+arrow::Status DestinationWriter::Write(const std::string& stream, const arrow::RecordBatch& batch) {
+  auto it = writers_.find(stream);
+  if (it == writers_.end()) {
+    return arrow::Status::Invalid(fmt::format("stream '{}': batch before its schema", stream));
+  }
+  ARROW_RETURN_NOT_OK(it->second.writer->Write(batch));
+  return CollectFinished(stream);
+}
+
+arrow::Status DestinationWriter::CollectFinished(const std::string& stream) {
+  auto& open = writers_.at(stream);
+  auto& output = outputs_[stream];
+  const auto& files = open.writer->files();
+  for (; open.collected < files.size(); ++open.collected) {
+    const auto& file = files[open.collected];
+    output.files.push_back(file);
+    output.rows += file.rows;
+    output.bytes += file.bytes;
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status DestinationWriter::Finish() {
+  for (auto& [stream, open] : writers_) {
+    ARROW_RETURN_NOT_OK(open.writer->Finish());
+    ARROW_RETURN_NOT_OK(CollectFinished(stream));
+  }
+  return arrow::Status::OK();
+}
+
+void DestinationWriter::Abort() {
+  for (auto& [stream, open] : writers_) open.writer->Abort();
+}
+
+}  // namespace lakepipe::pipeline

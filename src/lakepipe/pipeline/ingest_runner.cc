@@ -1,0 +1,332 @@
+#include "lakepipe/pipeline/ingest_runner.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <arrow/array.h>
+#include <arrow/buffer.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "lakepipe/lake/manifest_store.h"
+#include "lakepipe/lake/run_journal.h"
+#include "lakepipe/pipeline/destination_writer.h"
+#include "lakepipe/pipeline/source_factory.h"
+
+namespace lakepipe::pipeline {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+// Work for the writer thread: a schema change or a batch of a stream.
+struct WriteJob {
+  std::string stream;
+  std::shared_ptr<arrow::Schema> schema;  // set for a schema change
+  std::shared_ptr<arrow::RecordBatch> batch;
+};
+
+// Parses on the source's thread and encodes Parquet on this one, so the two overlap; the
+// queue is bounded so memory stays at a few batches whatever the input size.
+class WriterThread {
+ public:
+  explicit WriterThread(std::vector<std::unique_ptr<DestinationWriter>>* destinations)
+      : destinations_(destinations), thread_([this] { Loop(); }) {}
+  ~WriterThread() { Stop(); }
+
+  arrow::Status Push(WriteJob job) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return jobs_.size() < kCapacity || !status_.ok(); });
+    if (!status_.ok()) return status_;
+    jobs_.push_back(std::move(job));
+    ready_.notify_one();
+    return arrow::Status::OK();
+  }
+
+  // Waits until every job is written; returns the first writer error.
+  arrow::Status Drain() {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return (jobs_.empty() && !busy_) || !status_.ok(); });
+    return status_;
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      ready_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  static constexpr size_t kCapacity = 4;
+
+  void Loop() {
+    for (;;) {
+      WriteJob job;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return !jobs_.empty() || stopping_; });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        busy_ = true;
+      }
+      arrow::Status status = Apply(job);
+      std::lock_guard lock(mutex_);
+      busy_ = false;
+      if (!status.ok() && status_.ok()) status_ = status;
+      if (!status_.ok()) jobs_.clear();
+      space_.notify_all();
+    }
+  }
+
+  arrow::Status Apply(const WriteJob& job) {
+    for (auto& destination : *destinations_) {
+      if (job.schema) {
+        ARROW_RETURN_NOT_OK(destination->OnSchema(job.stream, job.schema));
+      } else {
+        ARROW_RETURN_NOT_OK(destination->Write(job.stream, *job.batch));
+      }
+    }
+    return arrow::Status::OK();
+  }
+
+  std::vector<std::unique_ptr<DestinationWriter>>* destinations_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<WriteJob> jobs_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  arrow::Status status_;
+  std::thread thread_;
+};
+
+class RunSink : public sources::IngestSink {
+ public:
+  RunSink(WriterThread* writer, RunResult* result, const RunOptions& options)
+      : writer_(writer), result_(result), options_(options) {}
+
+  arrow::Status OnSchema(const std::string& stream,
+                         const std::shared_ptr<arrow::Schema>& schema) override {
+    result_->streams[stream];  // a stream with no records is still a table
+    return writer_->Push({stream, schema, nullptr});
+  }
+
+  arrow::Status OnBatch(const std::string& stream,
+                        const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    if (options_.cancel && options_.cancel->load()) return arrow::Status::Cancelled("run cancelled");
+    auto& progress = result_->streams[stream];
+    progress.records += batch->num_rows();
+    for (const auto& column : batch->columns()) {
+      for (const auto& buffer : column->data()->buffers) {
+        if (buffer) progress.bytes += buffer->size();
+      }
+    }
+    result_->total_records += batch->num_rows();
+    ARROW_RETURN_NOT_OK(writer_->Push({stream, nullptr, batch}));
+    if (options_.on_progress) options_.on_progress(result_->streams);
+    return arrow::Status::OK();
+  }
+
+  arrow::Status OnState(const nlohmann::json& state) override {
+    state_ = state;
+    return arrow::Status::OK();
+  }
+
+  const std::optional<nlohmann::json>& state() const { return state_; }
+
+ private:
+  WriterThread* writer_;
+  RunResult* result_;
+  const RunOptions& options_;
+  std::optional<nlohmann::json> state_;
+};
+
+std::string IsoOf(Clock::time_point t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}+00:00", std::chrono::floor<std::chrono::microseconds>(t));
+}
+
+std::string NewRunId(Clock::time_point start) {
+  std::random_device rd;
+  return fmt::format("{:%Y%m%dT%H%M%S}Z-{:08x}", std::chrono::floor<std::chrono::seconds>(start),
+                     rd());
+}
+
+// The entry a table has after this run.
+arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool full,
+                                              const DestinationWriter& destination,
+                                              storage::Storage* storage, const RunResult& result,
+                                              const std::optional<nlohmann::json>& state) {
+  lake::PendingCommit commit;
+  const std::string now = lake::UtcNowIso();
+  const std::string source = config.SourceName();
+  for (const auto& [stream, output] : destination.outputs()) {
+    lake::TableEntry entry = output.previous.value_or(lake::TableEntry{});
+    entry.source = source;
+    entry.table = stream;
+    entry.location = lake::BucketLayout::TableLocation(destination.config().path, source, stream);
+    entry.pipeline = config.name;
+    entry.mode = full ? "full" : "incremental";
+    entry.columns = lake::ColumnsOf(*output.schema);
+    std::vector<lake::DataFile> files;
+    for (const auto& f : output.files) files.push_back({f.relative_path, f.rows, f.bytes});
+    if (full) {
+      // Replace everything under the table's folder, even files other tools wrote, but
+      // only after the new files are committed (ApplyCommit deletes them last).
+      ARROW_ASSIGN_OR_RAISE(auto existing,
+                            storage->List(destination.layout().Resolve(entry.location), true));
+      for (const auto& file : existing) {
+        if (file.is_dir || !file.uri.Name().ends_with(".parquet")) continue;
+        std::string relative = entry.location + file.uri.key().substr(
+            destination.layout().Resolve(entry.location).key().size());
+        const bool is_new = std::any_of(files.begin(), files.end(),
+                                        [&](const auto& f) { return f.path == relative; });
+        if (!is_new) commit.replaced.push_back(relative);
+      }
+      entry.files = files;
+    } else {
+      entry.files.insert(entry.files.end(), files.begin(), files.end());
+    }
+    entry.total_rows = 0;
+    for (const auto& f : entry.files) entry.total_rows += f.rows;
+    entry.extractions += 1;
+    entry.last_extraction = now;
+    entry.last_extraction_rows = output.rows;
+    entry.next_file_number = output.next_file_number;
+    commit.entries.push_back(std::move(entry));
+  }
+  commit.state = state;
+  commit.log = result.ToLog();
+  return commit;
+}
+
+std::string LogStamp(const std::string& started_at) {
+  // "2026-11-23T18:58:19+00:00" → "2026-11-23T18-58-19" (DataSpoc Pipe's file name).
+  std::string stamp = started_at.substr(0, 19);
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  return stamp;
+}
+
+arrow::Status Fail(const PipelineConfig& config, const arrow::Status& status) {
+  return status.WithMessage(fmt::format("pipeline '{}': {}", config.name, status.message()));
+}
+
+}  // namespace
+
+nlohmann::json RunResult::ToLog() const {
+  nlohmann::json streams_json = nlohmann::json::object();
+  for (const auto& [name, p] : streams) {
+    streams_json[name] = {{"records", p.records}, {"bytes", p.bytes}};
+  }
+  nlohmann::json log = {{"pipeline", pipeline},
+                        {"run_id", run_id},
+                        {"started_at", started_at},
+                        {"finished_at", finished_at},
+                        {"duration_seconds", duration_seconds},
+                        {"status", success ? "success" : "failure"},
+                        {"streams", streams_json},
+                        {"total_records", total_records}};
+  if (!error.empty()) log["error"] = error;
+  return log;
+}
+
+arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Storage* storage,
+                                     const RunOptions& options) {
+  const auto start = Clock::now();
+  RunResult result;
+  result.pipeline = config.name;
+  result.run_id = NewRunId(start);
+  result.started_at = IsoOf(start);
+  const bool full = options.full_refresh || !config.incremental;
+  std::optional<std::string> dt;
+  if (!full) dt = fmt::format("{:%Y-%m-%d}", std::chrono::floor<std::chrono::days>(start));
+
+  // Finish or undo what dead runs left, in every destination, before anything else.
+  std::vector<lake::BucketLayout> layouts;
+  for (const auto& d : config.destinations) {
+    ARROW_ASSIGN_OR_RAISE(auto bucket, storage::Uri::Parse(d.bucket));
+    layouts.emplace_back(bucket);
+    auto recovered = lake::RunJournal::RecoverDeadRuns(storage, layouts.back(), config.name);
+    if (!recovered.ok()) return Fail(config, recovered.status());
+  }
+
+  std::optional<nlohmann::json> state;
+  if (!full) {
+    const auto state_uri = layouts.front().StateUri(config.name);
+    ARROW_ASSIGN_OR_RAISE(bool has_state, storage->Exists(state_uri));
+    if (has_state) {
+      ARROW_ASSIGN_OR_RAISE(auto buffer, storage->ReadAll(state_uri));
+      ARROW_ASSIGN_OR_RAISE(state, lake::ParseJsonDocument(buffer->ToString(), state_uri));
+    }
+  }
+
+  std::vector<lake::RunJournal> journals;
+  for (const auto& layout : layouts) {
+    auto journal = lake::RunJournal::Begin(storage, layout, config.name, result.run_id,
+                                           result.started_at);
+    if (!journal.ok()) return Fail(config, journal.status());
+    journals.push_back(std::move(*journal));
+  }
+  std::vector<std::unique_ptr<DestinationWriter>> destinations;
+  for (size_t i = 0; i < config.destinations.size(); ++i) {
+    destinations.push_back(std::make_unique<DestinationWriter>(
+        storage, config.destinations[i], config.SourceName(), &journals[i], dt));
+  }
+
+  arrow::Status status;
+  std::optional<nlohmann::json> new_state;
+  {
+    WriterThread writer(&destinations);
+    RunSink sink(&writer, &result, options);
+    auto source = MakeSource(config, state, storage);
+    status = source.ok() ? (*source)->Run(&sink) : source.status();
+    arrow::Status drained = writer.Drain();
+    if (status.ok()) status = drained;
+    writer.Stop();
+    new_state = sink.state();
+  }
+  for (auto& destination : destinations) {
+    if (status.ok()) status = destination->Finish();
+  }
+
+  const auto finish = Clock::now();
+  result.finished_at = IsoOf(finish);
+  result.duration_seconds = std::chrono::duration<double>(finish - start).count();
+  if (!status.ok()) {
+    result.error = Fail(config, status).message();
+    for (size_t i = 0; i < destinations.size(); ++i) {
+      destinations[i]->Abort();
+      // Undo now; if this fails too, the journal stays and the next run undoes it.
+      for (const auto& path : journals[i].written()) (void)storage->Delete(layouts[i].Resolve(path));
+      (void)journals[i].Remove();
+      (void)storage->WriteAll(layouts[i].LogUri(config.name, LogStamp(result.started_at)),
+                             result.ToLog().dump(2));
+    }
+    return Fail(config, status);
+  }
+
+  result.success = true;
+  for (size_t i = 0; i < destinations.size(); ++i) {
+    auto commit = PlanCommit(config, full, *destinations[i], storage, result,
+                             new_state ? new_state : state);
+    if (!commit.ok()) return Fail(config, commit.status());
+    commit->log_stamp = LogStamp(result.started_at);
+    ARROW_RETURN_NOT_OK(journals[i].Commit(*commit));
+    auto applied = lake::ApplyCommit(storage, layouts[i], config.name, *commit);
+    if (!applied.ok()) {
+      return Fail(config, applied.WithMessage(fmt::format(
+                              "{} (committed; the next run finishes publishing)", applied.message())));
+    }
+    ARROW_RETURN_NOT_OK(journals[i].Remove());
+  }
+  return result;
+}
+
+}  // namespace lakepipe::pipeline

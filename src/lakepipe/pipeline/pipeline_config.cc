@@ -1,0 +1,335 @@
+#include "lakepipe/pipeline/pipeline_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace lakepipe::pipeline {
+namespace {
+
+// Errors name the file, the line and the key path.
+class YamlReader {
+ public:
+  explicit YamlReader(std::string where) : where_(std::move(where)) {}
+
+  arrow::Status Error(const YAML::Node& node, const std::string& what) const {
+    const auto mark = node.Mark();
+    if (mark.line >= 0) {
+      return arrow::Status::Invalid(fmt::format("{}:{}: {}", where_, mark.line + 1, what));
+    }
+    return arrow::Status::Invalid(fmt::format("{}: {}", where_, what));
+  }
+
+  arrow::Status OnlyKeys(const YAML::Node& map, const std::string& path,
+                         std::initializer_list<const char*> allowed) const {
+    if (!map.IsMap()) return Error(map, fmt::format("'{}' must be a map", path));
+    const std::set<std::string> keys(allowed.begin(), allowed.end());
+    for (const auto& item : map) {
+      const auto key = item.first.as<std::string>();
+      if (!keys.contains(key)) {
+        const std::string full = path.empty() ? key : path + "." + key;
+        return Error(item.first, fmt::format("unknown key '{}'", full));
+      }
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Result<std::string> String(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) return Error(node, fmt::format("'{}' must be a string", path));
+    return node.Scalar();
+  }
+
+  arrow::Result<bool> Bool(const YAML::Node& node, const std::string& path) const {
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+      return Error(node, fmt::format("'{}' must be true or false", path));
+    }
+    return value;
+  }
+
+  arrow::Result<int64_t> Int(const YAML::Node& node, const std::string& path) const {
+    long long value = 0;
+    if (!node.IsScalar() || !YAML::convert<long long>::decode(node, value) || value < 0) {
+      return Error(node, fmt::format("'{}' must be a non-negative integer", path));
+    }
+    return value;
+  }
+
+  arrow::Result<std::vector<std::string>> Strings(const YAML::Node& node,
+                                                  const std::string& path) const {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+      out.push_back(node.Scalar());
+      return out;
+    }
+    if (!node.IsSequence()) return Error(node, fmt::format("'{}' must be a list", path));
+    for (const auto& item : node) {
+      ARROW_ASSIGN_OR_RAISE(auto s, String(item, path + "[]"));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
+nlohmann::json YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& item : node) out[item.first.as<std::string>()] = YamlToJson(item.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : node) out.push_back(YamlToJson(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar: {
+      // Keep numbers and booleans typed: taps expect them so in their config.
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted in the YAML
+      long long i = 0;
+      double d = 0;
+      bool b = false;
+      if (YAML::convert<long long>::decode(node, i)) return i;
+      if (YAML::convert<double>::decode(node, d)) return d;
+      if (YAML::convert<bool>::decode(node, b)) return b;
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+// Splits a command line on spaces, keeping quoted words ("a b" or 'a b') together.
+std::vector<std::string> SplitCommand(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  char quote = 0;
+  bool in_word = false;
+  for (char c : text) {
+    if (quote) {
+      if (c == quote) {
+        quote = 0;
+      } else {
+        word.push_back(c);
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word.push_back(c);
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std::string& home,
+                          SourceConfig* out) {
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, "source", {"tap", "config", "streams", "reader", "uri",
+                                                  "stream", "options", "name"}));
+  if (node["tap"]) {
+    ARROW_ASSIGN_OR_RAISE(auto tap, r.String(node["tap"], "source.tap"));
+    out->tap_argv = SplitCommand(tap);
+    if (out->tap_argv.empty()) return r.Error(node["tap"], "'source.tap' is empty");
+  }
+  if (const auto config = node["config"]) {
+    if (config.IsMap()) {
+      out->config_inline = YamlToJson(config);
+    } else if (config.IsScalar()) {
+      std::filesystem::path path(config.Scalar());
+      if (path.is_relative()) path = std::filesystem::path(home) / path;
+      out->config_path = path.string();
+    } else if (!config.IsNull()) {
+      return r.Error(config, "'source.config' must be a map or a path");
+    }
+  }
+  if (node["streams"] && !node["streams"].IsNull()) {
+    ARROW_ASSIGN_OR_RAISE(out->streams, r.Strings(node["streams"], "source.streams"));
+  }
+  if (node["reader"]) {
+    ARROW_ASSIGN_OR_RAISE(out->reader, r.String(node["reader"], "source.reader"));
+  }
+  if (node["uri"]) {
+    ARROW_ASSIGN_OR_RAISE(out->uri, r.String(node["uri"], "source.uri"));
+  }
+  if (node["stream"]) {
+    ARROW_ASSIGN_OR_RAISE(out->stream, r.String(node["stream"], "source.stream"));
+  }
+  if (node["name"]) {
+    ARROW_ASSIGN_OR_RAISE(out->name, r.String(node["name"], "source.name"));
+  }
+  if (const auto options = node["options"]) {
+    if (!options.IsMap()) return r.Error(options, "'source.options' must be a map");
+    for (const auto& item : options) {
+      const auto key = item.first.as<std::string>();
+      ARROW_ASSIGN_OR_RAISE(out->options[key], r.String(item.second, "source.options." + key));
+    }
+  }
+  if (out->tap_argv.empty() == out->reader.empty()) {
+    return r.Error(node, "'source' needs exactly one of 'tap' (a Singer tap) or 'reader' "
+                         "(csv, jsonl, parquet, demo)");
+  }
+  static const std::set<std::string> kReaders = {"csv", "jsonl", "parquet", "demo"};
+  if (!out->reader.empty() && !kReaders.contains(out->reader)) {
+    return r.Error(node["reader"], fmt::format("unknown reader '{}' (use csv, jsonl, parquet "
+                                               "or demo)", out->reader));
+  }
+  if (!out->reader.empty() && out->reader != "demo" && out->uri.empty()) {
+    return r.Error(node, fmt::format("reader '{}' needs 'source.uri'", out->reader));
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, const std::string& path,
+                               DestinationConfig* out) {
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, path, {"bucket", "path", "partition_by", "compression",
+                                              "compression_level", "row_group_rows",
+                                              "file_size_mb"}));
+  if (!node["bucket"]) return r.Error(node, fmt::format("'{}.bucket' is required", path));
+  ARROW_ASSIGN_OR_RAISE(out->bucket, r.String(node["bucket"], path + ".bucket"));
+  if (node["path"]) {
+    ARROW_ASSIGN_OR_RAISE(out->path, r.String(node["path"], path + ".path"));
+  }
+  if (node["partition_by"]) {
+    ARROW_ASSIGN_OR_RAISE(out->partition_by, r.String(node["partition_by"], path + ".partition_by"));
+  }
+  if (node["compression"]) {
+    ARROW_ASSIGN_OR_RAISE(out->parquet.compression,
+                          r.String(node["compression"], path + ".compression"));
+  }
+  if (node["compression_level"]) {
+    ARROW_ASSIGN_OR_RAISE(auto level, r.Int(node["compression_level"], path + ".compression_level"));
+    out->parquet.compression_level = static_cast<int>(level);
+  }
+  if (node["row_group_rows"]) {
+    ARROW_ASSIGN_OR_RAISE(out->parquet.row_group_rows,
+                          r.Int(node["row_group_rows"], path + ".row_group_rows"));
+  }
+  if (node["file_size_mb"]) {
+    ARROW_ASSIGN_OR_RAISE(auto mb, r.Int(node["file_size_mb"], path + ".file_size_mb"));
+    out->file_size_target_bytes = mb << 20;
+  }
+  auto status = parquet::ValidateParquetOptions(out->parquet);
+  if (!status.ok()) return r.Error(node, fmt::format("'{}': {}", path, status.message()));
+  return arrow::Status::OK();
+}
+
+}  // namespace
+
+std::string PipelineConfig::SourceName() const {
+  if (!source.name.empty()) return source.name;
+  if (source.tap_argv.empty()) return source.reader;
+  std::string stem = std::filesystem::path(source.tap_argv.back()).stem().string();
+  if (stem.starts_with("tap-")) stem = stem.substr(4);
+  return stem;
+}
+
+arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const std::string& name,
+                                                const std::string& where,
+                                                const std::string& home) {
+  YamlReader r(where);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return arrow::Status::Invalid(fmt::format("{}:{}: {}", where, e.mark.line + 1, e.msg));
+  }
+  if (!root.IsMap()) return arrow::Status::Invalid(fmt::format("{}: not a YAML map", where));
+  PipelineConfig out;
+  out.name = name;
+  out.file = where;
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(root, "", {"source", "destination", "destinations",
+                                            "incremental", "schedule", "storage",
+                                            "on_type_error", "transform", "batch",
+                                            "timeout_seconds", "name"}));
+  if (!root["source"]) return r.Error(root, "'source' is required");
+  ARROW_RETURN_NOT_OK(ParseSource(r, root["source"], home, &out.source));
+  if (root["destination"]) {
+    ARROW_RETURN_NOT_OK(ParseDestination(r, root["destination"], "destination",
+                                         &out.destinations.emplace_back()));
+  }
+  if (const auto list = root["destinations"]) {
+    if (!list.IsSequence()) return r.Error(list, "'destinations' must be a list");
+    for (size_t i = 0; i < list.size(); ++i) {
+      ARROW_RETURN_NOT_OK(ParseDestination(r, list[i], fmt::format("destinations[{}]", i),
+                                           &out.destinations.emplace_back()));
+    }
+  }
+  if (out.destinations.empty()) return r.Error(root, "'destination' (or 'destinations') is required");
+  if (const auto inc = root["incremental"]) {
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(inc, "incremental", {"enabled", "replication_key"}));
+    if (inc["enabled"]) {
+      ARROW_ASSIGN_OR_RAISE(out.incremental, r.Bool(inc["enabled"], "incremental.enabled"));
+    }
+    if (inc["replication_key"]) {
+      ARROW_ASSIGN_OR_RAISE(out.replication_key,
+                            r.String(inc["replication_key"], "incremental.replication_key"));
+    }
+  }
+  if (const auto schedule = root["schedule"]) {
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(schedule, "schedule", {"cron"}));
+    if (schedule["cron"] && !schedule["cron"].IsNull()) {
+      ARROW_ASSIGN_OR_RAISE(out.schedule_cron, r.String(schedule["cron"], "schedule.cron"));
+    }
+  }
+  out.storage = storage::StorageOptions::FromEnvironment();
+  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(root["storage"], where));
+  if (const auto policy = root["on_type_error"]) {
+    ARROW_ASSIGN_OR_RAISE(auto value, r.String(policy, "on_type_error"));
+    if (value == "fail") {
+      out.on_type_error = singer::OnTypeError::kFail;
+    } else if (value == "null") {
+      out.on_type_error = singer::OnTypeError::kNull;
+    } else {
+      return r.Error(policy, fmt::format("on_type_error '{}': use fail or null", value));
+    }
+  }
+  if (const auto transform = root["transform"]) {
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(transform, "transform", {"sql"}));
+    if (transform["sql"]) {
+      ARROW_ASSIGN_OR_RAISE(out.transform_sql, r.String(transform["sql"], "transform.sql"));
+    }
+  }
+  if (const auto batch = root["batch"]) {
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(batch, "batch", {"rows", "bytes_mb"}));
+    if (batch["rows"]) {
+      ARROW_ASSIGN_OR_RAISE(out.batch_rows, r.Int(batch["rows"], "batch.rows"));
+    }
+    if (batch["bytes_mb"]) {
+      ARROW_ASSIGN_OR_RAISE(auto mb, r.Int(batch["bytes_mb"], "batch.bytes_mb"));
+      out.batch_bytes = mb << 20;
+    }
+    if (out.batch_rows <= 0) return r.Error(batch, "'batch.rows' must be positive");
+  }
+  if (root["timeout_seconds"]) {
+    ARROW_ASSIGN_OR_RAISE(auto seconds, r.Int(root["timeout_seconds"], "timeout_seconds"));
+    out.timeout_seconds = static_cast<double>(seconds);
+  }
+  return out;
+}
+
+arrow::Result<PipelineConfig> LoadPipelineFile(const std::string& path, const std::string& name,
+                                               const std::string& home) {
+  std::ifstream in(path);
+  if (!in) return arrow::Status::IOError(fmt::format("cannot read pipeline file '{}'", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParsePipelineYaml(text.str(), name, path, home);
+}
+
+}  // namespace lakepipe::pipeline

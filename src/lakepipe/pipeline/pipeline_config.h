@@ -1,0 +1,88 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+#include <nlohmann/json.hpp>
+
+#include "lakepipe/parquet/parquet_file_writer.h"
+#include "lakepipe/singer/record_batch_builder.h"
+#include "lakepipe/storage/storage_options.h"
+
+namespace lakepipe::pipeline {
+
+/// Where records come from: a Singer tap (DataSpoc Pipe's `tap:`) or a built-in reader.
+struct SourceConfig {
+  /// The tap's command line split into words ("python3 my_tap.py" → 2 words); empty when
+  /// a built-in reader is used.
+  std::vector<std::string> tap_argv;
+  /// The tap's config: an inline map, or a path (relative to the home folder) in
+  /// config_path. Written to a private temp file for the tap; never logged.
+  std::optional<nlohmann::json> config_inline;
+  std::string config_path;
+  /// Streams to select (all when empty).
+  std::vector<std::string> streams;
+  /// Built-in reader instead of a tap: csv | jsonl | parquet | demo.
+  std::string reader;
+  /// Reader input: a URI or glob for csv/jsonl/parquet.
+  std::string uri;
+  /// Stream (table) name of a reader's output; defaults from the reader.
+  std::string stream;
+  /// Reader-specific settings (csv delimiter, demo rows, ...).
+  std::map<std::string, std::string> options;
+  /// `<source>` in the bucket layout; default: the tap's last word's stem without "tap-",
+  /// or the reader's name.
+  std::string name;
+};
+
+/// One bucket the pipeline lands its streams in.
+struct DestinationConfig {
+  std::string bucket;
+  std::string path = "raw";
+  /// DataSpoc Pipe's field; incremental runs partition by extraction date (UTC) into
+  /// dt=YYYY-MM-DD folders.
+  std::string partition_by = "_extraction_date";
+  parquet::ParquetWriteOptions parquet;
+  /// A new file starts when the current one reaches this size.
+  int64_t file_size_target_bytes = 256LL << 20;
+};
+
+/// A pipeline file ($LAKEPIPE_HOME/pipelines/<name>.yaml), DataSpoc Pipe's format plus
+/// lakepipe's additions (reader, destinations, storage, transform, on_type_error, batch,
+/// timeout_seconds). Unknown keys are errors naming the key and the file.
+struct PipelineConfig {
+  std::string name;
+  std::string file;
+  SourceConfig source;
+  std::vector<DestinationConfig> destinations;
+  bool incremental = false;
+  /// Column whose maximum is the bookmark of an incremental built-in reader.
+  std::string replication_key;
+  std::string schedule_cron;
+  storage::StorageOptions storage;
+  singer::OnTypeError on_type_error = singer::OnTypeError::kFail;
+  /// SQL run by DuckDB on each batch, which it sees as the table `batch`.
+  std::string transform_sql;
+  /// Records per batch handed to the writer, and bytes that flush a batch early.
+  int64_t batch_rows = 64 * 1024;
+  int64_t batch_bytes = 32LL << 20;
+  /// The tap is stopped (SIGTERM, then SIGKILL) when it runs longer; 0 = no limit.
+  double timeout_seconds = 0;
+
+  /// `<source>` of the bucket layout.
+  std::string SourceName() const;
+};
+
+/// Loads and validates a pipeline file. `name` is the pipeline's name (the file's stem).
+/// Relative paths in it (tap config) are resolved against `home`.
+arrow::Result<PipelineConfig> LoadPipelineFile(const std::string& path, const std::string& name,
+                                               const std::string& home);
+
+/// Parses pipeline YAML text (for tests and `lakepipe add`); `where` names it in errors.
+arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const std::string& name,
+                                                const std::string& where, const std::string& home);
+
+}  // namespace lakepipe::pipeline

@@ -1,0 +1,72 @@
+#include "lakepipe/pipeline/source_factory.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "lakepipe/singer/singer_source.h"
+#include "lakepipe/sources/demo_ingest_source.h"
+#include "lakepipe/sources/file_source.h"
+
+namespace lakepipe::pipeline {
+
+arrow::Result<std::optional<nlohmann::json>> LoadTapConfig(const SourceConfig& source) {
+  if (source.config_inline) return source.config_inline;
+  if (source.config_path.empty()) return std::nullopt;
+  std::ifstream in(source.config_path);
+  if (!in) {
+    return arrow::Status::IOError(fmt::format("cannot read tap config '{}'", source.config_path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    // Not e.what() alone: the parser quotes no content, but name the file, not the values.
+    return arrow::Status::Invalid(
+        fmt::format("tap config '{}' is not valid JSON (byte {})", source.config_path,
+                    dynamic_cast<const nlohmann::json::parse_error*>(&e)
+                        ? dynamic_cast<const nlohmann::json::parse_error&>(e).byte
+                        : 0));
+  }
+}
+
+arrow::Result<std::unique_ptr<sources::IngestSource>> MakeSource(
+    const PipelineConfig& config, const std::optional<nlohmann::json>& state,
+    storage::Storage* storage) {
+  const SourceConfig& source = config.source;
+  if (!source.tap_argv.empty()) {
+    singer::SingerSourceOptions options;
+    options.tap_argv = source.tap_argv;
+    ARROW_ASSIGN_OR_RAISE(options.config, LoadTapConfig(source));
+    options.state = state;
+    options.streams = source.streams;
+    options.on_type_error = config.on_type_error;
+    options.batch_rows = config.batch_rows;
+    options.batch_bytes = config.batch_bytes;
+    options.timeout_seconds = config.timeout_seconds;
+    return std::make_unique<singer::SingerSource>(std::move(options));
+  }
+  const std::string stream = !source.stream.empty() ? source.stream
+                             : source.reader == "demo" ? "orders"
+                                                       : source.reader;
+  if (source.reader == "demo") {
+    int64_t rows = 100'000;
+    if (auto it = source.options.find("rows"); it != source.options.end()) {
+      const auto& text = it->second;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rows);
+      if (ec != std::errc() || end != text.data() + text.size() || rows < 0) {
+        return arrow::Status::Invalid(fmt::format(
+            "{}: source.options.rows '{}' is not a row count", config.file, text));
+      }
+    }
+    return std::make_unique<sources::DemoIngestSource>(stream, rows);
+  }
+  // csv, jsonl, parquet (ParsePipelineYaml admits no other reader).
+  return std::make_unique<sources::FileSource>(storage, source.reader, source.uri, stream,
+                                               source.options);
+}
+
+}  // namespace lakepipe::pipeline

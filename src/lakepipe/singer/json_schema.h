@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <arrow/result.h>
+#include <arrow/type_fwd.h>
+#include <nlohmann/json_fwd.hpp>
+
+namespace lakepipe::singer {
+
+/// Field metadata key marking a utf8 field that holds the JSON text of each value.
+inline constexpr char kJsonMetadataKey[] = "lakepipe.json";
+
+/// Maps a Singer stream's JSON Schema (the "schema" member of a SCHEMA message) to an Arrow
+/// schema whose fields follow the order of "properties" (hence `ordered_json`: a plain
+/// nlohmann::json sorts object keys and loses that order):
+///   integer → int64; number → float64, or decimal128(p, s) when the schema fixes precision
+///   ("multipleOf" 10^-s with "maximum"/"exclusiveMaximum" (or minimum) bounds, or
+///   format "singer.decimal" on a number or string with integer "precision"/"scale");
+///   p > 38 falls back to float64 (utf8 for a singer.decimal string); boolean → bool;
+///   string → utf8; string + format "date-time" → timestamp[us, UTC]; "date" → date32;
+///   "time" → time64[us]; object with properties → struct; object without properties →
+///   utf8 holding the JSON text (field metadata "lakepipe.json" = "true"); array → list of
+///   the "items" type, items named "item" (list<utf8> of JSON when items are missing);
+///   ["null", T] or anyOf/oneOf with a null branch → nullable T.
+///   A type list with several non-null types (e.g. ["string", "integer"]) → utf8 JSON
+///   text, except ["integer", "number"] → float64; anyOf/oneOf branches that map to one
+///   Arrow type → that type, only string branches (e.g. date-time or plain) → utf8, others
+///   → utf8 JSON text. A field not listed in "required" is nullable too; list items are
+///   nullable when their schema allows null. An empty schema ({} or true) → utf8 JSON.
+/// Errors (Invalid / NotImplemented) name the property path ("customer.address.zip",
+/// "tags[]" for list items) and what is unsupported: a schema that is not an object,
+/// unknown type names, $ref, allOf, tuple "items", a bad singer.decimal precision/scale.
+arrow::Result<std::shared_ptr<arrow::Schema>> JsonSchemaToArrow(
+    const nlohmann::ordered_json& schema);
+
+}  // namespace lakepipe::singer

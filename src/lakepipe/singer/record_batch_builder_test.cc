@@ -1,0 +1,477 @@
+#include "lakepipe/singer/record_batch_builder.h"
+
+#include <string>
+#include <vector>
+
+#include <arrow/api.h>
+#include <arrow/json/from_string.h>
+#include <arrow/util/key_value_metadata.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <nlohmann/json.hpp>
+
+#include "lakepipe/singer/json_schema.h"
+
+namespace lakepipe::singer {
+namespace {
+
+using arrow::field;
+
+/// Appends `text` from a padded copy, as a reader's buffer would hold it.
+arrow::Status AppendText(RecordBatchBuilder& builder, std::string_view text) {
+  simdjson::padded_string padded(text);
+  return builder.Append(std::string_view(padded.data(), padded.size()));
+}
+
+std::shared_ptr<arrow::RecordBatch> Build(const std::shared_ptr<arrow::Schema>& schema,
+                                          const std::vector<std::string>& records,
+                                          OnTypeError on_type_error = OnTypeError::kFail) {
+  auto builder = RecordBatchBuilder::Make(schema, on_type_error).ValueOrDie();
+  for (const auto& record : records) {
+    auto status = AppendText(*builder, record);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  }
+  auto batch = builder->Flush().ValueOrDie();
+  auto valid = batch->ValidateFull();
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
+  EXPECT_TRUE(batch->schema()->Equals(*schema, /*check_metadata=*/true))
+      << batch->schema()->ToString(true);
+  for (const auto& column : batch->columns()) {
+    EXPECT_EQ(column->length(), batch->num_rows());
+  }
+  return batch;
+}
+
+/// The first error appending `records`, or OK.
+arrow::Status FirstError(const std::shared_ptr<arrow::Schema>& schema,
+                         const std::vector<std::string>& records,
+                         OnTypeError on_type_error = OnTypeError::kFail) {
+  auto builder = RecordBatchBuilder::Make(schema, on_type_error).ValueOrDie();
+  for (const auto& record : records) ARROW_RETURN_NOT_OK(AppendText(*builder, record));
+  return arrow::Status::OK();
+}
+
+void ExpectColumn(const arrow::RecordBatch& batch, int i, const std::string& expected_json) {
+  auto expected =
+      arrow::json::ArrayFromJSONString(batch.column(i)->type(), expected_json).ValueOrDie();
+  EXPECT_TRUE(batch.column(i)->Equals(*expected)) << batch.column(i)->ToString() << "\nexpected\n"
+                                                  << expected->ToString();
+}
+
+std::shared_ptr<arrow::Schema> One(std::shared_ptr<arrow::DataType> type, bool nullable = true) {
+  return arrow::schema({field("a", std::move(type), nullable)});
+}
+
+std::shared_ptr<arrow::Field> JsonField(const std::string& name) {
+  return field(name, arrow::utf8(), true, arrow::key_value_metadata({kJsonMetadataKey}, {"true"}));
+}
+
+const auto kTimestamp = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
+constexpr int64_t k2024 = int64_t{1704067200} * 1000000;  // 2024-01-01T00:00:00Z in µs
+
+// --- type mappings --------------------------------------------------------------------
+
+TEST(RecordBatchBuilderTest, Int64FromIntegers) {
+  auto batch = Build(One(arrow::int64()),
+                     {R"({"a": 1})", R"({"a": -9223372036854775808})", R"({"a": null})"});
+  ExpectColumn(*batch, 0, "[1, -9223372036854775808, null]");
+}
+
+TEST(RecordBatchBuilderTest, Int64AcceptsFloatsWithIntegralValue) {
+  auto batch = Build(One(arrow::int64()), {R"({"a": 3.0})", R"({"a": 1e2})"});
+  ExpectColumn(*batch, 0, "[3, 100]");
+}
+
+TEST(RecordBatchBuilderTest, Float64AcceptsIntegersAndFloats) {
+  auto batch = Build(One(arrow::float64()), {R"({"a": 2})", R"({"a": -0.5})", R"({"a": 1e3})"});
+  ExpectColumn(*batch, 0, "[2.0, -0.5, 1000.0]");
+}
+
+TEST(RecordBatchBuilderTest, Decimal128KeepsTheExactDigitsAtTheColumnScale) {
+  auto batch = Build(One(arrow::decimal128(10, 2)),
+                     {R"({"a": 12.5})", R"({"a": -0.01})", R"({"a": 12.3400})", R"({"a": 1e2})",
+                      R"({"a": 12345678.99})"});
+  ExpectColumn(*batch, 0, R"(["12.50", "-0.01", "12.34", "100.00", "12345678.99"])");
+}
+
+TEST(RecordBatchBuilderTest, Decimal128AcceptsAStringHoldingANumber) {
+  auto batch = Build(One(arrow::decimal128(38, 9)), {R"({"a": "1234567890.123456789"})"});
+  ExpectColumn(*batch, 0, R"(["1234567890.123456789"])");
+}
+
+TEST(RecordBatchBuilderTest, BooleanFromTrueAndFalse) {
+  auto batch = Build(One(arrow::boolean()), {R"({"a": true})", R"({"a": false})"});
+  ExpectColumn(*batch, 0, "[true, false]");
+}
+
+TEST(RecordBatchBuilderTest, StringIsUnescaped) {
+  auto batch = Build(One(arrow::utf8()), {R"({"a": "line\none \"q\" \u00e9"})"});
+  ExpectColumn(*batch, 0, R"(["line\none \"q\" é"])");
+}
+
+TEST(RecordBatchBuilderTest, TimestampWithZ) {
+  auto batch = Build(One(kTimestamp), {R"({"a": "2024-01-01T00:00:00Z"})"});
+  ExpectColumn(*batch, 0, "[" + std::to_string(k2024) + "]");
+}
+
+TEST(RecordBatchBuilderTest, TimestampWithOffsetIsConvertedToUtc) {
+  auto batch = Build(One(kTimestamp), {R"({"a": "2024-01-01T02:30:00+02:30"})",
+                                       R"({"a": "2023-12-31T19:00:00-05:00"})"});
+  ExpectColumn(*batch, 0, "[" + std::to_string(k2024) + ", " + std::to_string(k2024) + "]");
+}
+
+TEST(RecordBatchBuilderTest, TimestampWithFractionKeepsMicroseconds) {
+  auto batch = Build(One(kTimestamp), {R"({"a": "2024-01-01T00:00:00.5Z"})",
+                                       R"({"a": "2024-01-01T01:00:00.123456+01:00"})"});
+  ExpectColumn(*batch, 0,
+               "[" + std::to_string(k2024 + 500000) + ", " + std::to_string(k2024 + 123456) + "]");
+}
+
+TEST(RecordBatchBuilderTest, TimestampFractionBeyondMicrosecondsIsTruncated) {
+  auto batch = Build(One(kTimestamp), {R"({"a": "2024-01-01T00:00:00.123456789Z"})"});
+  ExpectColumn(*batch, 0, "[" + std::to_string(k2024 + 123456) + "]");
+}
+
+TEST(RecordBatchBuilderTest, TimestampWithoutZoneOrInLowercaseIsUtc) {
+  auto batch =
+      Build(One(kTimestamp), {R"({"a": "2024-01-01T00:00:00"})", R"({"a": "2024-01-01 00:00:00"})",
+                              R"({"a": "2024-01-01t00:00:00.000000001z"})"});
+  ExpectColumn(*batch, 0,
+               "[" + std::to_string(k2024) + ", " + std::to_string(k2024) + ", " +
+                   std::to_string(k2024) + "]");
+}
+
+TEST(RecordBatchBuilderTest, DateFromIsoDate) {
+  auto batch = Build(One(arrow::date32()), {R"({"a": "2024-01-01"})", R"({"a": "1969-12-31"})"});
+  ExpectColumn(*batch, 0, "[19723, -1]");
+}
+
+TEST(RecordBatchBuilderTest, DateFromDateTimeAtMidnightUtc) {
+  auto batch = Build(One(arrow::date32()),
+                     {R"({"a": "2024-01-01T00:00:00Z"})", R"({"a": "2024-01-01T02:00:00+02:00"})"});
+  ExpectColumn(*batch, 0, "[19723, 19723]");
+}
+
+TEST(RecordBatchBuilderTest, TimeWithFractionAndOffsetIsUtcTimeOfDay) {
+  auto batch = Build(One(arrow::time64(arrow::TimeUnit::MICRO)),
+                     {R"({"a": "10:30:15.25"})", R"({"a": "10:30"})", R"({"a": "01:00:00+02:00"})",
+                      R"({"a": "23:59:59Z"})"});
+  ExpectColumn(*batch, 0, "[37815250000, 37800000000, 82800000000, 86399000000]");
+}
+
+TEST(RecordBatchBuilderTest, JsonTextColumnKeepsEachValueAsWritten) {
+  auto schema = arrow::schema({JsonField("a")});
+  auto batch = Build(schema, {R"({"a": {"x": [1, 2], "y": "z"} })", R"({"a": [true, null]})",
+                              R"({"a": "s"})", R"({"a": 1.50})", R"({"a": null})"});
+  ExpectColumn(*batch, 0, R"(["{\"x\": [1, 2], \"y\": \"z\"}", "[true, null]", "\"s\"",
+                              "1.50", null])");
+}
+
+TEST(RecordBatchBuilderTest, NestedStructRoundTrip) {
+  auto address = arrow::struct_({field("zip", arrow::utf8()), field("floor", arrow::int64())});
+  auto customer = arrow::struct_({field("name", arrow::utf8(), false), field("address", address)});
+  auto batch =
+      Build(One(customer), {R"({"a": {"name": "Ann", "address": {"zip": "0100", "floor": 2}}})",
+                            R"({"a": {"name": "Bob", "address": null}})", R"({"a": null})",
+                            R"({"a": {"address": {"floor": 3}, "name": "Cy"}})"});
+  ExpectColumn(*batch, 0, R"([{"name": "Ann", "address": {"zip": "0100", "floor": 2}},
+                              {"name": "Bob", "address": null}, null,
+                              {"name": "Cy", "address": {"zip": null, "floor": 3}}])");
+}
+
+TEST(RecordBatchBuilderTest, ListOfStructRoundTrip) {
+  auto line = arrow::struct_({field("sku", arrow::utf8(), false), field("qty", arrow::int64())});
+  auto batch = Build(One(arrow::list(field("item", line, false))),
+                     {R"({"a": [{"sku": "x", "qty": 2}, {"qty": null, "sku": "y"}]})",
+                      R"({"a": []})", R"({"a": null})", R"({"a": [{"sku": "z"}]})"});
+  ExpectColumn(*batch, 0, R"([[{"sku": "x", "qty": 2}, {"sku": "y", "qty": null}], [], null,
+                              [{"sku": "z", "qty": null}]])");
+}
+
+TEST(RecordBatchBuilderTest, ListItemsMayBeNullWhenNullable) {
+  auto batch =
+      Build(One(arrow::list(field("item", arrow::int64(), true))), {R"({"a": [1, null, 3]})"});
+  ExpectColumn(*batch, 0, "[[1, null, 3]]");
+}
+
+TEST(RecordBatchBuilderTest, SchemaFromJsonSchemaRoundTrip) {
+  auto schema = JsonSchemaToArrow(nlohmann::ordered_json::parse(R"({
+    "type": "object", "required": ["id"],
+    "properties": {
+      "id": {"type": "integer"},
+      "amount": {"type": ["null", "number"], "multipleOf": 0.01, "maximum": 1e6,
+                 "exclusiveMaximum": true},
+      "at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+      "tags": {"type": "array", "items": {"type": "string"}},
+      "meta": {"type": "object"}
+    }})"))
+                    .ValueOrDie();
+  auto batch = Build(schema, {R"({"id": 7, "amount": 19.99, "at": "2024-01-01T00:00:00Z",
+                                  "tags": ["a", "b"], "meta": {"k": 1}})"});
+  ExpectColumn(*batch, 0, "[7]");
+  ExpectColumn(*batch, 1, R"(["19.99"])");
+  ExpectColumn(*batch, 2, "[" + std::to_string(k2024) + "]");
+  ExpectColumn(*batch, 3, R"([["a", "b"]])");
+  ExpectColumn(*batch, 4, R"(["{\"k\": 1}"])");
+}
+
+// --- record shape ---------------------------------------------------------------------
+
+TEST(RecordBatchBuilderTest, MissingFieldsAreNull) {
+  auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::utf8())});
+  auto batch = Build(schema, {R"({"a": 1})", R"({"b": "x"})", "{}"});
+  ExpectColumn(*batch, 0, "[1, null, null]");
+  ExpectColumn(*batch, 1, R"([null, "x", null])");
+}
+
+TEST(RecordBatchBuilderTest, FieldsInAnyOrder) {
+  auto schema = arrow::schema(
+      {field("a", arrow::int64()), field("b", arrow::utf8()), field("c", arrow::boolean())});
+  auto batch =
+      Build(schema, {R"({"a": 1, "b": "x", "c": true})", R"({"c": false, "a": 2, "b": "y"})",
+                     R"({"b": "z", "c": true, "a": 3})"});
+  ExpectColumn(*batch, 0, "[1, 2, 3]");
+  ExpectColumn(*batch, 1, R"(["x", "y", "z"])");
+  ExpectColumn(*batch, 2, "[true, false, true]");
+}
+
+TEST(RecordBatchBuilderTest, EscapedKeysMatchTheirFieldName) {
+  auto batch = Build(One(arrow::int64()), {R"({"\u0061": 5})"});
+  ExpectColumn(*batch, 0, "[5]");
+}
+
+TEST(RecordBatchBuilderTest, ExtraFieldsAreIgnoredAndCountedAtAnyDepth) {
+  auto schema = arrow::schema({field("a", arrow::struct_({field("x", arrow::int64())}))});
+  auto builder = RecordBatchBuilder::Make(schema).ValueOrDie();
+  ASSERT_TRUE(AppendText(*builder, R"({"a": {"x": 1, "y": [1, {"z": 2}]}, "b": {"c": 3}})").ok());
+  ASSERT_TRUE(AppendText(*builder, R"({"d": null, "a": {"x": 2}})").ok());
+  EXPECT_EQ(builder->ignored_fields(), 3);
+  auto batch = builder->Flush().ValueOrDie();
+  ASSERT_TRUE(batch->ValidateFull().ok());
+  ExpectColumn(*batch, 0, R"([{"x": 1}, {"x": 2}])");
+}
+
+TEST(RecordBatchBuilderTest, FlushResetsRowsAndBytes) {
+  auto builder = RecordBatchBuilder::Make(One(arrow::utf8())).ValueOrDie();
+  ASSERT_TRUE(AppendText(*builder, R"({"a": "first"})").ok());
+  EXPECT_EQ(builder->num_rows(), 1);
+  EXPECT_EQ(builder->Flush().ValueOrDie()->num_rows(), 1);
+  EXPECT_EQ(builder->num_rows(), 0);
+  EXPECT_EQ(builder->estimated_bytes(), 0);
+  ASSERT_TRUE(AppendText(*builder, R"({"a": "second"})").ok());
+  auto batch = builder->Flush().ValueOrDie();
+  ASSERT_TRUE(batch->ValidateFull().ok());
+  ExpectColumn(*batch, 0, R"(["second"])");
+}
+
+TEST(RecordBatchBuilderTest, FlushWithoutRowsGivesEmptyBatch) {
+  auto schema = One(arrow::list(field("item", arrow::int64())));
+  auto batch = Build(schema, {});
+  EXPECT_EQ(batch->num_rows(), 0);
+}
+
+TEST(RecordBatchBuilderTest, EstimatedBytesCountFixedWidthsAndStringBytes) {
+  auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::utf8())});
+  auto builder = RecordBatchBuilder::Make(schema).ValueOrDie();
+  ASSERT_TRUE(AppendText(*builder, R"({"a": 1, "b": "12345"})").ok());
+  EXPECT_EQ(builder->estimated_bytes(), 8 + 4 + 5);
+  ASSERT_TRUE(AppendText(*builder, R"({})").ok());
+  EXPECT_EQ(builder->estimated_bytes(), 2 * (8 + 4) + 5);
+}
+
+// --- error messages -------------------------------------------------------------------
+
+void ExpectTypeError(const std::shared_ptr<arrow::Schema>& schema, const std::string& record,
+                     const std::string& message) {
+  auto status = FirstError(schema, {record});
+  EXPECT_TRUE(status.IsTypeError()) << status.ToString();
+  EXPECT_EQ(status.message(), message);
+}
+
+TEST(RecordBatchBuilderTest, IntegerGivenStringNamesNestedPath) {
+  auto schema = arrow::schema({field("customer", arrow::struct_({field("zip", arrow::int64())}))});
+  ExpectTypeError(schema, R"({"customer": {"zip": "abc"}})",
+                  "field 'customer.zip': expected integer, got string \"abc\"");
+}
+
+TEST(RecordBatchBuilderTest, IntegerGivenFractionIsATypeError) {
+  ExpectTypeError(One(arrow::int64()), R"({"a": 2.5})",
+                  "field 'a': expected integer, got number 2.5");
+}
+
+TEST(RecordBatchBuilderTest, IntegerOutOfInt64RangeIsATypeError) {
+  ExpectTypeError(One(arrow::int64()), R"({"a": 9223372036854775808 })",
+                  "field 'a': expected integer within int64 range, got number "
+                  "9223372036854775808");
+  ExpectTypeError(One(arrow::int64()), R"({"a": -1e19})",
+                  "field 'a': expected integer within int64 range, got number -1e19");
+}
+
+TEST(RecordBatchBuilderTest, NumberGivenStringIsATypeError) {
+  ExpectTypeError(One(arrow::float64()), R"({"a": "12,50"})",
+                  "field 'a': expected number, got string \"12,50\"");
+}
+
+TEST(RecordBatchBuilderTest, DecimalThatDoesNotFitPrecisionIsATypeError) {
+  ExpectTypeError(One(arrow::decimal128(5, 2)), R"({"a": 1234.5})",
+                  "field 'a': expected decimal(5, 2), got number 1234.5");
+}
+
+TEST(RecordBatchBuilderTest, DecimalThatNeedsRoundingIsATypeError) {
+  ExpectTypeError(One(arrow::decimal128(5, 2)), R"({"a": 1.005})",
+                  "field 'a': expected decimal(5, 2), got number 1.005");
+}
+
+TEST(RecordBatchBuilderTest, DecimalGivenBooleanIsATypeError) {
+  ExpectTypeError(One(arrow::decimal128(5, 2)), R"({"a": true})",
+                  "field 'a': expected decimal(5, 2), got boolean true");
+}
+
+TEST(RecordBatchBuilderTest, BooleanGivenStringOrNumberIsATypeError) {
+  ExpectTypeError(One(arrow::boolean()), R"({"a": "true"})",
+                  "field 'a': expected boolean, got string \"true\"");
+  ExpectTypeError(One(arrow::boolean()), R"({"a": 1})",
+                  "field 'a': expected boolean, got number 1");
+}
+
+TEST(RecordBatchBuilderTest, StringGivenNumberOrObjectIsATypeError) {
+  ExpectTypeError(One(arrow::utf8()), R"({"a": 42})", "field 'a': expected string, got number 42");
+  ExpectTypeError(One(arrow::utf8()), R"({"a": {"b": [1, 2]} })",
+                  "field 'a': expected string, got object {\"b\": [1, 2]}");
+}
+
+TEST(RecordBatchBuilderTest, TimestampGivenBadTextOrNumberIsATypeError) {
+  ExpectTypeError(One(kTimestamp), R"({"a": "yesterday"})",
+                  "field 'a': expected date-time string, got string \"yesterday\"");
+  ExpectTypeError(One(kTimestamp), R"({"a": 1704067200})",
+                  "field 'a': expected date-time string, got number 1704067200");
+}
+
+TEST(RecordBatchBuilderTest, DateGivenImpossibleDateIsATypeError) {
+  ExpectTypeError(One(arrow::date32()), R"({"a": "2024-02-30"})",
+                  "field 'a': expected date string, got string \"2024-02-30\"");
+  ExpectTypeError(One(arrow::date32()), R"({"a": "2024-01-01T10:00:00Z"})",
+                  "field 'a': expected date string, got string \"2024-01-01T10:00:00Z\"");
+}
+
+TEST(RecordBatchBuilderTest, TimeGivenBadHourIsATypeError) {
+  ExpectTypeError(One(arrow::time64(arrow::TimeUnit::MICRO)), R"({"a": "25:00"})",
+                  "field 'a': expected time string, got string \"25:00\"");
+}
+
+TEST(RecordBatchBuilderTest, StructGivenArrayIsATypeError) {
+  ExpectTypeError(One(arrow::struct_({field("x", arrow::int64())})), R"({"a": [1, 2]})",
+                  "field 'a': expected object, got array [1, 2]");
+}
+
+TEST(RecordBatchBuilderTest, ListGivenStringIsATypeError) {
+  ExpectTypeError(One(arrow::list(arrow::int64())), R"({"a": "1,2"})",
+                  "field 'a': expected array, got string \"1,2\"");
+}
+
+TEST(RecordBatchBuilderTest, ListItemErrorNamesItemPath) {
+  auto line = arrow::struct_({field("sku", arrow::utf8())});
+  ExpectTypeError(One(arrow::list(arrow::int64())), R"({"a": [1, "x"]})",
+                  "field 'a[]': expected integer, got string \"x\"");
+  ExpectTypeError(One(arrow::list(line)), R"({"a": [{"sku": "k"}, {"sku": 5}]})",
+                  "field 'a[].sku': expected string, got number 5");
+}
+
+TEST(RecordBatchBuilderTest, LongValueIsShortenedInTheMessage) {
+  std::string long_text(100, 'x');
+  ExpectTypeError(One(arrow::int64()), R"({"a": ")" + long_text + R"("})",
+                  "field 'a': expected integer, got string \"" + std::string(79, 'x') + "...");
+}
+
+TEST(RecordBatchBuilderTest, NullInRequiredFieldIsATypeError) {
+  ExpectTypeError(One(arrow::int64(), /*nullable=*/false), R"({"a": null})",
+                  "field 'a' is required but null");
+}
+
+TEST(RecordBatchBuilderTest, MissingRequiredFieldIsATypeError) {
+  auto schema = arrow::schema({field("a", arrow::int64(), false), field("b", arrow::int64())});
+  ExpectTypeError(schema, R"({"b": 1})", "field 'a' is required but missing");
+}
+
+TEST(RecordBatchBuilderTest, RecordThatIsNotAnObjectIsInvalid) {
+  auto status = FirstError(One(arrow::int64()), {"[1, 2]"});
+  EXPECT_TRUE(status.IsInvalid()) << status.ToString();
+  EXPECT_EQ(status.message(), "record is not a JSON object");
+}
+
+TEST(RecordBatchBuilderTest, MalformedRecordIsInvalidJson) {
+  auto status = FirstError(One(arrow::int64()), {R"({"a": 1,})"});
+  EXPECT_TRUE(status.IsInvalid()) << status.ToString();
+  EXPECT_EQ(status.message().rfind("record is not valid JSON: ", 0), 0) << status.message();
+}
+
+TEST(RecordBatchBuilderTest, TextAfterTheRecordIsInvalidJson) {
+  auto status = FirstError(One(arrow::int64()), {R"({"a": 1} {"a": 2})"});
+  EXPECT_EQ(status.message(), "record is not valid JSON: text after the object");
+}
+
+TEST(RecordBatchBuilderTest, RepeatedFieldIsInvalid) {
+  auto status = FirstError(One(arrow::int64()), {R"({"a": 1, "a": 2})"});
+  EXPECT_TRUE(status.IsInvalid()) << status.ToString();
+  EXPECT_EQ(status.message(), "field 'a' appears twice in one object");
+}
+
+TEST(RecordBatchBuilderTest, BuilderRefusesUseAfterAnError) {
+  auto builder = RecordBatchBuilder::Make(One(arrow::int64())).ValueOrDie();
+  ASSERT_FALSE(AppendText(*builder, R"({"a": "x"})").ok());
+  EXPECT_EQ(AppendText(*builder, R"({"a": 1})").message(),
+            "record batch builder used after an error");
+  EXPECT_FALSE(builder->Flush().ok());
+}
+
+TEST(RecordBatchBuilderTest, MakeRejectsUnsupportedType) {
+  auto result = RecordBatchBuilder::Make(
+      arrow::schema({field("s", arrow::struct_({field("n", arrow::int32())}))}));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            "field 's.n': type int32 is not supported for Singer records");
+}
+
+// --- OnTypeError::kNull ---------------------------------------------------------------
+
+TEST(RecordBatchBuilderTest, NullPolicyStoresNullForTheBadValueOnly) {
+  auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::utf8())});
+  auto batch =
+      Build(schema, {R"({"a": "x", "b": "kept"})", R"({"a": 2, "b": 3})"}, OnTypeError::kNull);
+  ExpectColumn(*batch, 0, "[null, 2]");
+  ExpectColumn(*batch, 1, R"(["kept", null])");
+}
+
+TEST(RecordBatchBuilderTest, NullPolicyNullsTheInnermostBadField) {
+  auto customer = arrow::struct_({field("zip", arrow::int64()), field("name", arrow::utf8())});
+  auto batch =
+      Build(One(customer), {R"({"a": {"zip": "abc", "name": "Ann"}})"}, OnTypeError::kNull);
+  ExpectColumn(*batch, 0, R"([{"zip": null, "name": "Ann"}])");
+}
+
+TEST(RecordBatchBuilderTest, NullPolicyNullsBadListItemsAndSkipsTheirValue) {
+  auto schema = arrow::schema(
+      {field("a", arrow::list(field("item", arrow::int64()))), field("b", arrow::int64())});
+  auto batch =
+      Build(schema, {R"({"a": [1, "x", {"deep": [1, {"z": 2}]}, 4], "b": 5})"}, OnTypeError::kNull);
+  ExpectColumn(*batch, 0, "[[1, null, null, 4]]");
+  ExpectColumn(*batch, 1, "[5]");
+}
+
+TEST(RecordBatchBuilderTest, NullPolicyNullsStructGivenAScalar) {
+  auto schema = arrow::schema(
+      {field("a", arrow::struct_({field("x", arrow::int64())})), field("b", arrow::int64())});
+  auto batch =
+      Build(schema, {R"({"a": "flat", "b": 1})", R"({"a": {"x": 2}, "b": 3})"}, OnTypeError::kNull);
+  ExpectColumn(*batch, 0, R"([null, {"x": 2}])");
+  ExpectColumn(*batch, 1, "[1, 3]");
+}
+
+TEST(RecordBatchBuilderTest, NullPolicyStillFailsForNonNullableField) {
+  auto status =
+      FirstError(One(arrow::int64(), /*nullable=*/false), {R"({"a": "x"})"}, OnTypeError::kNull);
+  EXPECT_EQ(status.message(), "field 'a': expected integer, got string \"x\"");
+}
+
+}  // namespace
+}  // namespace lakepipe::singer

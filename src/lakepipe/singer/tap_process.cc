@@ -1,0 +1,229 @@
+#include "lakepipe/singer/tap_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace lakepipe::singer {
+namespace {
+
+constexpr size_t kStderrTailBytes = 64 * 1024;
+constexpr auto kTerminateGrace = std::chrono::seconds(5);
+
+arrow::Status WritePrivateFile(const std::string& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return arrow::Status::IOError(fmt::format("creating '{}': {}", path, strerror(errno)));
+  }
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return arrow::Status::IOError(fmt::format("writing '{}': {}", path, strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return arrow::Status::OK();
+}
+
+std::string TapName(const std::vector<std::string>& argv) {
+  // "python3 my_tap.py" is named after the script, "tap-x" after itself.
+  const std::string& last = argv.size() > 1 && argv.back().ends_with(".py") ? argv.back() : argv[0];
+  return std::filesystem::path(last).filename().string();
+}
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& launch) {
+  if (launch.argv.empty()) return arrow::Status::Invalid("no tap command");
+  std::unique_ptr<TapProcess> tap(new TapProcess());
+  tap->name_ = TapName(launch.argv);
+
+  char dir_template[] = "/tmp/lakepipe-tap-XXXXXX";
+  if (::mkdtemp(dir_template) == nullptr) {
+    return arrow::Status::IOError(fmt::format("creating a temp folder for tap '{}': {}",
+                                              tap->name_, strerror(errno)));
+  }
+  tap->temp_dir_ = dir_template;  // mkdtemp makes it 0700
+  std::vector<std::string> args = launch.argv;
+  auto add_file = [&](const char* flag, const char* file,
+                      const std::optional<nlohmann::json>& json) -> arrow::Status {
+    if (!json) return arrow::Status::OK();
+    const std::string path = tap->temp_dir_ + "/" + file;
+    ARROW_RETURN_NOT_OK(WritePrivateFile(path, json->dump()));
+    args.push_back(flag);
+    args.push_back(path);
+    return arrow::Status::OK();
+  };
+  ARROW_RETURN_NOT_OK(add_file("--config", "config.json", launch.config));
+  ARROW_RETURN_NOT_OK(add_file("--state", "state.json", launch.state));
+  ARROW_RETURN_NOT_OK(add_file("--catalog", "catalog.json", launch.catalog));
+  args.insert(args.end(), launch.extra_args.begin(), launch.extra_args.end());
+
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return arrow::Status::IOError(fmt::format("pipe for tap '{}': {}", tap->name_, strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Its own process group, so Terminate() reaches the tap's children too.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  std::vector<char*> cargv;
+  for (auto& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  const int rc = ::posix_spawnp(&tap->pid_, cargv[0], &actions, &attr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (rc != 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    tap->pid_ = -1;
+    return arrow::Status::IOError(fmt::format("starting tap '{}': {} (is it installed and on PATH?)",
+                                              launch.argv[0], strerror(rc)));
+  }
+  tap->stdout_fd_ = out_pipe[0];
+  tap->stderr_thread_ = std::thread([t = tap.get(), fd = err_pipe[0]] { t->DrainStderr(fd); });
+  if (launch.timeout_seconds > 0) {
+    tap->watchdog_thread_ =
+        std::thread([t = tap.get(), s = launch.timeout_seconds] { t->Watchdog(s); });
+  }
+  return tap;
+}
+
+void TapProcess::DrainStderr(int fd) {
+  char buffer[16 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    std::lock_guard lock(mutex_);
+    stderr_tail_.append(buffer, static_cast<size_t>(n));
+    if (stderr_tail_.size() > 2 * kStderrTailBytes) {
+      stderr_tail_.erase(0, stderr_tail_.size() - kStderrTailBytes);
+    }
+    stderr_lines_ += std::count(buffer, buffer + n, '\n');
+  }
+  ::close(fd);
+}
+
+void TapProcess::Watchdog(double timeout_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  while (!exited_.load()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      timed_out_ = true;
+      Terminate();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void TapProcess::Terminate() {
+  if (pid_ <= 0 || exited_.load()) return;
+  ::kill(-pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + kTerminateGrace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (exited_.load() || ::kill(pid_, 0) != 0) return;
+    // A zombie still answers kill(0): check whether it has exited without reaping it.
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid_) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(-pid_, SIGKILL);
+}
+
+std::string TapProcess::StderrTail() const {
+  std::lock_guard lock(mutex_);
+  std::string tail = stderr_tail_.size() > kStderrTailBytes
+                         ? stderr_tail_.substr(stderr_tail_.size() - kStderrTailBytes)
+                         : stderr_tail_;
+  return tail;
+}
+
+arrow::Status TapProcess::Wait() {
+  if (stdout_fd_ >= 0) {
+    ::close(stdout_fd_);  // a tap still writing gets SIGPIPE rather than blocking forever
+    stdout_fd_ = -1;
+  }
+  if (!wait_status_) {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    wait_status_ = status;
+    exited_ = true;
+  }
+  if (stderr_thread_.joinable()) stderr_thread_.join();
+  if (watchdog_thread_.joinable()) watchdog_thread_.join();
+  const int status = *wait_status_;
+  auto last_lines = [&] {
+    std::string tail = StderrTail();
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+    // The last few lines say what went wrong; keep the message to one readable block.
+    size_t pos = tail.size();
+    for (int lines = 0; lines < 5 && pos != std::string::npos && pos > 0; ++lines) {
+      pos = tail.rfind('\n', pos - 1);
+    }
+    std::string last = pos == std::string::npos ? tail : tail.substr(pos + 1);
+    for (auto& c : last) {
+      if (c == '\n') c = '|';
+    }
+    return last.empty() ? std::string() : ": " + last;
+  };
+  if (timed_out_) {
+    return arrow::Status::IOError(fmt::format("tap '{}' timed out and was stopped{}", name_, last_lines()));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    return arrow::Status::IOError(
+        fmt::format("tap '{}' exited with status {}{}", name_, WEXITSTATUS(status), last_lines()));
+  }
+  if (WIFSIGNALED(status)) {
+    return arrow::Status::IOError(fmt::format("tap '{}' was killed by signal {}{}", name_,
+                                              WTERMSIG(status), last_lines()));
+  }
+  return arrow::Status::OK();
+}
+
+TapProcess::~TapProcess() {
+  if (pid_ > 0 && !exited_.load()) {
+    Terminate();
+    (void)Wait();
+  }
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
+  if (stderr_thread_.joinable()) stderr_thread_.join();
+  if (watchdog_thread_.joinable()) watchdog_thread_.join();
+  if (!temp_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(temp_dir_, ec);
+  }
+}
+
+}  // namespace lakepipe::singer

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arrow/result.h>
+#include <nlohmann/json.hpp>
+
+namespace lakepipe::singer {
+
+/// How to start a Singer tap.
+struct TapLaunch {
+  /// The tap's command line; argv[0] is looked up on PATH when it has no '/'.
+  std::vector<std::string> argv;
+  /// Written to a private temp file (0600 in a 0700 folder) passed as --config; the file is
+  /// removed when the TapProcess is destroyed. Never logged.
+  std::optional<nlohmann::json> config;
+  /// Passed as --state when present.
+  std::optional<nlohmann::json> state;
+  /// Passed as --catalog when present.
+  std::optional<nlohmann::json> catalog;
+  /// Extra arguments after the standard ones (e.g. --discover).
+  std::vector<std::string> extra_args;
+  /// The tap is stopped (SIGTERM, then SIGKILL after 5 s) after this long; 0 = never.
+  double timeout_seconds = 0;
+};
+
+/// A running tap: its stdout is read by the caller through stdout_fd(); its stderr is
+/// drained by a thread so a chatty tap never blocks on a full pipe (the last 64 KiB are
+/// kept for error messages, every line is counted). Destruction stops the tap if it still
+/// runs and removes the temp files. Not thread-safe, except Terminate().
+class TapProcess {
+ public:
+  static arrow::Result<std::unique_ptr<TapProcess>> Start(const TapLaunch& launch);
+  ~TapProcess();
+
+  int stdout_fd() const { return stdout_fd_; }
+  /// The tap's name for messages (argv[0]'s base name, or the script for "python x.py").
+  const std::string& name() const { return name_; }
+
+  /// Waits for the tap to exit. Error when it exited non-zero, was killed, or timed out;
+  /// the message ends with the last lines the tap wrote on stderr.
+  arrow::Status Wait();
+  /// SIGTERM, then SIGKILL after a grace period. Safe from any thread.
+  void Terminate();
+
+  /// The last lines of the tap's stderr (at most 64 KiB).
+  std::string StderrTail() const;
+  int64_t stderr_lines() const { return stderr_lines_.load(); }
+
+ private:
+  TapProcess() = default;
+  void DrainStderr(int fd);
+  void Watchdog(double timeout_seconds);
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string name_;
+  std::string temp_dir_;
+  std::thread stderr_thread_;
+  std::thread watchdog_thread_;
+  mutable std::mutex mutex_;
+  std::string stderr_tail_;
+  std::atomic<int64_t> stderr_lines_{0};
+  std::atomic<bool> exited_{false};
+  std::atomic<bool> timed_out_{false};
+  std::optional<int> wait_status_;
+};
+
+}  // namespace lakepipe::singer

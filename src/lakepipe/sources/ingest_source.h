@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <arrow/record_batch.h>
+#include <arrow/status.h>
+#include <nlohmann/json.hpp>
+
+namespace lakepipe::sources {
+
+/// Receives what a source produces. Calls come from the source's thread, in order.
+class IngestSink {
+ public:
+  virtual ~IngestSink() = default;
+  /// A stream starts, or its schema changed: later batches of the stream have `schema`
+  /// (a new schema starts a new file).
+  virtual arrow::Status OnSchema(const std::string& stream,
+                                 const std::shared_ptr<arrow::Schema>& schema) = 0;
+  /// Rows of a stream, with the schema last announced for it.
+  virtual arrow::Status OnBatch(const std::string& stream,
+                                const std::shared_ptr<arrow::RecordBatch>& batch) = 0;
+  /// A bookmark covering every batch handed over before it (Singer STATE semantics). It
+  /// is stored only when the run commits.
+  virtual arrow::Status OnState(const nlohmann::json& state) = 0;
+};
+
+/// Anything that produces streams of record batches: a Singer tap, a built-in reader.
+class IngestSource {
+ public:
+  virtual ~IngestSource() = default;
+  /// Produces everything into `sink`. An error from the sink stops the source and is
+  /// returned as is. Errors of the source name the stream and the line or file.
+  virtual arrow::Status Run(IngestSink* sink) = 0;
+  /// Asks a running source to stop soon (Ctrl-C); Run() then returns Cancelled.
+  virtual void Cancel() = 0;
+};
+
+}  // namespace lakepipe::sources
