@@ -30,7 +30,8 @@ class BucketLayout {
   storage::Uri TableEntryUri(std::string_view source, std::string_view table) const;
   storage::Uri StateUri(std::string_view pipeline) const;
   storage::Uri LogsDir(std::string_view pipeline) const;
-  /// `stamp` is the run's UTC start as "YYYY-MM-DDTHH-MM-SS" (DataSpoc Pipe's spelling).
+  /// `stamp` is the run's UTC start, "YYYY-MM-DDTHH-MM-SS-uuuuuu" (DataSpoc Pipe's
+  /// spelling plus microseconds).
   storage::Uri LogUri(std::string_view pipeline, std::string_view stamp) const;
   storage::Uri JournalDir(std::string_view pipeline) const;
   storage::Uri JournalUri(std::string_view pipeline, std::string_view run_id) const;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "lakepipe/common/crash_point.h"
 #include "lakepipe/lake/manifest_store.h"
 
 namespace lakepipe::lake {
@@ -89,6 +90,7 @@ arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
   ManifestStore manifest(storage, layout);
   for (const auto& entry : commit.entries) ARROW_RETURN_NOT_OK(manifest.SaveTable(entry));
   ARROW_RETURN_NOT_OK(manifest.Publish());
+  CrashPoint("after-manifest-before-state");
   if (commit.state) {
     ARROW_RETURN_NOT_OK(storage->WriteAll(layout.StateUri(pipeline), commit.state->dump(2)));
   }

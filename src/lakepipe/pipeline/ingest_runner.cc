@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "lakepipe/common/crash_point.h"
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/lake/run_journal.h"
 #include "lakepipe/pipeline/destination_writer.h"
@@ -207,11 +208,13 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
   return commit;
 }
 
-std::string LogStamp(const std::string& started_at) {
-  // "2026-11-23T18:58:19+00:00" → "2026-11-23T18-58-19" (DataSpoc Pipe's file name).
-  std::string stamp = started_at.substr(0, 19);
-  std::replace(stamp.begin(), stamp.end(), ':', '-');
-  return stamp;
+// DataSpoc Pipe's log name "2026-11-23T18-58-19" plus microseconds, so two runs in one
+// second keep both logs and names still sort by time.
+std::string LogStamp(Clock::time_point start) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          start.time_since_epoch()).count() % 1'000'000;
+  return fmt::format("{:%Y-%m-%dT%H-%M-%S}-{:06d}",
+                     std::chrono::floor<std::chrono::seconds>(start), micros);
 }
 
 arrow::Status Fail(const PipelineConfig& config, const arrow::Status& status) {
@@ -303,27 +306,36 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
     result.error = Fail(config, status).message();
     for (size_t i = 0; i < destinations.size(); ++i) {
       destinations[i]->Abort();
-      // Undo now; if this fails too, the journal stays and the next run undoes it.
-      for (const auto& path : journals[i].written()) (void)storage->Delete(layouts[i].Resolve(path));
-      (void)journals[i].Remove();
-      (void)storage->WriteAll(layouts[i].LogUri(config.name, LogStamp(result.started_at)),
-                             result.ToLog().dump(2));
+      // Undo now; if that fails too, the journal stays and the next run undoes it. The
+      // run's own error is what the user must see; cleanup trouble is logged beside it.
+      arrow::Status cleanup;
+      for (const auto& path : journals[i].written()) {
+        if (cleanup.ok()) cleanup = storage->Delete(layouts[i].Resolve(path));
+      }
+      if (cleanup.ok()) cleanup = journals[i].Remove();
+      auto logged = storage->WriteAll(layouts[i].LogUri(config.name, LogStamp(start)),
+                                      result.ToLog().dump(2));
+      if (!cleanup.ok()) spdlog::warn("cleaning up the failed run: {}", cleanup.message());
+      if (!logged.ok()) spdlog::warn("writing the failure log: {}", logged.message());
     }
     return Fail(config, status);
   }
 
   result.success = true;
+  CrashPoint("after-data-before-commit");
   for (size_t i = 0; i < destinations.size(); ++i) {
     auto commit = PlanCommit(config, full, *destinations[i], storage, result,
                              new_state ? new_state : state);
     if (!commit.ok()) return Fail(config, commit.status());
-    commit->log_stamp = LogStamp(result.started_at);
+    commit->log_stamp = LogStamp(start);
     ARROW_RETURN_NOT_OK(journals[i].Commit(*commit));
+    CrashPoint("after-journal-commit");
     auto applied = lake::ApplyCommit(storage, layouts[i], config.name, *commit);
     if (!applied.ok()) {
       return Fail(config, applied.WithMessage(fmt::format(
                               "{} (committed; the next run finishes publishing)", applied.message())));
     }
+    CrashPoint("after-commit-before-cleanup");
     ARROW_RETURN_NOT_OK(journals[i].Remove());
   }
   return result;

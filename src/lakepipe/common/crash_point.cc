@@ -1,0 +1,15 @@
+#include "lakepipe/common/crash_point.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace lakepipe {
+
+void CrashPoint(std::string_view point) {
+  static const char* target = std::getenv("LAKEPIPE_CRASH_AT");
+  if (target != nullptr && point == target) ::kill(::getpid(), SIGKILL);
+}
+
+}  // namespace lakepipe
