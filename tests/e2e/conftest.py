@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest_support import Lake
 from services import ROOT, Azurite, FakeGcs, MotoS3, Postgres
 
 BACKENDS = ["file", "s3", "gcs", "azure"]
@@ -130,3 +131,26 @@ def run_lakepipe(lakepipe_bin):
 @pytest.fixture
 def clean_env():
     return _clean_env()
+
+
+@pytest.fixture
+def lake(backend, run_lakepipe, tmp_path) -> Lake:
+    """A lakepipe home folder and a bucket on the parametrized backend."""
+    return Lake(backend, run_lakepipe, tmp_path / "home")
+
+
+@pytest.fixture
+def make_lake(request, run_lakepipe, tmp_path):
+    """make_lake("s3") -> a Lake on that backend (own home folder and bucket)."""
+    count = iter(range(1000))
+
+    def make(name: str = "file") -> Lake:
+        folder = tmp_path / f"lake{next(count)}-{name}"
+        return Lake(make_backend(name, request, folder), run_lakepipe, folder / "home")
+
+    return make
+
+
+@pytest.fixture
+def local_lake(make_lake) -> Lake:
+    return make_lake("file")

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lakepipe/common/crash_point.h"
+#include "lakepipe/duckdb/batch_sql.h"
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/lake/run_journal.h"
 #include "lakepipe/pipeline/destination_writer.h"
@@ -109,20 +110,51 @@ class WriterThread {
   std::thread thread_;
 };
 
+// Takes what the source produces, applies the pipeline's SQL transform, counts, and
+// hands batches to the writer thread.
 class RunSink : public sources::IngestSink {
  public:
-  RunSink(WriterThread* writer, RunResult* result, const RunOptions& options)
-      : writer_(writer), result_(result), options_(options) {}
+  RunSink(WriterThread* writer, RunResult* result, const RunOptions& options,
+          std::unique_ptr<duckdb::BatchSql> transform)
+      : writer_(writer), result_(result), options_(options), transform_(std::move(transform)) {}
 
   arrow::Status OnSchema(const std::string& stream,
                          const std::shared_ptr<arrow::Schema>& schema) override {
     result_->streams[stream];  // a stream with no records is still a table
-    return writer_->Push({stream, schema, nullptr});
+    std::shared_ptr<arrow::Schema> output = schema;
+    if (transform_) {
+      ARROW_ASSIGN_OR_RAISE(output, InStream(stream, transform_->OutputSchema(schema)));
+    }
+    return writer_->Push({stream, output, nullptr});
   }
 
   arrow::Status OnBatch(const std::string& stream,
                         const std::shared_ptr<arrow::RecordBatch>& batch) override {
     if (options_.cancel && options_.cancel->load()) return arrow::Status::Cancelled("run cancelled");
+    if (!transform_) return Forward(stream, batch);
+    // Untransformed data is never written: a failing transform fails the run.
+    ARROW_ASSIGN_OR_RAISE(auto outputs, InStream(stream, transform_->Apply(batch)));
+    for (const auto& output : outputs) ARROW_RETURN_NOT_OK(Forward(stream, output));
+    return arrow::Status::OK();
+  }
+
+  arrow::Status OnState(const nlohmann::json& state) override {
+    state_ = state;
+    return arrow::Status::OK();
+  }
+
+  const std::optional<nlohmann::json>& state() const { return state_; }
+
+ private:
+  template <typename T>
+  static arrow::Result<T> InStream(const std::string& stream, arrow::Result<T> result) {
+    if (result.ok()) return result;
+    return result.status().WithMessage(
+        fmt::format("transform of stream '{}': {}", stream, result.status().message()));
+  }
+
+  arrow::Status Forward(const std::string& stream, const std::shared_ptr<arrow::RecordBatch>& batch) {
+    if (batch->num_rows() == 0) return arrow::Status::OK();
     auto& progress = result_->streams[stream];
     progress.records += batch->num_rows();
     for (const auto& column : batch->columns()) {
@@ -136,17 +168,10 @@ class RunSink : public sources::IngestSink {
     return arrow::Status::OK();
   }
 
-  arrow::Status OnState(const nlohmann::json& state) override {
-    state_ = state;
-    return arrow::Status::OK();
-  }
-
-  const std::optional<nlohmann::json>& state() const { return state_; }
-
- private:
   WriterThread* writer_;
   RunResult* result_;
   const RunOptions& options_;
+  std::unique_ptr<duckdb::BatchSql> transform_;
   std::optional<nlohmann::json> state_;
 };
 
@@ -287,7 +312,13 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   std::optional<nlohmann::json> new_state;
   {
     WriterThread writer(&destinations);
-    RunSink sink(&writer, &result, options);
+    std::unique_ptr<duckdb::BatchSql> transform;
+    if (!config.transform_sql.empty()) {
+      auto made = duckdb::BatchSql::Make(config.transform_sql);
+      if (!made.ok()) return Fail(config, made.status());
+      transform = std::move(*made);
+    }
+    RunSink sink(&writer, &result, options, std::move(transform));
     auto source = MakeSource(config, state, storage);
     status = source.ok() ? (*source)->Run(&sink) : source.status();
     arrow::Status drained = writer.Drain();

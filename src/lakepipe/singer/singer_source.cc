@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <utility>
 #include <set>
 
 #include <arrow/type.h>
@@ -60,8 +61,10 @@ class Consumer {
 
   arrow::Status Handle(const Message& m) {
     switch (m.type) {
-      case MessageType::kSchema:
-        return At(OnSchema(m), m.stream, m.line);
+      case MessageType::kSchema: {
+        ARROW_RETURN_NOT_OK(At(OnSchema(m), m.stream, m.line));
+        return std::exchange(sink_status_, arrow::Status::OK());  // the sink names its subject
+      }
       case MessageType::kRecord:
         return OnRecord(m);
       case MessageType::kState:
@@ -100,7 +103,8 @@ class Consumer {
     ARROW_ASSIGN_OR_RAISE(state.builder, RecordBatchBuilder::Make(schema, options_.on_type_error));
     state.schema = schema;
     state.schema_json = std::string(m.body);
-    return sink_->OnSchema(name, schema);
+    sink_status_ = sink_->OnSchema(name, schema);
+    return arrow::Status::OK();
   }
 
   arrow::Status OnRecord(const Message& m) {
@@ -133,6 +137,7 @@ class Consumer {
   std::set<std::string> selected_;
   std::map<std::string, StreamState, std::less<>> streams_;
   std::set<std::string> warned_;
+  arrow::Status sink_status_;
 };
 
 }  // namespace
@@ -204,17 +209,21 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
   running_ = tap.get();
   Consumer consumer(options_, sink, cancelled_);
   auto status = consumer.Run(tap->stdout_fd());
-  if (!status.ok()) tap->Terminate();
-  auto exit_status = tap->Wait();
-  running_ = nullptr;
-  if (!status.ok()) {
-    // A tap that died mid-line leaves truncated JSON: say both what we saw and why.
-    if (!exit_status.ok() && !status.IsCancelled()) {
-      return status.WithMessage(fmt::format("{} ({})", status.message(), exit_status.message()));
-    }
+  if (status.ok()) {
+    status = tap->Wait();
+    running_ = nullptr;
     return status;
   }
-  return exit_status;
+  // Our error: stop the tap. But a tap that died on its own (its last line cut short)
+  // matters more than the cut line: then say both.
+  const bool died_on_its_own = !status.IsCancelled() && tap->ExitsWithin(1.0);
+  if (!died_on_its_own) tap->Terminate();
+  auto exit_status = tap->Wait();
+  running_ = nullptr;
+  if (died_on_its_own && !exit_status.ok()) {
+    return status.WithMessage(fmt::format("{} ({})", status.message(), exit_status.message()));
+  }
+  return status;
 }
 
 void SingerSource::Cancel() {

@@ -161,6 +161,20 @@ void TapProcess::Terminate() {
   ::kill(-pid_, SIGKILL);
 }
 
+bool TapProcess::ExitsWithin(double seconds) const {
+  if (pid_ <= 0 || exited_.load()) return true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  do {
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid_) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
+
 std::string TapProcess::StderrTail() const {
   std::lock_guard lock(mutex_);
   std::string tail = stderr_tail_.size() > kStderrTailBytes
@@ -187,12 +201,14 @@ arrow::Status TapProcess::Wait() {
   auto last_lines = [&] {
     std::string tail = StderrTail();
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-    // The last few lines say what went wrong; keep the message to one readable block.
-    size_t pos = tail.size();
-    for (int lines = 0; lines < 5 && pos != std::string::npos && pos > 0; ++lines) {
-      pos = tail.rfind('\n', pos - 1);
+    // The last few lines say what went wrong; keep the message to one readable line.
+    size_t start = tail.size();
+    for (int lines = 0; lines < 5 && start > 0; ++lines) {
+      const size_t newline = tail.rfind('\n', start - 1);
+      start = newline == std::string::npos ? 0 : newline;
     }
-    std::string last = pos == std::string::npos ? tail : tail.substr(pos + 1);
+    std::string last = tail.substr(start);
+    if (!last.empty() && last.front() == '\n') last.erase(0, 1);
     for (auto& c : last) {
       if (c == '\n') c = '|';
     }

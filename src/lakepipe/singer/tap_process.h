@@ -48,6 +48,9 @@ class TapProcess {
   arrow::Status Wait();
   /// SIGTERM, then SIGKILL after a grace period. Safe from any thread.
   void Terminate();
+  /// True when the tap exits on its own within `seconds` (it is not reaped: Wait() still
+  /// reports how it ended).
+  bool ExitsWithin(double seconds) const;
 
   /// The last lines of the tap's stderr (at most 64 KiB).
   std::string StderrTail() const;
