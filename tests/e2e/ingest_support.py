@@ -17,7 +17,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 # A deterministic Singer tap driven by its config:
-#   {"streams": {"<name>": {"data": "/abs/rows.jsonl", "schema": {...}?, "key": "id"}}}
+#   {"streams": {"<name>": {"data": "/abs/rows.jsonl", "schema_file": "/abs/s.json"?, "key": "id"}}}
 # Emits SCHEMA, then the RECORDs whose key is above the stream's bookmark in --state, then
 # STATE {"bookmarks": {"<name>": {"id": <max>}}}. Honours --discover (prints a catalog) and
 # --catalog (only selected streams). Rows are read from the data file at every run, so a
@@ -45,7 +45,10 @@ with open(config.get("calls", "/dev/null"), "a") as calls:
     calls.write(json.dumps({"discover": a.discover, "state": state, "catalog": catalog}) + "\n")
 
 def schema_of(name):
-    return streams[name].get("schema", DEFAULT_SCHEMA)
+    # From a file: a config passes through lakepipe's JSON, which need not keep key order.
+    if "schema_file" in streams[name]:
+        return json.load(open(streams[name]["schema_file"]))
+    return DEFAULT_SCHEMA
 
 if a.discover:
     catalog = {"streams": [{
@@ -89,11 +92,12 @@ for name in selected:
 out.flush()
 '''
 
-# Replays a file of Singer lines verbatim, then optionally floods stderr, sleeps and exits
-# with a given code. Config: {"output": "/abs/file", "stderr_lines": N, "stderr_text": "..",
-# "sleep": seconds, "sleep_before": seconds, "exit_code": N}.
+# Replays a file of Singer lines verbatim. Config: {"output": "/abs/file"} and optionally
+# "pid_file" (writes its pid, and with "child": true starts `sleep 300` and adds its pid),
+# "stderr_lines": N (floods stderr first), "sleep_before": s, then the output, then
+# "stderr_text": "..", "sleep": s, "exit_code": N.
 REPLAY_TAP = r'''
-import argparse, json, sys, time
+import argparse, json, os, sys, time
 p = argparse.ArgumentParser()
 p.add_argument("--config", required=True)
 p.add_argument("--state")
@@ -101,14 +105,21 @@ p.add_argument("--catalog")
 p.add_argument("--discover", action="store_true")
 a = p.parse_args()
 c = json.load(open(a.config))
+if c.get("pid_file"):
+    import subprocess
+    child = subprocess.Popen(["sleep", "300"]) if c.get("child") else None
+    with open(c["pid_file"], "w") as f:
+        f.write(" ".join(str(pid) for pid in [os.getpid()] + ([child.pid] if child else [])))
+n = c.get("stderr_lines", 0)
+if n:
+    # Before any output: a runner that does not drain stderr deadlocks here.
+    sys.stderr.write("".join(f"tap log line {i} of {n}: lorem ipsum dolor sit amet\n"
+                             for i in range(n)))
+    sys.stderr.flush()
 time.sleep(c.get("sleep_before", 0))
 with open(c["output"], "rb") as f:
     sys.stdout.buffer.write(f.read())
 sys.stdout.flush()
-n = c.get("stderr_lines", 0)
-if n:
-    sys.stderr.write("".join(f"tap log line {i} of {n}: lorem ipsum dolor sit amet\n"
-                             for i in range(n)))
 if c.get("stderr_text"):
     sys.stderr.write(c["stderr_text"])
 sys.stderr.flush()
@@ -285,7 +296,9 @@ class SampleTap:
             data.write_text("")
             self.config["streams"][stream] = {"data": str(data)}
             if schemas and stream in schemas:
-                self.config["streams"][stream]["schema"] = schemas[stream]
+                schema_file = folder / f"{stream}.schema.json"
+                schema_file.write_text(json.dumps(schemas[stream]))
+                self.config["streams"][stream]["schema_file"] = str(schema_file)
 
     def data(self, stream: str = "things") -> Path:
         return Path(self.config["streams"][stream]["data"])
