@@ -18,6 +18,7 @@
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/lake/run_journal.h"
 #include "lakepipe/pipeline/destination_writer.h"
+#include "lakepipe/pipeline/python_transform.h"
 #include "lakepipe/pipeline/source_factory.h"
 
 namespace lakepipe::pipeline {
@@ -110,31 +111,48 @@ class WriterThread {
   std::thread thread_;
 };
 
-// Takes what the source produces, applies the pipeline's SQL transform, counts, and
-// hands batches to the writer thread.
+// Takes what the source produces, applies the pipeline's transforms (SQL, then Python),
+// counts, and hands batches to the writer thread. A stream's schema is announced to the
+// writers when it first differs from what they have: at SCHEMA time without a Python
+// transform, with the first transformed batch otherwise (pandas decides the types).
 class RunSink : public sources::IngestSink {
  public:
   RunSink(WriterThread* writer, RunResult* result, const RunOptions& options,
-          std::unique_ptr<duckdb::BatchSql> transform)
-      : writer_(writer), result_(result), options_(options), transform_(std::move(transform)) {}
+          std::unique_ptr<duckdb::BatchSql> sql, std::unique_ptr<PythonTransform> python)
+      : writer_(writer),
+        result_(result),
+        options_(options),
+        sql_(std::move(sql)),
+        python_(std::move(python)) {}
 
   arrow::Status OnSchema(const std::string& stream,
                          const std::shared_ptr<arrow::Schema>& schema) override {
     result_->streams[stream];  // a stream with no records is still a table
     std::shared_ptr<arrow::Schema> output = schema;
-    if (transform_) {
-      ARROW_ASSIGN_OR_RAISE(output, InStream(stream, transform_->OutputSchema(schema)));
+    if (sql_) {
+      ARROW_ASSIGN_OR_RAISE(output, InStream(stream, sql_->OutputSchema(schema)));
     }
-    return writer_->Push({stream, output, nullptr});
+    if (python_) return arrow::Status::OK();
+    return Announce(stream, output);
   }
 
   arrow::Status OnBatch(const std::string& stream,
                         const std::shared_ptr<arrow::RecordBatch>& batch) override {
     if (options_.cancel && options_.cancel->load()) return arrow::Status::Cancelled("run cancelled");
-    if (!transform_) return Forward(stream, batch);
     // Untransformed data is never written: a failing transform fails the run.
-    ARROW_ASSIGN_OR_RAISE(auto outputs, InStream(stream, transform_->Apply(batch)));
-    for (const auto& output : outputs) ARROW_RETURN_NOT_OK(Forward(stream, output));
+    std::vector<std::shared_ptr<arrow::RecordBatch>> batches = {batch};
+    if (sql_) {
+      ARROW_ASSIGN_OR_RAISE(batches, InStream(stream, sql_->Apply(batch)));
+    }
+    if (python_) {
+      std::vector<std::shared_ptr<arrow::RecordBatch>> transformed;
+      for (const auto& b : batches) {
+        ARROW_ASSIGN_OR_RAISE(auto out, InStream(stream, python_->Apply(b)));
+        transformed.insert(transformed.end(), out.begin(), out.end());
+      }
+      batches = std::move(transformed);
+    }
+    for (const auto& b : batches) ARROW_RETURN_NOT_OK(Forward(stream, b));
     return arrow::Status::OK();
   }
 
@@ -142,6 +160,9 @@ class RunSink : public sources::IngestSink {
     state_ = state;
     return arrow::Status::OK();
   }
+
+  /// Ends the Python worker; its failure fails the run.
+  arrow::Status Finish() { return python_ ? python_->Finish() : arrow::Status::OK(); }
 
   const std::optional<nlohmann::json>& state() const { return state_; }
 
@@ -153,8 +174,16 @@ class RunSink : public sources::IngestSink {
         fmt::format("transform of stream '{}': {}", stream, result.status().message()));
   }
 
+  arrow::Status Announce(const std::string& stream, const std::shared_ptr<arrow::Schema>& schema) {
+    auto& announced = announced_[stream];
+    if (announced && announced->Equals(*schema, /*check_metadata=*/true)) return arrow::Status::OK();
+    announced = schema;
+    return writer_->Push({stream, schema, nullptr});
+  }
+
   arrow::Status Forward(const std::string& stream, const std::shared_ptr<arrow::RecordBatch>& batch) {
     if (batch->num_rows() == 0) return arrow::Status::OK();
+    ARROW_RETURN_NOT_OK(Announce(stream, batch->schema()));
     auto& progress = result_->streams[stream];
     progress.records += batch->num_rows();
     for (const auto& column : batch->columns()) {
@@ -171,7 +200,9 @@ class RunSink : public sources::IngestSink {
   WriterThread* writer_;
   RunResult* result_;
   const RunOptions& options_;
-  std::unique_ptr<duckdb::BatchSql> transform_;
+  std::unique_ptr<duckdb::BatchSql> sql_;
+  std::unique_ptr<PythonTransform> python_;
+  std::map<std::string, std::shared_ptr<arrow::Schema>> announced_;
   std::optional<nlohmann::json> state_;
 };
 
@@ -276,6 +307,19 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   std::optional<std::string> dt;
   if (!full) dt = fmt::format("{:%Y-%m-%d}", std::chrono::floor<std::chrono::days>(start));
 
+  std::unique_ptr<duckdb::BatchSql> sql;
+  if (!config.transform_sql.empty()) {
+    auto made = duckdb::BatchSql::Make(config.transform_sql);
+    if (!made.ok()) return Fail(config, made.status());
+    sql = std::move(*made);
+  }
+  std::unique_ptr<PythonTransform> python;
+  if (!config.python_transform.empty()) {
+    auto started = PythonTransform::Start(config.python_transform);
+    if (!started.ok()) return Fail(config, started.status());
+    python = std::move(*started);
+  }
+
   // Finish or undo what dead runs left, in every destination, before anything else.
   std::vector<lake::BucketLayout> layouts;
   for (const auto& d : config.destinations) {
@@ -312,15 +356,10 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   std::optional<nlohmann::json> new_state;
   {
     WriterThread writer(&destinations);
-    std::unique_ptr<duckdb::BatchSql> transform;
-    if (!config.transform_sql.empty()) {
-      auto made = duckdb::BatchSql::Make(config.transform_sql);
-      if (!made.ok()) return Fail(config, made.status());
-      transform = std::move(*made);
-    }
-    RunSink sink(&writer, &result, options, std::move(transform));
+    RunSink sink(&writer, &result, options, std::move(sql), std::move(python));
     auto source = MakeSource(config, state, storage);
     status = source.ok() ? (*source)->Run(&sink) : source.status();
+    if (status.ok()) status = sink.Finish();
     arrow::Status drained = writer.Drain();
     if (status.ok()) status = drained;
     writer.Stop();

@@ -329,7 +329,10 @@ arrow::Result<PipelineConfig> LoadPipelineFile(const std::string& path, const st
   if (!in) return arrow::Status::IOError(fmt::format("cannot read pipeline file '{}'", path));
   std::stringstream text;
   text << in.rdbuf();
-  return ParsePipelineYaml(text.str(), name, path, home);
+  ARROW_ASSIGN_OR_RAISE(auto config, ParsePipelineYaml(text.str(), name, path, home));
+  const auto transform = std::filesystem::path(home) / "transforms" / (name + ".py");
+  if (std::filesystem::exists(transform)) config.python_transform = transform.string();
+  return config;
 }
 
 }  // namespace lakepipe::pipeline

@@ -66,6 +66,9 @@ struct PipelineConfig {
   singer::OnTypeError on_type_error = singer::OnTypeError::kFail;
   /// SQL run by DuckDB on each batch, which it sees as the table `batch`.
   std::string transform_sql;
+  /// DataSpoc Pipe's convention: <home>/transforms/<name>.py, when that file exists,
+  /// defines transform(df), applied after the SQL transform.
+  std::string python_transform;
   /// Records per batch handed to the writer, and bytes that flush a batch early.
   int64_t batch_rows = 64 * 1024;
   int64_t batch_bytes = 32LL << 20;

@@ -53,8 +53,11 @@ std::string TapName(const std::vector<std::string>& argv) {
 
 arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& launch) {
   if (launch.argv.empty()) return arrow::Status::Invalid("no tap command");
+  // A child that exits while we write its stdin must give EPIPE, not kill us.
+  ::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<TapProcess> tap(new TapProcess());
   tap->name_ = TapName(launch.argv);
+  tap->role_ = launch.role;
 
   char dir_template[] = "/tmp/lakepipe-tap-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) {
@@ -79,12 +82,18 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
 
   int out_pipe[2];
   int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+  int in_pipe[2] = {-1, -1};
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      (launch.stdin_pipe && ::pipe2(in_pipe, O_CLOEXEC) != 0)) {
     return arrow::Status::IOError(fmt::format("pipe for tap '{}': {}", tap->name_, strerror(errno)));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (launch.stdin_pipe) {
+    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   posix_spawnattr_t attr;
@@ -100,14 +109,17 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
   posix_spawnattr_destroy(&attr);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
+  if (in_pipe[0] >= 0) ::close(in_pipe[0]);
   if (rc != 0) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
+    if (in_pipe[1] >= 0) ::close(in_pipe[1]);
     tap->pid_ = -1;
     return arrow::Status::IOError(fmt::format("starting tap '{}': {} (is it installed and on PATH?)",
                                               launch.argv[0], strerror(rc)));
   }
   tap->stdout_fd_ = out_pipe[0];
+  tap->stdin_fd_ = in_pipe[1];
   tap->stderr_thread_ = std::thread([t = tap.get(), fd = err_pipe[0]] { t->DrainStderr(fd); });
   if (launch.timeout_seconds > 0) {
     tap->watchdog_thread_ =
@@ -184,6 +196,10 @@ std::string TapProcess::StderrTail() const {
 }
 
 arrow::Status TapProcess::Wait() {
+  if (stdin_fd_ >= 0) {
+    ::close(stdin_fd_);
+    stdin_fd_ = -1;
+  }
   if (stdout_fd_ >= 0) {
     ::close(stdout_fd_);  // a tap still writing gets SIGPIPE rather than blocking forever
     stdout_fd_ = -1;
@@ -215,14 +231,15 @@ arrow::Status TapProcess::Wait() {
     return last.empty() ? std::string() : ": " + last;
   };
   if (timed_out_) {
-    return arrow::Status::IOError(fmt::format("tap '{}' timed out and was stopped{}", name_, last_lines()));
+    return arrow::Status::IOError(
+        fmt::format("{} '{}' timed out and was stopped{}", role_, name_, last_lines()));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
     return arrow::Status::IOError(
-        fmt::format("tap '{}' exited with status {}{}", name_, WEXITSTATUS(status), last_lines()));
+        fmt::format("{} '{}' exited with status {}{}", role_, name_, WEXITSTATUS(status), last_lines()));
   }
   if (WIFSIGNALED(status)) {
-    return arrow::Status::IOError(fmt::format("tap '{}' was killed by signal {}{}", name_,
+    return arrow::Status::IOError(fmt::format("{} '{}' was killed by signal {}{}", role_, name_,
                                               WTERMSIG(status), last_lines()));
   }
   return arrow::Status::OK();
@@ -234,6 +251,7 @@ TapProcess::~TapProcess() {
     (void)Wait();
   }
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
   if (stderr_thread_.joinable()) stderr_thread_.join();
   if (watchdog_thread_.joinable()) watchdog_thread_.join();
   if (!temp_dir_.empty()) {

@@ -28,6 +28,11 @@ struct TapLaunch {
   std::vector<std::string> extra_args;
   /// The tap is stopped (SIGTERM, then SIGKILL after 5 s) after this long; 0 = never.
   double timeout_seconds = 0;
+  /// Give the child a pipe on stdin (stdin_fd()) instead of /dev/null. Taps never need it;
+  /// the Python transform worker, started through this same class, does.
+  bool stdin_pipe = false;
+  /// What the child is called in messages ("tap 'tap-x' exited with status 1").
+  std::string role = "tap";
 };
 
 /// A running tap: its stdout is read by the caller through stdout_fd(); its stderr is
@@ -40,6 +45,9 @@ class TapProcess {
   ~TapProcess();
 
   int stdout_fd() const { return stdout_fd_; }
+  /// The write end of the child's stdin when TapLaunch::stdin_pipe; -1 otherwise. The
+  /// caller may take it over (e.g. wrap it in a stream that closes it).
+  int stdin_fd() const { return stdin_fd_; }
   /// The tap's name for messages (argv[0]'s base name, or the script for "python x.py").
   const std::string& name() const { return name_; }
 
@@ -63,7 +71,9 @@ class TapProcess {
 
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  int stdin_fd_ = -1;
   std::string name_;
+  std::string role_;
   std::string temp_dir_;
   std::thread stderr_thread_;
   std::thread watchdog_thread_;
