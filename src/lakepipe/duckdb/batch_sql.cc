@@ -1,9 +1,10 @@
 #include "lakepipe/duckdb/batch_sql.h"
 
+#include "lakepipe/duckdb/arrow_result.h"
+
 #include <duckdb.h>
 
 #include <arrow/c/bridge.h>
-#include <arrow/device.h>
 #include <arrow/record_batch.h>
 #include <fmt/format.h>
 
@@ -25,16 +26,6 @@ struct ResultGuard {
   duckdb_result result{};
   ~ResultGuard() { duckdb_destroy_result(&result); }
 };
-
-arrow::Status ErrorDataToStatus(duckdb_error_data error) {
-  if (error == nullptr) return arrow::Status::OK();
-  arrow::Status status;
-  if (duckdb_error_data_has_error(error)) {
-    status = arrow::Status::Invalid(fmt::format("DuckDB: {}", duckdb_error_data_message(error)));
-  }
-  duckdb_destroy_error_data(&error);
-  return status;
-}
 
 }  // namespace
 
@@ -83,56 +74,22 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> BatchSql::Run(
   ARROW_RETURN_NOT_OK(copied);
   ARROW_RETURN_NOT_OK(dropped);
 
-  ResultGuard query;
-  if (duckdb_query(handles_->conn, sql_.c_str(), &query.result) != DuckDBSuccess) {
-    const char* message = duckdb_result_error(&query.result);
-    return arrow::Status::Invalid(fmt::format("DuckDB: {}", message ? message : "query failed"));
-  }
-
-  const idx_t columns = duckdb_column_count(&query.result);
-  std::vector<duckdb_logical_type> types(columns);
-  std::vector<const char*> names(columns);
-  for (idx_t c = 0; c < columns; ++c) {
-    types[c] = duckdb_column_logical_type(&query.result, c);
-    names[c] = duckdb_column_name(&query.result, c);
-  }
-  duckdb_arrow_options options = duckdb_result_get_arrow_options(&query.result);
-  ArrowSchema c_schema;
-  auto status = ErrorDataToStatus(
-      duckdb_to_arrow_schema(options, types.data(), names.data(), columns, &c_schema));
-  for (auto& t : types) duckdb_destroy_logical_type(&t);
-  if (!status.ok()) {
-    duckdb_destroy_arrow_options(&options);
+  duckdb_result query;
+  if (duckdb_query(handles_->conn, sql_.c_str(), &query) != DuckDBSuccess) {
+    const char* message = duckdb_result_error(&query);
+    auto status = arrow::Status::Invalid(fmt::format("DuckDB: {}", message ? message : "query failed"));
+    duckdb_destroy_result(&query);
     return status;
   }
-  auto imported = arrow::ImportSchema(&c_schema);
-  if (!imported.ok()) {
-    duckdb_destroy_arrow_options(&options);
-    return imported.status();
-  }
-  *schema = *imported;
+  ARROW_ASSIGN_OR_RAISE(auto result, ReadResultAsArrow(&query));  // owns the result now
+  *schema = result->schema();
   std::vector<std::shared_ptr<arrow::RecordBatch>> out;
   for (;;) {
-    duckdb_data_chunk chunk = duckdb_fetch_chunk(query.result);
-    if (chunk == nullptr) break;
-    ArrowArray c_array;
-    status = ErrorDataToStatus(duckdb_data_chunk_to_arrow(options, chunk, &c_array));
-    if (status.ok()) {
-      // The Arrow view points into the chunk's vectors: copy it before the chunk goes.
-      auto view = arrow::ImportRecordBatch(&c_array, *schema);
-      auto owned = view.ok() ? (*view)->CopyTo(arrow::default_cpu_memory_manager()) : view;
-      if (owned.ok()) {
-        out.push_back(std::move(*owned));
-      } else {
-        status = owned.status();
-      }
-    }
-    duckdb_destroy_data_chunk(&chunk);
-    if (!status.ok()) break;
+    std::shared_ptr<arrow::RecordBatch> next;
+    ARROW_RETURN_NOT_OK(result->ReadNext(&next));
+    if (!next) return out;
+    out.push_back(std::move(next));
   }
-  duckdb_destroy_arrow_options(&options);
-  ARROW_RETURN_NOT_OK(status);
-  return out;
 }
 
 arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> BatchSql::Apply(

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/common/build_config.h"
+#include "lakepipe/duckdb/arrow_result.h"
 #include "lakepipe/duckdb/storage_secrets.h"
 #include "lakepipe/storage/redact.h"
 
@@ -121,6 +122,17 @@ arrow::Result<TextResult> Database::QueryText(std::string_view sql) {
   }
   duckdb_destroy_result(&result);
   return out;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(std::string_view sql) {
+  duckdb_result result;
+  const std::string text(sql);
+  if (duckdb_query(handles_->conn, text.c_str(), &result) != DuckDBSuccess) {
+    auto status = ResultError(&result);
+    duckdb_destroy_result(&result);
+    return status;
+  }
+  return ReadResultAsArrow(&result);  // owns the result from here
 }
 
 arrow::Status Database::LoadExtension(std::string_view name) {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include <arrow/record_batch.h>
 #include <arrow/result.h>
 #include <arrow/status.h>
 
@@ -42,6 +43,9 @@ class Database {
   arrow::Status Execute(std::string_view sql);
   /// Runs a query and returns every value as text (NULL as nullopt).
   arrow::Result<TextResult> QueryText(std::string_view sql);
+  /// Runs a query and streams its result as Arrow batches (one DuckDB chunk at a time).
+  /// The reader must not outlive this Database.
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> QueryArrow(std::string_view sql);
 
   /// Loads an extension ("httpfs", "azure", "postgres_scanner") by absolute path from the
   /// pinned extension folder; loading twice is a no-op.

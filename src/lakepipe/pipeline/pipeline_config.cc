@@ -182,12 +182,15 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
   }
   if (out->tap_argv.empty() == out->reader.empty()) {
     return r.Error(node, "'source' needs exactly one of 'tap' (a Singer tap) or 'reader' "
-                         "(csv, jsonl, parquet, demo)");
+                         "(csv, jsonl, parquet, postgres, demo)");
   }
-  static const std::set<std::string> kReaders = {"csv", "jsonl", "parquet", "demo"};
+  static const std::set<std::string> kReaders = {"csv", "jsonl", "parquet", "postgres", "demo"};
   if (!out->reader.empty() && !kReaders.contains(out->reader)) {
-    return r.Error(node["reader"], fmt::format("unknown reader '{}' (use csv, jsonl, parquet "
-                                               "or demo)", out->reader));
+    return r.Error(node["reader"], fmt::format("unknown reader '{}' (use csv, jsonl, parquet, "
+                                               "postgres or demo)", out->reader));
+  }
+  if (out->reader == "postgres" && !out->options.contains("table")) {
+    return r.Error(node, "reader 'postgres' needs 'source.options.table' (schema.table)");
   }
   if (!out->reader.empty() && out->reader != "demo" && out->uri.empty()) {
     return r.Error(node, fmt::format("reader '{}' needs 'source.uri'", out->reader));

@@ -25,13 +25,13 @@ struct SourceConfig {
   std::string config_path;
   /// Streams to select (all when empty).
   std::vector<std::string> streams;
-  /// Built-in reader instead of a tap: csv | jsonl | parquet | demo.
+  /// Built-in reader instead of a tap: csv | jsonl | parquet | postgres | demo.
   std::string reader;
-  /// Reader input: a URI or glob for csv/jsonl/parquet.
+  /// Reader input: a URI or glob for csv/jsonl/parquet; postgresql://user@host:port/db.
   std::string uri;
   /// Stream (table) name of a reader's output; defaults from the reader.
   std::string stream;
-  /// Reader-specific settings (csv delimiter, demo rows, ...).
+  /// Reader-specific settings (csv delimiter, postgres table, demo rows, ...).
   std::map<std::string, std::string> options;
   /// `<source>` in the bucket layout; default: the tap's last word's stem without "tap-",
   /// or the reader's name.

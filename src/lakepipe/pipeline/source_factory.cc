@@ -9,6 +9,7 @@
 #include "lakepipe/singer/singer_source.h"
 #include "lakepipe/sources/demo_ingest_source.h"
 #include "lakepipe/sources/file_source.h"
+#include "lakepipe/sources/postgres_source.h"
 
 namespace lakepipe::pipeline {
 
@@ -49,9 +50,16 @@ arrow::Result<std::unique_ptr<sources::IngestSource>> MakeSource(
     options.timeout_seconds = config.timeout_seconds;
     return std::make_unique<singer::SingerSource>(std::move(options));
   }
-  const std::string stream = !source.stream.empty() ? source.stream
-                             : source.reader == "demo" ? "orders"
-                                                       : source.reader;
+  std::string stream = !source.stream.empty() ? source.stream
+                       : source.reader == "demo" ? "orders"
+                                                 : source.reader;
+  if (source.reader == "postgres") {
+    const std::string& table = source.options.at("table");  // checked when parsed
+    if (source.stream.empty()) stream = table.substr(table.find('.') + 1);
+    return std::make_unique<sources::PostgresSource>(source.uri, table, stream,
+                                                     config.replication_key,
+                                                     config.incremental ? state : std::nullopt);
+  }
   if (source.reader == "demo") {
     int64_t rows = 100'000;
     if (auto it = source.options.find("rows"); it != source.options.end()) {

@@ -1,0 +1,101 @@
+#include "lakepipe/sources/postgres_source.h"
+
+#include <arrow/compute/api_aggregate.h>
+#include <arrow/scalar.h>
+#include <fmt/format.h>
+
+#include "lakepipe/duckdb/database.h"
+
+namespace lakepipe::sources {
+namespace {
+
+std::string QuoteIdentifier(const std::string& id) {
+  std::string q = "\"";
+  for (char c : id) {
+    q.push_back(c);
+    if (c == '"') q.push_back('"');
+  }
+  return q + "\"";
+}
+
+// "schema.table" → "pg"."schema"."table" ("public" when no schema is named).
+std::string QualifiedName(const std::string& table) {
+  const size_t dot = table.find('.');
+  const std::string schema = dot == std::string::npos ? "public" : table.substr(0, dot);
+  const std::string name = dot == std::string::npos ? table : table.substr(dot + 1);
+  return "\"pg\"." + QuoteIdentifier(schema) + "." + QuoteIdentifier(name);
+}
+
+// The bookmark as a SQL literal: numbers as they are, anything else as a string DuckDB
+// casts to the key's type.
+std::string Literal(const nlohmann::json& value) {
+  if (value.is_number()) return value.dump();
+  return duckdb::SqlString(value.is_string() ? value.get<std::string>() : value.dump());
+}
+
+}  // namespace
+
+arrow::Status PostgresSource::Run(IngestSink* sink) {
+  ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
+  ARROW_RETURN_NOT_OK(db->LoadExtension("postgres_scanner"));
+  auto attached = db->Execute(fmt::format("ATTACH {} AS pg (TYPE postgres, READ_ONLY)",
+                                          duckdb::SqlString(url_)));
+  if (!attached.ok()) {
+    return attached.WithMessage(fmt::format("connecting to PostgreSQL for stream '{}': {}",
+                                            stream_, attached.message()));
+  }
+  std::string sql = fmt::format("SELECT * FROM {}", QualifiedName(table_));
+  std::optional<nlohmann::json> bookmark;
+  if (!replication_key_.empty()) {
+    if (state_) {
+      const auto pointer = nlohmann::json::json_pointer(
+          "/bookmarks/" + stream_ + "/replication_key_value");
+      if (state_->contains(pointer)) bookmark = state_->at(pointer);
+    }
+    if (bookmark) {
+      sql += fmt::format(" WHERE {} > {}", QuoteIdentifier(replication_key_), Literal(*bookmark));
+    }
+    sql += fmt::format(" ORDER BY {}", QuoteIdentifier(replication_key_));
+  }
+  auto reader = db->QueryArrow(sql);
+  if (!reader.ok()) {
+    return reader.status().WithMessage(
+        fmt::format("stream '{}': {}", stream_, reader.status().message()));
+  }
+  ARROW_RETURN_NOT_OK(sink->OnSchema(stream_, (*reader)->schema()));
+  std::shared_ptr<arrow::Scalar> last_key;
+  for (;;) {
+    if (cancelled_) return arrow::Status::Cancelled("run cancelled");
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ARROW_RETURN_NOT_OK((*reader)->ReadNext(&batch));
+    if (!batch) break;
+    if (batch->num_rows() == 0) continue;
+    if (!replication_key_.empty()) {
+      // Rows come in key order: the batch's last key is the largest so far.
+      auto column = batch->GetColumnByName(replication_key_);
+      if (!column) {
+        return arrow::Status::Invalid(fmt::format("stream '{}': replication key '{}' is not a "
+                                                  "column of '{}'", stream_, replication_key_, table_));
+      }
+      ARROW_ASSIGN_OR_RAISE(last_key, column->GetScalar(column->length() - 1));
+    }
+    ARROW_RETURN_NOT_OK(sink->OnBatch(stream_, batch));
+  }
+  if (!replication_key_.empty() && (last_key || bookmark)) {
+    nlohmann::json value;
+    if (!last_key) {
+      value = *bookmark;
+    } else if (arrow::is_integer(last_key->type->id())) {
+      value = std::stoll(last_key->ToString());
+    } else {
+      value = last_key->ToString();
+    }
+    nlohmann::json state = state_.value_or(nlohmann::json::object());
+    state["bookmarks"][stream_] = {{"replication_key", replication_key_},
+                                   {"replication_key_value", value}};
+    ARROW_RETURN_NOT_OK(sink->OnState(state));
+  }
+  return arrow::Status::OK();
+}
+
+}  // namespace lakepipe::sources
