@@ -47,10 +47,9 @@ def test_two_runs_of_one_pipeline_at_once_one_is_refused(local_lake, tmp_path, l
     lake.pipeline("orders", tap.source(sleep_before=2), incremental={"enabled": True})
     first, second = run_all([lake.argv(lakepipe_bin, "run", "orders")] * 2,
                             {**clean_env, **lake.backend.env})
-    results = sorted([first, second], key=lambda p: p.returncode)
-    ok, refused = results
-    assert ok.returncode == 0, ok.stderr
-    assert refused.returncode == 1
+    ok, refused = sorted([first, second], key=lambda p: p.returncode)
+    outcome = [(p.returncode, p.stdout, p.stderr) for p in (first, second)]
+    assert (ok.returncode, refused.returncode) == (0, 1), outcome
     assert refused.stderr == (
         f"lakepipe: error: pipeline 'orders' is already running (another process holds "
         f"'{lake.home}/locks/orders.lock')\n")

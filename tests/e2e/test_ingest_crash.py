@@ -82,8 +82,13 @@ def test_local_run_killed_at_point_is_recovered_by_the_next_run(
         assert all("/dt=" in f["path"] for f in entry["files"])
 
 
-@pytest.mark.parametrize("point", CRASH_POINTS)
-@pytest.mark.parametrize("store", ["s3", "gcs", "azure"])
+# Azure at one point only, to keep the suite short: against Azurite a write sometimes
+# stalls 6 s or more (the lease release after deleting a staging blob gets a 404 and the
+# SDK waits for the keep-alive to close), and the commit protocol is the same code on
+# every object store.
+@pytest.mark.parametrize("store, point", [
+    *[("s3", p) for p in CRASH_POINTS], *[("gcs", p) for p in CRASH_POINTS],
+    ("azure", "after-journal-commit")])
 def test_object_store_run_killed_at_point_is_recovered_by_the_next_run(
         make_lake, tmp_path, point, store):
     crash_and_recover(make_lake(store), SampleTap(tmp_path / "tap"), point, True)

@@ -23,5 +23,6 @@ void AddRunCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddStatusCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddLogsCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddManifestCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddScheduleCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 
 }  // namespace lakepipe::cli

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   cli::AddStatusCommand(app, flags, &run);
   cli::AddLogsCommand(app, flags, &run);
   cli::AddManifestCommand(app, flags, &run);
+  cli::AddScheduleCommand(app, flags, &run);
 
   try {
     app.parse(argc, argv);
