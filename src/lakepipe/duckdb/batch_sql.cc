@@ -1,50 +1,21 @@
 #include "lakepipe/duckdb/batch_sql.h"
 
-#include "lakepipe/duckdb/arrow_result.h"
-
-#include <duckdb.h>
-
 #include <arrow/c/bridge.h>
 #include <arrow/record_batch.h>
 #include <fmt/format.h>
 
 namespace lakepipe::duckdb {
 
-struct BatchSql::Handles {
-  duckdb_database db = nullptr;
-  duckdb_connection conn = nullptr;
-  ~Handles() {
-    if (conn != nullptr) duckdb_disconnect(&conn);
-    if (db != nullptr) duckdb_close(&db);
-  }
-};
-
-namespace {
-
-// Owns a duckdb_result for the duration of a scope.
-struct ResultGuard {
-  duckdb_result result{};
-  ~ResultGuard() { duckdb_destroy_result(&result); }
-};
-
-}  // namespace
-
-BatchSql::BatchSql(std::unique_ptr<Handles> handles, std::string sql)
-    : handles_(std::move(handles)), sql_(std::move(sql)) {}
+BatchSql::BatchSql(std::unique_ptr<Database> db, std::string sql)
+    : db_(std::move(db)), sql_(std::move(sql)) {}
 
 BatchSql::~BatchSql() = default;
 
 arrow::Result<std::unique_ptr<BatchSql>> BatchSql::Make(std::string sql) {
-  auto handles = std::make_unique<Handles>();
-  if (duckdb_open(nullptr, &handles->db) != DuckDBSuccess ||
-      duckdb_connect(handles->db, &handles->conn) != DuckDBSuccess) {
-    return arrow::Status::IOError("DuckDB: cannot open an in-memory database for the transform");
-  }
-  // One thread: batches are small and the pipeline already runs parse and write in parallel.
-  duckdb_result result;
-  duckdb_query(handles->conn, "SET threads = 1", &result);
-  duckdb_destroy_result(&result);
-  return std::unique_ptr<BatchSql>(new BatchSql(std::move(handles), std::move(sql)));
+  ARROW_ASSIGN_OR_RAISE(auto db, Database::Open({}));
+  // One thread: batches are small and the pipeline already parses and writes in parallel.
+  ARROW_RETURN_NOT_OK(db->Execute("SET threads = 1"));
+  return std::unique_ptr<BatchSql>(new BatchSql(std::move(db), std::move(sql)));
 }
 
 arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> BatchSql::Run(
@@ -57,31 +28,16 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> BatchSql::Run(
   ARROW_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({batch}, batch->schema()));
   ArrowArrayStream stream;
   ARROW_RETURN_NOT_OK(arrow::ExportRecordBatchReader(reader, &stream));
-  if (duckdb_arrow_scan(handles_->conn, "lakepipe_input",
-                        reinterpret_cast<duckdb_arrow_stream>(&stream)) != DuckDBSuccess) {
-    if (stream.release) stream.release(&stream);
-    return arrow::Status::Invalid("DuckDB: cannot register the batch as table 'batch'");
+  auto copied = db_->RegisterArrowView("lakepipe_input", &stream);
+  if (copied.ok()) {
+    copied = db_->Execute("CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM lakepipe_input");
   }
-  auto execute = [&](const char* sql) -> arrow::Status {
-    ResultGuard guard;
-    if (duckdb_query(handles_->conn, sql, &guard.result) == DuckDBSuccess) return arrow::Status::OK();
-    const char* message = duckdb_result_error(&guard.result);
-    return arrow::Status::Invalid(fmt::format("DuckDB: {}", message ? message : "query failed"));
-  };
-  auto copied = execute("CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM lakepipe_input");
-  auto dropped = execute("DROP VIEW IF EXISTS lakepipe_input");
+  auto dropped = db_->Execute("DROP VIEW IF EXISTS lakepipe_input");
   if (stream.release) stream.release(&stream);
   ARROW_RETURN_NOT_OK(copied);
   ARROW_RETURN_NOT_OK(dropped);
 
-  duckdb_result query;
-  if (duckdb_query(handles_->conn, sql_.c_str(), &query) != DuckDBSuccess) {
-    const char* message = duckdb_result_error(&query);
-    auto status = arrow::Status::Invalid(fmt::format("DuckDB: {}", message ? message : "query failed"));
-    duckdb_destroy_result(&query);
-    return status;
-  }
-  ARROW_ASSIGN_OR_RAISE(auto result, ReadResultAsArrow(&query));  // owns the result now
+  ARROW_ASSIGN_OR_RAISE(auto result, db_->QueryArrow(sql_));
   *schema = result->schema();
   std::vector<std::shared_ptr<arrow::RecordBatch>> out;
   for (;;) {

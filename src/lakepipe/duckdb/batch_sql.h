@@ -7,6 +7,8 @@
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
 
+#include "lakepipe/duckdb/database.h"
+
 namespace lakepipe::duckdb {
 
 /// Runs one SQL query over record batches, one batch at a time, with the batch visible as
@@ -27,12 +29,11 @@ class BatchSql {
       const std::shared_ptr<arrow::Schema>& schema);
 
  private:
-  struct Handles;
-  BatchSql(std::unique_ptr<Handles> handles, std::string sql);
+  BatchSql(std::unique_ptr<Database> db, std::string sql);
   arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Run(
       const std::shared_ptr<arrow::RecordBatch>& batch, std::shared_ptr<arrow::Schema>* schema);
 
-  std::unique_ptr<Handles> handles_;
+  std::unique_ptr<Database> db_;
   std::string sql_;
 };
 

@@ -135,6 +135,16 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(st
   return ReadResultAsArrow(&result);  // owns the result from here
 }
 
+arrow::Status Database::RegisterArrowView(const std::string& name, ArrowArrayStream* stream) {
+  // duckdb_arrow_scan is marked deprecated in 1.5 but is the C API's only way to scan a
+  // caller's Arrow stream; BatchSql's comment says how we work around its projection issue.
+  if (duckdb_arrow_scan(handles_->conn, name.c_str(), reinterpret_cast<duckdb_arrow_stream>(stream)) !=
+      DuckDBSuccess) {
+    return arrow::Status::Invalid(fmt::format("DuckDB: cannot register an Arrow stream as '{}'", name));
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Status Database::LoadExtension(std::string_view name) {
   const std::string key(name);
   if (std::find(loaded_.begin(), loaded_.end(), key) != loaded_.end()) {

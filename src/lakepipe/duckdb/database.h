@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include <arrow/c/abi.h>
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
 #include <arrow/status.h>
@@ -46,6 +47,10 @@ class Database {
   /// Runs a query and streams its result as Arrow batches (one DuckDB chunk at a time).
   /// The reader must not outlive this Database.
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> QueryArrow(std::string_view sql);
+
+  /// Makes `stream` readable as the view `name` until the view is dropped; DuckDB reads
+  /// the stream once. The caller keeps the stream alive while the view is used.
+  arrow::Status RegisterArrowView(const std::string& name, struct ArrowArrayStream* stream);
 
   /// Loads an extension ("httpfs", "azure", "postgres_scanner") by absolute path from the
   /// pinned extension folder; loading twice is a no-op.
