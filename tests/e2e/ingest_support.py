@@ -173,6 +173,12 @@ class Lake:
     def bucket(self) -> str:
         return self.backend.root
 
+    @property
+    def local_root(self) -> Path:
+        """The bucket's folder (file backend only), for DuckDB and Polars globs."""
+        assert self.backend.name == "file"
+        return Path(self.backend.root)
+
     # --- driving lakepipe ------------------------------------------------------------
 
     def pipeline(self, name: str, source: dict, **top) -> Path:

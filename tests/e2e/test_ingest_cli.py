@@ -53,7 +53,7 @@ def test_add_with_reader_flags_sets_path_and_compression(local_lake, tmp_path):
     lake.run("sales")
     path = "landing/csv/sales/sales_0000.parquet"
     assert lake.data_files() == [path]
-    meta = pq.ParquetFile(lake.home.parent / "bucket" / path).metadata
+    meta = pq.ParquetFile(lake.local_root / path).metadata
     assert meta.num_rows == 2
     assert meta.row_group(0).column(0).compression == "SNAPPY"
     assert lake.entry("csv/sales")["location"] == "landing/csv/sales"

@@ -13,17 +13,25 @@ def test_eight_pipelines_at_once_on_one_bucket_all_reach_the_manifest(
         make_lake, tmp_path, store, lakepipe_bin, clean_env):
     lake = make_lake(store)
     expected = {}
+    taps = []
     for n in range(PIPELINES):
         stream = f"stream{n}"
         tap = SampleTap(tmp_path / f"tap{n}", streams=(stream,))
         tap.set_rows(sample_rows(1, 10 + n), stream)
+        taps.append(tap)
+        # Half incremental, half full refresh.
         lake.pipeline(f"p{n}", tap.source(), incremental={"enabled": n % 2 == 0})
-        expected[f"sample/{stream}"] = 10 + n
+        expected[f"sample/{stream}"] = 10 + n + 2
 
-    procs = run_all([lake.argv(lakepipe_bin, "run", f"p{n}") for n in range(PIPELINES)],
-                    {**clean_env, **lake.backend.env})
-    for proc in procs:
-        assert proc.returncode == 0, (proc.args, proc.stderr)
+    # Two rounds: the tables are created at once, then updated at once.
+    for round_ in range(2):
+        if round_:
+            for n, tap in enumerate(taps):
+                tap.add_rows(sample_rows(11 + n, 12 + n), f"stream{n}")
+        procs = run_all([lake.argv(lakepipe_bin, "run", f"p{n}") for n in range(PIPELINES)],
+                        {**clean_env, **lake.backend.env})
+        for proc in procs:
+            assert proc.returncode == 0, (proc.args, proc.stderr)
 
     tables = lake.manifest()["tables"]
     assert {key: t["stats"]["total_rows"] for key, t in tables.items()} == expected
@@ -32,7 +40,7 @@ def test_eight_pipelines_at_once_on_one_bucket_all_reach_the_manifest(
         assert sorted(lake.read_table(key).column("id").to_pylist()) == list(range(1, rows + 1))
     for n in range(PIPELINES):
         assert lake.journal(f"p{n}") == []
-        assert [log["status"] for log in lake.logs(f"p{n}")] == ["success"]
+        assert [log["status"] for log in lake.logs(f"p{n}")] == ["success"] * 2
 
 
 def test_two_runs_of_one_pipeline_at_once_one_is_refused(local_lake, tmp_path, lakepipe_bin,

@@ -1,5 +1,8 @@
 """Bad input and failing taps: one clear error line, exit 1, nothing committed (manifest,
 state and data files unchanged, nothing left behind), a failure log written."""
+import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -217,3 +220,39 @@ def test_on_type_error_null_stores_null_and_keeps_the_row(local_lake, tmp_path):
     assert [(r["id"], r["amount"]) for r in rows] == [(1, None), (2, 2.5), (3, 3.0)]
     assert rows[0]["at"] is not None and rows[1]["at"] is None
     assert lake.entry("replay/things")["stats"]["total_rows"] == 3
+
+
+def test_sigterm_during_a_quiet_tap_cancels_the_run_with_exit_130(committed, tmp_path,
+                                                                 lakepipe_bin, clean_env):
+    pid_file = tmp_path / "tap.pid"
+    committed.tap.set_output(singer_lines(schema_msg("things", PROPS),
+                                          record_msg("things", {"id": 4, "name": "x"})))
+    committed.write(tap_config={"sleep": 120, "pid_file": str(pid_file)})
+    proc = subprocess.Popen(committed.lake.argv(lakepipe_bin, "run", "orders"),
+                            env={**clean_env, **committed.lake.backend.env}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not pid_file.exists():
+            assert time.monotonic() < deadline and proc.poll() is None, "the tap never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the tap has written its records and is now quiet
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("lakepipe still running 15 s after SIGTERM (the tap is quiet)")
+        assert proc.returncode == 130, stderr
+        assert stderr == "lakepipe: error: pipeline 'orders': run cancelled\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if pid_file.exists():
+            for pid in pid_file.read_text().split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+    assert committed.lake.snapshot() == committed.before
+    assert committed.lake.journal("orders") == []

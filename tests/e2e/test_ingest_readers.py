@@ -10,7 +10,6 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from ingest_support import rows_of
 
@@ -113,7 +112,7 @@ def test_csv_reader_honours_the_delimiter_option(local_lake, tmp_path):
     local_lake.pipeline("semi", {"reader": "csv", "uri": str(path), "stream": "semi",
                                  "options": {"delimiter": ";"}})
     local_lake.run("semi")
-    bucket = local_lake.home.parent / "bucket"
+    bucket = local_lake.local_root
     frame = pl.read_parquet(f"{bucket}/raw/csv/semi/*.parquet").sort("id")
     assert frame.rows() == [(1, "a b", 1.5), (2, "c, d", 2.5)]
 
@@ -175,3 +174,14 @@ def test_demo_command_output_is_queryable_locally(local_lake):
     assert f"wrote 321 rows to {path}\n" in out
     assert duckdb.sql(f"SELECT count(*), count(DISTINCT id) FROM read_parquet('{path}')"
                       ).fetchone() == (321, 321)
+
+
+def test_storage_block_in_the_pipeline_reaches_the_bucket(make_lake, moto):
+    lake = make_lake("s3")
+    # Credentials from the environment, the endpoint only from the pipeline's storage block.
+    env = {k: v for k, v in moto.env.items() if k != "AWS_ENDPOINT_URL"}
+    lake.backend.env = env
+    lake.pipeline("demo-orders", {"reader": "demo", "options": {"rows": 50}},
+                  storage={"endpoint": moto.endpoint, "region": "us-east-1"})
+    lake.run("demo-orders")
+    assert lake.read_table("demo/orders").num_rows == 50

@@ -74,6 +74,6 @@ def test_tap_postgres_lands_a_table_equal_to_the_database(local_lake, postgres):
            for r in rows_of(table, "id", "customer", "amount", "created_at", "active", "tags")]
     assert got == expected
 
-    path = lake.home.parent / "bucket" / entry["files"][0]["path"]
+    path = lake.local_root / entry["files"][0]["path"]
     assert duckdb.sql(f"SELECT count(*), sum(id) FROM read_parquet('{path}')").fetchone() == (
         60, sum(range(1, 61)))

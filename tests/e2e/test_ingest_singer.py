@@ -2,12 +2,12 @@
 manifest, state, logs), full refresh, incremental runs and Singer's type mapping, read
 back with pyarrow, DuckDB and Polars."""
 import datetime as dt
+import json
 import re
 
 import duckdb
 import polars as pl
 import pyarrow as pa
-import pytest
 
 from ingest_support import (ReplayTap, SampleTap, record_msg, rows_of, sample_rows,
                             schema_msg, singer_lines)
@@ -62,7 +62,7 @@ def test_manifest_entry_has_source_location_stats_columns_and_files(local_lake, 
     stats = entry["stats"]
     assert (stats["total_rows"], stats["extractions"], stats["last_extraction_rows"]) == (7, 1, 7)
     path = f"{LOCATION}/things_0000.parquet"
-    size = (local_lake.home.parent / "bucket" / path).stat().st_size
+    size = (local_lake.local_root / path).stat().st_size
     assert entry["files"] == [{"path": path, "rows": 7, "bytes": size}]
     assert entry["next_file_number"] == 1
     # The per-table entry is the same document.
@@ -89,10 +89,13 @@ def test_incremental_runs_advance_state_into_dt_partitions_without_duplicates(
     tap.set_rows(sample_rows(1, 5))
     lake.pipeline("things", tap.source(), incremental={"enabled": True})
 
+    before = utc_today()
     lake.run("things")
-    day = utc_today()
+    [first_file] = lake.data_files("raw")
+    day = first_file.split("/dt=")[1].split("/")[0]
+    assert day in (before, utc_today())  # the extraction date, UTC
     assert lake.state("things") == {"bookmarks": {"things": {"id": 5}}}
-    assert lake.data_files("raw") == [f"{LOCATION}/dt={day}/things_0000.parquet"]
+    assert first_file == f"{LOCATION}/dt={day}/things_0000.parquet"
 
     tap.add_rows(sample_rows(6, 9))
     out = lake.run("things").stdout
@@ -108,7 +111,7 @@ def test_incremental_runs_advance_state_into_dt_partitions_without_duplicates(
             entry["stats"]["last_extraction_rows"]) == (9, 2, 4)
     assert [f["rows"] for f in entry["files"]] == [5, 4]
 
-    bucket = lake.home.parent / "bucket"
+    bucket = lake.local_root
     ids = duckdb.sql(f"SELECT id FROM read_parquet('{bucket}/{LOCATION}/**/*.parquet', "
                      "hive_partitioning = true) ORDER BY id").fetchall()
     assert [i for (i,) in ids] == list(range(1, 10))
@@ -148,7 +151,7 @@ def test_full_flag_replaces_an_incremental_table_and_deletes_old_files(local_lak
     assert [f["path"] for f in entry["files"]] == new_files
     assert (entry["stats"]["total_rows"], entry["stats"]["extractions"],
             entry["stats"]["last_extraction_rows"]) == (4, 3, 4)
-    bucket = lake.home.parent / "bucket"
+    bucket = lake.local_root
     frame = pl.read_parquet(f"{bucket}/{LOCATION}/**/*.parquet")
     assert sorted(frame["id"].to_list()) == [1, 2, 3, 4]
     assert lake.state("things") == {"bookmarks": {"things": {"id": 4}}}
@@ -196,7 +199,6 @@ def test_nested_object_becomes_struct_and_array_becomes_list(local_lake, tmp_pat
     assert [r["address"] for r in got] == [r["address"] for r in rows]
     assert [r["tags"] for r in got] == [["a", "b"], [], None]
     assert [r["lines"] for r in got] == [r["lines"] for r in rows]
-    import json
     assert json.loads(got[0]["extra"]) == {"any": [1, 2]}
     assert got[1]["extra"] is None and got[2]["extra"] is None
 
@@ -205,7 +207,7 @@ def test_nested_object_becomes_struct_and_array_becomes_list(local_lake, tmp_pat
     assert manifest_types["address"] == (
         "struct<city: string, geo: struct<lat: double, lon: double>>")
     # DuckDB reads the nested columns natively.
-    path = lake.home.parent / "bucket" / LOCATION / "things_0000.parquet"
+    path = lake.local_root / LOCATION / "things_0000.parquet"
     assert duckdb.sql(f"SELECT id, address.geo.lat, len(lines), lines[1].sku FROM "
                       f"read_parquet('{path}') ORDER BY id").fetchall() == [
         (1, 38.7, 2, "x"), (2, None, 0, None), (3, 41.1, 1, "z")]
@@ -240,7 +242,7 @@ def test_timestamps_with_z_and_offsets_become_utc_instants(local_lake, tmp_path)
     got = sorted(table.to_pylist(), key=lambda r: r["id"])
     assert [r["at"] for r in got] == [want for _, want in cases]
     assert got[0]["day"] == dt.date(2024, 2, 29)
-    path = lake.home.parent / "bucket" / LOCATION / "things_0000.parquet"
+    path = lake.local_root / LOCATION / "things_0000.parquet"
     epochs = duckdb.sql(f"SELECT epoch_us(\"at\") FROM read_parquet('{path}') ORDER BY id").fetchall()
     assert [e for (e,) in epochs][:5] == [
         int(want.timestamp() * 1_000_000) for _, want in cases[:5]]
@@ -272,7 +274,7 @@ def test_schema_change_mid_stream_starts_a_new_file(local_lake, tmp_path):
     assert [c["name"] for c in entry["columns"]] == ["id", "name", "score"]
     assert [f["rows"] for f in entry["files"]] == [4, 2]
     assert entry["stats"]["total_rows"] == 6
-    bucket = lake.home.parent / "bucket"
+    bucket = lake.local_root
     assert duckdb.sql(f"SELECT id, score FROM read_parquet('{bucket}/{LOCATION}/*.parquet', "
                       "union_by_name = true) ORDER BY id").fetchall() == [
         (1, None), (2, None), (3, None), (4, None), (5, 2.5), (6, 3.0)]
@@ -310,3 +312,20 @@ def test_streams_selection_of_an_unknown_stream_fails_naming_it(local_lake, tmp_
     assert proc.stderr == ("lakepipe: error: pipeline 'things': stream 'nope' is not in the "
                            "catalog of tap 'tap-sample.py'\n")
     assert lake.data_files() == []
+
+
+def test_destinations_list_lands_the_table_in_every_bucket(make_lake, tmp_path):
+    local, s3 = make_lake("file"), make_lake("s3")
+    tap = SampleTap(tmp_path / "tap")
+    tap.set_rows(sample_rows(1, 6))
+    local.pipeline("things", tap.source(), incremental={"enabled": True},
+                   destinations=[{"bucket": local.bucket},
+                                 {"bucket": s3.bucket, "path": "landing"}])
+    local.run("things", env=s3.backend.env)
+    for lake, location in ((local, LOCATION), (s3, "landing/sample/things")):
+        entry = lake.entry(TABLE)
+        assert entry["location"] == location
+        assert entry["stats"]["total_rows"] == 6
+        assert sorted(lake.read_table(TABLE).column("id").to_pylist()) == list(range(1, 7))
+        assert lake.state("things") == {"bookmarks": {"things": {"id": 6}}}
+        assert [log["status"] for log in lake.logs("things")] == ["success"]

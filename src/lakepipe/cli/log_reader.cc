@@ -19,8 +19,7 @@ arrow::Result<std::vector<nlohmann::json>> LastRunLogs(storage::Storage& storage
   if (logs.size() > count) logs.erase(logs.begin(), logs.end() - static_cast<ptrdiff_t>(count));
   std::vector<nlohmann::json> out;
   for (const auto& uri : logs) {
-    ARROW_ASSIGN_OR_RAISE(auto buffer, storage.ReadAll(uri));
-    ARROW_ASSIGN_OR_RAISE(auto json, lake::ParseJsonDocument(buffer->ToString(), uri));
+    ARROW_ASSIGN_OR_RAISE(auto json, lake::ReadJsonDocument(&storage, uri));
     out.push_back(std::move(json));
   }
   return out;

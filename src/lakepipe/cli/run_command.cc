@@ -54,10 +54,9 @@ void AddRunCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   cmd->add_flag("--all", *all, "Run every pipeline, one after the other");
   cmd->add_flag("--full", *full, "Full refresh: replace the tables instead of appending");
   cmd->callback([=, &flags] {
+    // Checked while parsing, so it is a usage error (exit 2) like any other.
+    if (name->empty() == !*all) throw CLI::ValidationError("run", "give a pipeline name or --all (not both)");
     *run = [=, &flags]() -> arrow::Status {
-      if (name->empty() == !*all) {
-        return arrow::Status::Invalid("run: give a pipeline name or --all (not both)");
-      }
       std::signal(SIGINT, OnSignal);
       std::signal(SIGTERM, OnSignal);
       std::vector<std::string> names = {*name};

@@ -45,8 +45,12 @@ arrow::Status ValidateOne(const GlobalFlags& flags, const std::string& name) {
           fmt::format("pipeline '{}': tap '{}' not found on PATH", name, program));
     }
     ARROW_RETURN_NOT_OK(pipeline::LoadTapConfig(config.source).status());
-  } else if (config.source.reader != "demo") {
-    ARROW_RETURN_NOT_OK(sources::ExpandGlob(storage.get(), config.source.uri).status());
+  } else if (config.source.reader != "demo" && config.source.reader != "postgres") {
+    auto files = sources::ExpandGlob(storage.get(), config.source.uri);
+    if (!files.ok()) {
+      return files.status().WithMessage(
+          fmt::format("pipeline '{}': {}", name, files.status().message()));
+    }
   }
   for (const auto& destination : config.destinations) {
     auto status = CheckWritable(*storage, destination.bucket);
@@ -70,15 +74,18 @@ void AddValidateCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run
     *run = [=, &flags]() -> arrow::Status {
       std::vector<std::string> names = {*name};
       if (name->empty()) names = pipeline::Home::Resolve(flags.home).ListPipelines();
-      arrow::Status first;
+      if (names.size() == 1) return ValidateOne(flags, names.front());
+      size_t failed = 0;
       for (const auto& n : names) {
         auto status = ValidateOne(flags, n);
         if (!status.ok()) {
-          if (names.size() > 1) std::cerr << "lakepipe: error: " << status.message() << "\n";
-          if (first.ok()) first = status;
+          std::cerr << "lakepipe: error: " << status.message() << "\n";
+          ++failed;
         }
       }
-      return first;
+      if (failed == 0) return arrow::Status::OK();
+      return arrow::Status::Invalid(fmt::format("{} of {} pipelines failed validation", failed,
+                                                names.size()));
     };
   });
 }

@@ -1,5 +1,8 @@
 #include "lakepipe/lake/manifest_store.h"
 
+#include <chrono>
+#include <thread>
+
 #include <fmt/format.h>
 
 namespace lakepipe::lake {
@@ -22,13 +25,22 @@ arrow::Result<nlohmann::json> ParseJsonDocument(const std::string& text, const s
   }
 }
 
+arrow::Result<nlohmann::json> ReadJsonDocument(storage::Storage* storage, const storage::Uri& uri) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    ARROW_ASSIGN_OR_RAISE(auto buffer, storage->ReadAll(uri));
+    auto json = ParseJsonDocument(buffer->ToString(), uri);
+    if (json.ok() || attempt == kAttempts) return json;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
+  }
+}
+
 arrow::Result<std::optional<TableEntry>> ManifestStore::LoadTable(const std::string& source,
                                                                   const std::string& table) {
   const auto uri = layout_.TableEntryUri(source, table);
   ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(uri));
   if (!exists) return std::nullopt;
-  ARROW_ASSIGN_OR_RAISE(auto buffer, storage_->ReadAll(uri));
-  ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument(buffer->ToString(), uri));
+  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage_, uri));
   ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(json, uri.ToString()));
   return entry;
 }
@@ -42,8 +54,7 @@ arrow::Result<nlohmann::json> ManifestStore::LoadManifest() {
   const auto uri = layout_.ManifestUri();
   ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(uri));
   if (!exists) return EmptyManifest();
-  ARROW_ASSIGN_OR_RAISE(auto buffer, storage_->ReadAll(uri));
-  ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument(buffer->ToString(), uri));
+  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage_, uri));
   if (!json.is_object() || !json.contains("tables") || !json["tables"].is_object()) {
     return arrow::Status::Invalid(
         fmt::format("'{}' has no \"tables\" object: not a manifest", uri.ToString()));
@@ -56,15 +67,14 @@ arrow::Result<nlohmann::json> ManifestStore::LoadAllEntries() {
   nlohmann::json entries = nlohmann::json::object();
   for (const auto& file : files) {
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
-    auto buffer = storage_->ReadAll(file.uri);
+    auto json = ReadJsonDocument(storage_, file.uri);
     // An entry deleted between list and read is simply gone.
-    if (!buffer.ok() && buffer.status().message().find("does not exist") != std::string::npos) {
+    if (!json.ok() && json.status().message().find("does not exist") != std::string::npos) {
       continue;
     }
-    ARROW_RETURN_NOT_OK(buffer.status());
-    ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument((*buffer)->ToString(), file.uri));
-    ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(json, file.uri.ToString()));
-    entries[entry.Key()] = json;
+    ARROW_RETURN_NOT_OK(json.status());
+    ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(*json, file.uri.ToString()));
+    entries[entry.Key()] = *json;
   }
   return entries;
 }

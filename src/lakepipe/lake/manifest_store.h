@@ -54,4 +54,9 @@ class ManifestStore {
 /// Parses a JSON document read from `uri`, naming it in errors.
 arrow::Result<nlohmann::json> ParseJsonDocument(const std::string& text, const storage::Uri& uri);
 
+/// Reads and parses the JSON document at `uri`. A document another process replaces
+/// while we read it can come back cut short (object stores answer a size, then a ranged
+/// read of the new object), so a parse failure is retried a few times before it counts.
+arrow::Result<nlohmann::json> ReadJsonDocument(storage::Storage* storage, const storage::Uri& uri);
+
 }  // namespace lakepipe::lake

@@ -109,8 +109,7 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
   int recovered = 0;
   for (const auto& file : files) {
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
-    ARROW_ASSIGN_OR_RAISE(auto buffer, storage->ReadAll(file.uri));
-    ARROW_ASSIGN_OR_RAISE(auto json, ParseJsonDocument(buffer->ToString(), file.uri));
+    ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage, file.uri));
     const std::string where = file.uri.ToString();
     if (json.value("status", "") == "committed") {
       ARROW_ASSIGN_OR_RAISE(auto commit, CommitFromJson(json.at("commit"), where));

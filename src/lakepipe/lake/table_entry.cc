@@ -1,5 +1,7 @@
 #include "lakepipe/lake/table_entry.h"
 
+#include "lakepipe/common/time_format.h"
+
 #include <chrono>
 
 #include <arrow/type.h>
@@ -69,9 +71,6 @@ std::vector<Column> ColumnsOf(const arrow::Schema& schema) {
   return columns;
 }
 
-std::string UtcNowIso() {
-  const auto now = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}+00:00", now);
-}
+std::string UtcNowIso() { return IsoUtc(std::chrono::system_clock::now()); }
 
 }  // namespace lakepipe::lake

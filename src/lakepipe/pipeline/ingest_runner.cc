@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lakepipe/common/crash_point.h"
+#include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/batch_sql.h"
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/lake/run_journal.h"
@@ -206,10 +207,6 @@ class RunSink : public sources::IngestSink {
   std::optional<nlohmann::json> state_;
 };
 
-std::string IsoOf(Clock::time_point t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}+00:00", std::chrono::floor<std::chrono::microseconds>(t));
-}
-
 std::string NewRunId(Clock::time_point start) {
   std::random_device rd;
   return fmt::format("{:%Y%m%dT%H%M%S}Z-{:08x}", std::chrono::floor<std::chrono::seconds>(start),
@@ -302,7 +299,7 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   RunResult result;
   result.pipeline = config.name;
   result.run_id = NewRunId(start);
-  result.started_at = IsoOf(start);
+  result.started_at = IsoUtc(start);
   const bool full = options.full_refresh || !config.incremental;
   std::optional<std::string> dt;
   if (!full) dt = fmt::format("{:%Y-%m-%d}", std::chrono::floor<std::chrono::days>(start));
@@ -334,8 +331,7 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
     const auto state_uri = layouts.front().StateUri(config.name);
     ARROW_ASSIGN_OR_RAISE(bool has_state, storage->Exists(state_uri));
     if (has_state) {
-      ARROW_ASSIGN_OR_RAISE(auto buffer, storage->ReadAll(state_uri));
-      ARROW_ASSIGN_OR_RAISE(state, lake::ParseJsonDocument(buffer->ToString(), state_uri));
+      ARROW_ASSIGN_OR_RAISE(state, lake::ReadJsonDocument(storage, state_uri));
     }
   }
 
@@ -358,7 +354,25 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
     WriterThread writer(&destinations);
     RunSink sink(&writer, &result, options, std::move(sql), std::move(python));
     auto source = MakeSource(config, state, storage);
-    status = source.ok() ? (*source)->Run(&sink) : source.status();
+    if (source.ok()) {
+      // Ctrl-C / SIGTERM only set a flag; this watcher turns it into Cancel(), which also
+      // stops a tap that is quiet (the reading thread is blocked on its output).
+      std::atomic<bool> source_done{false};
+      std::thread watcher([&] {
+        while (!source_done.load()) {
+          if (options.cancel && options.cancel->load()) {
+            (*source)->Cancel();
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      });
+      status = (*source)->Run(&sink);
+      source_done = true;
+      watcher.join();
+    } else {
+      status = source.status();
+    }
     if (status.ok()) status = sink.Finish();
     arrow::Status drained = writer.Drain();
     if (status.ok()) status = drained;
@@ -370,7 +384,7 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   }
 
   const auto finish = Clock::now();
-  result.finished_at = IsoOf(finish);
+  result.finished_at = IsoUtc(finish);
   result.duration_seconds = std::chrono::duration<double>(finish - start).count();
   if (!status.ok()) {
     result.error = Fail(config, status).message();

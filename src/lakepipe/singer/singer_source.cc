@@ -212,6 +212,8 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
   if (status.ok()) {
     status = tap->Wait();
     running_ = nullptr;
+    // Cancel() stopped the tap: its output ended early and its exit says "killed".
+    if (cancelled_.load()) return arrow::Status::Cancelled("run cancelled");
     return status;
   }
   // Our error: stop the tap. But a tap that died on its own (its last line cut short)

@@ -12,6 +12,15 @@
 namespace lakepipe::sources {
 namespace {
 
+// "id: int64, name: string": a schema on one line, for one-line errors.
+std::string Columns(const arrow::Schema& schema) {
+  std::string out;
+  for (const auto& field : schema.fields()) {
+    out += (out.empty() ? "" : ", ") + field->name() + ": " + field->type()->ToString();
+  }
+  return out;
+}
+
 arrow::Status InFile(const storage::Uri& uri, const arrow::Status& status) {
   if (status.ok() || status.message().find(uri.ToString()) != std::string::npos) return status;
   return status.WithMessage(fmt::format("reading '{}': {}", uri.ToString(), status.message()));
@@ -132,8 +141,8 @@ arrow::Status FileSource::Run(IngestSink* sink) {
       ARROW_RETURN_NOT_OK(sink->OnSchema(stream_, schema));
     } else if (!schema->Equals(*first_schema_, /*check_metadata=*/false)) {
       return arrow::Status::Invalid(fmt::format(
-          "stream '{}': '{}' has columns {} but the first file had {}", stream_, uri.ToString(),
-          schema->ToString(), first_schema_->ToString()));
+          "stream '{}': '{}' has columns ({}) but the first file had ({})", stream_,
+          uri.ToString(), Columns(*schema), Columns(*first_schema_)));
     }
     for (;;) {
       if (cancelled_) return arrow::Status::Cancelled("run cancelled");
