@@ -1,5 +1,6 @@
 #include "lakepipe/pipeline/pipeline_config.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -151,7 +152,13 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
     if (config.IsMap()) {
       out->config_inline = YamlToJson(config);
     } else if (config.IsScalar()) {
-      std::filesystem::path path(config.Scalar());
+      std::string text = config.Scalar();
+      // DataSpoc Pipe's documented files say "~/.dataspoc-pipe/sources/x.json".
+      if (text.starts_with("~/")) {
+        const char* user_home = std::getenv("HOME");
+        text = std::string(user_home ? user_home : "") + text.substr(1);
+      }
+      std::filesystem::path path(text);
       if (path.is_relative()) path = std::filesystem::path(home) / path;
       out->config_path = path.string();
     } else if (!config.IsNull()) {
