@@ -124,6 +124,11 @@ def test_tap_exiting_1_reports_the_tail_of_its_stderr(committed):
                        "  File \"tap.py\", line 3, in <module>|"
                        "ValueError: credentials rejected by the server")
     committed.assert_nothing_committed(message)
+    # The failure log keeps the tap's stderr for whoever investigates later.
+    source = committed.lake.logs("orders")[-1]["source"]
+    assert source["tap"] == "tap-replay.py"
+    assert source["stderr_lines"] == 53
+    assert source["stderr_tail"].endswith("ValueError: credentials rejected by the server\n")
 
 
 def test_tap_not_found_names_the_command(committed):
@@ -171,6 +176,9 @@ def test_tap_flooding_stderr_with_100k_lines_still_succeeds(local_lake, tmp_path
     assert time.monotonic() - start < 30
     assert proc.stderr == ""  # the tap's logs are not echoed as lakepipe's errors
     assert lake.entry("replay/things")["stats"]["total_rows"] == 2000
+    source = lake.logs("orders")[-1]["source"]  # counted, and only a tail is kept
+    assert source["stderr_lines"] == 100_000
+    assert 0 < len(source["stderr_tail"]) <= 16 * 1024
     assert sorted(lake.read_table("replay/things").column("id").to_pylist()) == list(
         range(1, 2001))
 

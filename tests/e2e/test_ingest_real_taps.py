@@ -31,30 +31,32 @@ def test_tap_jsonl_lands_the_file_rows_on_every_backend(lake, tmp_path):
     assert [f["path"] for f in entry["files"]] == lake.data_files("raw")
 
 
-def test_tap_postgres_lands_a_table_equal_to_the_database(local_lake, postgres):
-    lake = local_lake
-    postgres.psql("DROP TABLE IF EXISTS orders_e2e")
-    postgres.psql("CREATE TABLE orders_e2e (id integer PRIMARY KEY, customer text NOT NULL, "
+def test_tap_postgres_lands_a_table_equal_to_the_database_on_every_backend(lake, postgres):
+    # One table per backend: the PostgreSQL server is shared by the whole session.
+    table_name = f"orders_e2e_{lake.backend.name}"
+    stream = f"public-{table_name}"
+    postgres.psql(f"DROP TABLE IF EXISTS {table_name}")
+    postgres.psql(f"CREATE TABLE {table_name} (id integer PRIMARY KEY, customer text NOT NULL, "
                   "amount numeric(10,2), created_at timestamptz, active boolean, tags text[])")
     postgres.psql(
-        "INSERT INTO orders_e2e SELECT g, 'customer ' || g, (g * 1.25)::numeric(10,2), "
+        f"INSERT INTO {table_name} SELECT g, 'customer ' || g, (g * 1.25)::numeric(10,2), "
         "timestamptz '2024-03-01 10:00:00+00' + g * interval '1 hour', g % 2 = 0, "
         "ARRAY['t' || g, 'u'] FROM generate_series(1, 60) g")
-    postgres.psql("UPDATE orders_e2e SET amount = NULL, created_at = NULL, tags = NULL "
+    postgres.psql(f"UPDATE {table_name} SET amount = NULL, created_at = NULL, tags = NULL "
                   "WHERE id = 7")
     lake.pipeline("pg-orders", {
         "tap": str(TAP_POSTGRES),
         "config": {"host": "127.0.0.1", "port": postgres.port, "user": "lakepipe",
                    "password": "unused-with-trust-auth", "database": "postgres",
                    "filter_schemas": ["public"]},
-        "streams": ["public-orders_e2e"],
+        "streams": [stream],
     })
     out = lake.run("pg-orders", timeout=180).stdout
-    assert "public-orders_e2e: 60 records" in out
+    assert f"{stream}: 60 records" in out
 
-    entry = lake.entry("postgres/public-orders_e2e")
+    entry = lake.entry(f"postgres/{stream}")
     assert entry["stats"]["total_rows"] == 60
-    table = lake.read_table("postgres/public-orders_e2e")
+    table = lake.read_table(f"postgres/{stream}")
     types = {f.name: str(f.type) for f in table.schema}
     assert types["id"] == "int64"
     assert types["created_at"] == "timestamp[us, tz=UTC]"
@@ -64,7 +66,7 @@ def test_tap_postgres_lands_a_table_equal_to_the_database(local_lake, postgres):
     expected = []
     for line in postgres.psql(
             "SELECT id, customer, amount, extract(epoch from created_at)::bigint, active, "
-            "array_to_string(tags, ',') FROM orders_e2e ORDER BY id").splitlines():
+            f"array_to_string(tags, ',') FROM {table_name} ORDER BY id").splitlines():
         i, customer, amount, epoch, active, tags = line.split("|")
         expected.append((int(i), customer, Decimal(amount) if amount else None,
                          dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else None,
@@ -74,6 +76,7 @@ def test_tap_postgres_lands_a_table_equal_to_the_database(local_lake, postgres):
            for r in rows_of(table, "id", "customer", "amount", "created_at", "active", "tags")]
     assert got == expected
 
-    path = lake.local_root / entry["files"][0]["path"]
-    assert duckdb.sql(f"SELECT count(*), sum(id) FROM read_parquet('{path}')").fetchone() == (
-        60, sum(range(1, 61)))
+    if lake.backend.name == "file":  # and DuckDB agrees, reading the file itself
+        path = lake.local_root / entry["files"][0]["path"]
+        assert duckdb.sql(f"SELECT count(*), sum(id) FROM read_parquet('{path}')").fetchone() == (
+            60, sum(range(1, 61)))

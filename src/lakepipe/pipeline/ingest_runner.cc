@@ -290,6 +290,7 @@ nlohmann::json RunResult::ToLog() const {
                         {"streams", streams_json},
                         {"total_records", total_records}};
   if (!error.empty()) log["error"] = error;
+  if (!source.is_null()) log["source"] = source;
   return log;
 }
 
@@ -370,6 +371,7 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
       status = (*source)->Run(&sink);
       source_done = true;
       watcher.join();
+      result.source = (*source)->RunLogDetails();
     } else {
       status = source.status();
     }

@@ -39,6 +39,8 @@ struct RunResult {
   double duration_seconds = 0;
   std::map<std::string, StreamProgress> streams;
   int64_t total_records = 0;
+  /// What the source reported for the log (a tap's stderr), or null.
+  nlohmann::json source;
 
   /// The log document (DataSpoc Pipe's fields plus run_id and bytes).
   nlohmann::json ToLog() const;

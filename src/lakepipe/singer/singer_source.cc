@@ -207,6 +207,23 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
   }
   ARROW_ASSIGN_OR_RAISE(auto tap, TapProcess::Start(launch));
   running_ = tap.get();
+  // Whatever happens below, the log keeps what the tap said on stderr.
+  struct RecordStderr {
+    nlohmann::json* details;
+    TapProcess* tap;
+    ~RecordStderr() {
+      constexpr size_t kKeep = 16 * 1024;
+      std::string tail = tap->StderrTail();
+      if (tail.size() > kKeep) tail.erase(0, tail.size() - kKeep);
+      // A tap may print any bytes, and cutting can split a character: keep valid UTF-8
+      // (JSON documents must be), replacing what is not.
+      tail = nlohmann::json::parse(nlohmann::json(tail).dump(
+                 -1, ' ', false, nlohmann::json::error_handler_t::replace))
+                 .get<std::string>();
+      *details = {{"tap", tap->name()}, {"stderr_lines", tap->stderr_lines()},
+                  {"stderr_tail", tail}};
+    }
+  } record_stderr{&details_, tap.get()};
   Consumer consumer(options_, sink, cancelled_);
   auto status = consumer.Run(tap->stdout_fd());
   if (status.ok()) {

@@ -41,6 +41,9 @@ class SingerSource : public sources::IngestSource {
 
   arrow::Status Run(sources::IngestSink* sink) override;
   void Cancel() override;
+  /// The tap's name, how many lines it wrote on stderr and the last of them (at most
+  /// 16 KiB: a chatty tap's whole stderr does not belong in a log document).
+  nlohmann::json RunLogDetails() const override { return details_; }
 
   /// Runs the tap with --discover and returns its catalog with `streams` marked selected.
   /// Errors when a requested stream is not in the catalog.
@@ -50,6 +53,7 @@ class SingerSource : public sources::IngestSource {
   SingerSourceOptions options_;
   std::atomic<bool> cancelled_{false};
   std::atomic<TapProcess*> running_{nullptr};
+  nlohmann::json details_;
 };
 
 }  // namespace lakepipe::singer

@@ -34,6 +34,9 @@ class IngestSource {
   virtual arrow::Status Run(IngestSink* sink) = 0;
   /// Asks a running source to stop soon (Ctrl-C); Run() then returns Cancelled.
   virtual void Cancel() = 0;
+  /// What the run log should keep about the source after Run() (e.g. a tap's stderr);
+  /// null when there is nothing.
+  virtual nlohmann::json RunLogDetails() const { return nullptr; }
 };
 
 }  // namespace lakepipe::sources
