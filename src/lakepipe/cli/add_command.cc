@@ -64,8 +64,8 @@ std::string PipelineYaml(const AddFlags& f) {
 }  // namespace
 
 void AddAddCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
-  auto* cmd = app.add_subcommand(
-      "add", "Create a pipeline file (asks for missing answers on a terminal)");
+  auto* cmd =
+      app.add_subcommand("add", "Create a pipeline file (asks for missing answers on a terminal)");
   auto name = std::make_shared<std::string>();
   auto f = std::make_shared<AddFlags>();
   cmd->add_option("name", *name, "Pipeline name")->required();

@@ -27,7 +27,8 @@ arrow::Result<pipeline::PipelineConfig> LoadPipeline(const GlobalFlags& flags,
     return arrow::Status::IOError(fmt::format("pipeline '{}' not found: no '{}'", name, file));
   }
   ARROW_ASSIGN_OR_RAISE(auto config, pipeline::LoadPipelineFile(file, name, home.path()));
-  if (!flags.storage_file.empty()) ARROW_RETURN_NOT_OK(config.storage.MergeYamlFile(flags.storage_file));
+  if (!flags.storage_file.empty())
+    ARROW_RETURN_NOT_OK(config.storage.MergeYamlFile(flags.storage_file));
   return config;
 }
 

@@ -46,7 +46,8 @@ void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       std::cout << fmt::format("manifest: {}\n", lake::BucketLayout(root).ManifestUri().ToString());
       std::cout << fmt::format(
           "query it:  build/lakepipe query \"SELECT status, count(*), sum(amount) FROM "
-          "read_parquet('{}') GROUP BY ALL ORDER BY ALL\"\n", where);
+          "read_parquet('{}') GROUP BY ALL ORDER BY ALL\"\n",
+          where);
       return arrow::Status::OK();
     };
   });

@@ -23,10 +23,11 @@ void AddLogsCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
         return arrow::Status::OK();
       }
       for (const auto& log : logs) {
-        std::cout << fmt::format("{}  {:<8} {:>10} records  {:.2f} s{}\n",
-                                 log.value("started_at", "?"), log.value("status", "?"),
-                                 log.value("total_records", 0), log.value("duration_seconds", 0.0),
-                                 log.contains("error") ? "  " + log["error"].get<std::string>() : "");
+        std::cout << fmt::format(
+            "{}  {:<8} {:>10} records  {:.2f} s{}\n", log.value("started_at", "?"),
+            log.value("status", "?"), log.value("total_records", 0),
+            log.value("duration_seconds", 0.0),
+            log.contains("error") ? "  " + log["error"].get<std::string>() : "");
       }
       return arrow::Status::OK();
     };

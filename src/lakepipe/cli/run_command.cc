@@ -55,7 +55,8 @@ void AddRunCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   cmd->add_flag("--full", *full, "Full refresh: replace the tables instead of appending");
   cmd->callback([=, &flags] {
     // Checked while parsing, so it is a usage error (exit 2) like any other.
-    if (name->empty() == !*all) throw CLI::ValidationError("run", "give a pipeline name or --all (not both)");
+    if (name->empty() == !*all)
+      throw CLI::ValidationError("run", "give a pipeline name or --all (not both)");
     *run = [=, &flags]() -> arrow::Status {
       std::signal(SIGINT, OnSignal);
       std::signal(SIGTERM, OnSignal);
@@ -75,7 +76,8 @@ void AddRunCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       }
       if (flags.output == "json") std::cout << results.dump() << "\n";
       if (names.size() > 1 && failed > 0) {
-        return arrow::Status::IOError(fmt::format("{} of {} pipelines failed", failed, names.size()));
+        return arrow::Status::IOError(
+            fmt::format("{} of {} pipelines failed", failed, names.size()));
       }
       return first_error;
     };

@@ -26,10 +26,10 @@ arrow::Result<std::vector<std::string>> ScheduleLines(const GlobalFlags& flags) 
   for (const auto& name : home.ListPipelines()) {
     ARROW_ASSIGN_OR_RAISE(auto config, LoadPipeline(flags, name));
     if (config.schedule_cron.empty()) continue;
-    lines.push_back(fmt::format(
-        "{} flock -n {}/{}.cron.lock {} --home {} run {} >> {}/{}.cron.log 2>&1 {}",
-        config.schedule_cron, home.LocksDir(), name, self, home.path(), name, home.LocksDir(),
-        name, Marker(home)));
+    lines.push_back(
+        fmt::format("{} flock -n {}/{}.cron.lock {} --home {} run {} >> {}/{}.cron.log 2>&1 {}",
+                    config.schedule_cron, home.LocksDir(), name, self, home.path(), name,
+                    home.LocksDir(), name, Marker(home)));
   }
   return lines;
 }

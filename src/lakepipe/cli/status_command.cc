@@ -42,11 +42,12 @@ void AddStatusCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) 
         return arrow::Status::OK();
       }
       for (const auto& row : rows) {
-        std::cout << fmt::format("{:<24} {:<10} {:<32} {}\n", row["pipeline"].get<std::string>(),
-                                 row["status"].get<std::string>(), row.value("finished_at", ""),
-                                 row.contains("total_records")
-                                     ? fmt::format("{} records", row["total_records"].get<int64_t>())
-                                     : row.value("error", ""));
+        std::cout << fmt::format(
+            "{:<24} {:<10} {:<32} {}\n", row["pipeline"].get<std::string>(),
+            row["status"].get<std::string>(), row.value("finished_at", ""),
+            row.contains("total_records")
+                ? fmt::format("{} records", row["total_records"].get<int64_t>())
+                : row.value("error", ""));
       }
       return arrow::Status::OK();
     };

@@ -55,8 +55,8 @@ arrow::Status ValidateOne(const GlobalFlags& flags, const std::string& name) {
   for (const auto& destination : config.destinations) {
     auto status = CheckWritable(*storage, destination.bucket);
     if (!status.ok()) {
-      return status.WithMessage(fmt::format("pipeline '{}': bucket not writable: {}", name,
-                                            status.message()));
+      return status.WithMessage(
+          fmt::format("pipeline '{}': bucket not writable: {}", name, status.message()));
     }
   }
   std::cout << fmt::format("{}: ok\n", name);
@@ -84,8 +84,8 @@ void AddValidateCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run
         }
       }
       if (failed == 0) return arrow::Status::OK();
-      return arrow::Status::Invalid(fmt::format("{} of {} pipelines failed validation", failed,
-                                                names.size()));
+      return arrow::Status::Invalid(
+          fmt::format("{} of {} pipelines failed validation", failed, names.size()));
     };
   });
 }

@@ -22,7 +22,8 @@ arrow::Result<int64_t> PipeInputStream::Read(int64_t nbytes, void* out) {
   if (fd_ < 0) return arrow::Status::Invalid("read from a closed pipe");
   int64_t done = 0;
   while (done < nbytes) {
-    const ssize_t n = ::read(fd_, static_cast<char*>(out) + done, static_cast<size_t>(nbytes - done));
+    const ssize_t n =
+        ::read(fd_, static_cast<char*>(out) + done, static_cast<size_t>(nbytes - done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return arrow::Status::IOError(fmt::format("reading a pipe: {}", strerror(errno)));
     if (n == 0) break;  // end of input

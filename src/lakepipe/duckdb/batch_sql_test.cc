@@ -15,12 +15,12 @@ std::shared_ptr<arrow::RecordBatch> People() {
     EXPECT_TRUE(names.Append("user" + std::to_string(i)).ok());
     EXPECT_TRUE(scores.Append(i * 1.5).ok());
   }
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()),
-                               arrow::field("name", arrow::utf8()),
-                               arrow::field("score", arrow::float64())});
-  return arrow::RecordBatch::Make(schema, 5,
-                                  {ids.Finish().ValueOrDie(), names.Finish().ValueOrDie(),
-                                   scores.Finish().ValueOrDie()});
+  auto schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8()),
+                     arrow::field("score", arrow::float64())});
+  return arrow::RecordBatch::Make(
+      schema, 5,
+      {ids.Finish().ValueOrDie(), names.Finish().ValueOrDie(), scores.Finish().ValueOrDie()});
 }
 
 std::string Column(const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
@@ -31,7 +31,8 @@ std::string Column(const std::vector<std::shared_ptr<arrow::RecordBatch>>& batch
 }
 
 TEST(BatchSqlTest, SelectingASubsetOfColumnsReadsTheRightValues) {
-  auto sql = BatchSql::Make("SELECT id, score * 2 AS doubled FROM batch WHERE id % 2 = 1").ValueOrDie();
+  auto sql =
+      BatchSql::Make("SELECT id, score * 2 AS doubled FROM batch WHERE id % 2 = 1").ValueOrDie();
   auto out = sql->Apply(People());
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Column(*out, "doubled"), "[\n  3,\n  9,\n  15\n]");
@@ -47,7 +48,8 @@ TEST(BatchSqlTest, RunsOnEveryBatchIndependently) {
 }
 
 TEST(BatchSqlTest, OutputSchemaComesFromZeroRows) {
-  auto sql = BatchSql::Make("SELECT * EXCLUDE (score), upper(name) AS shout FROM batch").ValueOrDie();
+  auto sql =
+      BatchSql::Make("SELECT * EXCLUDE (score), upper(name) AS shout FROM batch").ValueOrDie();
   auto schema = sql->OutputSchema(People()->schema());
   ASSERT_TRUE(schema.ok()) << schema.status().ToString();
   EXPECT_EQ((*schema)->ToString(), "id: int64\nname: string\nshout: string");
@@ -57,7 +59,8 @@ TEST(BatchSqlTest, ErrorsCarryDuckDbsMessage) {
   auto sql = BatchSql::Make("SELECT nosuch FROM batch").ValueOrDie();
   auto out = sql->Apply(People());
   ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().message().rfind("DuckDB: Binder Error: Referenced column \"nosuch\"", 0), 0u)
+  EXPECT_EQ(out.status().message().rfind("DuckDB: Binder Error: Referenced column \"nosuch\"", 0),
+            0u)
       << out.status().message();
 }
 

@@ -124,7 +124,8 @@ arrow::Result<TextResult> Database::QueryText(std::string_view sql) {
   return out;
 }
 
-arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(std::string_view sql) {
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(
+    std::string_view sql) {
   duckdb_result result;
   const std::string text(sql);
   if (duckdb_query(handles_->conn, text.c_str(), &result) != DuckDBSuccess) {
@@ -138,9 +139,10 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(st
 arrow::Status Database::RegisterArrowView(const std::string& name, ArrowArrayStream* stream) {
   // duckdb_arrow_scan is marked deprecated in 1.5 but is the C API's only way to scan a
   // caller's Arrow stream; BatchSql's comment says how we work around its projection issue.
-  if (duckdb_arrow_scan(handles_->conn, name.c_str(), reinterpret_cast<duckdb_arrow_stream>(stream)) !=
-      DuckDBSuccess) {
-    return arrow::Status::Invalid(fmt::format("DuckDB: cannot register an Arrow stream as '{}'", name));
+  if (duckdb_arrow_scan(handles_->conn, name.c_str(),
+                        reinterpret_cast<duckdb_arrow_stream>(stream)) != DuckDBSuccess) {
+    return arrow::Status::Invalid(
+        fmt::format("DuckDB: cannot register an Arrow stream as '{}'", name));
   }
   return arrow::Status::OK();
 }

@@ -6,9 +6,7 @@
 
 namespace lakepipe::lake {
 
-storage::Uri BucketLayout::ManifestUri() const {
-  return bucket_.Join(".dataspoc/manifest.json");
-}
+storage::Uri BucketLayout::ManifestUri() const { return bucket_.Join(".dataspoc/manifest.json"); }
 
 storage::Uri BucketLayout::TableEntriesDir() const { return bucket_.Join(".dataspoc/tables"); }
 
@@ -51,8 +49,7 @@ std::string BucketLayout::DataFile(std::string_view location, std::string_view t
   return fmt::format("{}/{}_{:04d}.parquet", location, table, number);
 }
 
-std::optional<int64_t> BucketLayout::DataFileNumber(std::string_view name,
-                                                    std::string_view table) {
+std::optional<int64_t> BucketLayout::DataFileNumber(std::string_view name, std::string_view table) {
   constexpr std::string_view kSuffix = ".parquet";
   if (!name.starts_with(table) || !name.ends_with(kSuffix)) return std::nullopt;
   name.remove_prefix(table.size());

@@ -20,8 +20,8 @@ arrow::Result<nlohmann::json> ParseJsonDocument(const std::string& text, const s
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    return arrow::Status::Invalid(fmt::format("'{}' is not valid JSON: {}", uri.ToString(),
-                                              e.what()));
+    return arrow::Status::Invalid(
+        fmt::format("'{}' is not valid JSON: {}", uri.ToString(), e.what()));
   }
 }
 
@@ -98,9 +98,9 @@ arrow::Status ManifestStore::Publish() {
     manifest["tables"] = std::move(tables);
     ARROW_RETURN_NOT_OK(storage_->WriteAll(layout_.ManifestUri(), manifest.dump(2)));
   }
-  return arrow::Status::IOError(fmt::format(
-      "publishing '{}': other writers kept changing it for {} rounds",
-      layout_.ManifestUri().ToString(), kMaxPublishRounds));
+  return arrow::Status::IOError(
+      fmt::format("publishing '{}': other writers kept changing it for {} rounds",
+                  layout_.ManifestUri().ToString(), kMaxPublishRounds));
 }
 
 }  // namespace lakepipe::lake

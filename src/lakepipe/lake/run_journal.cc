@@ -118,8 +118,8 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
       ARROW_RETURN_NOT_OK(ApplyCommit(storage, layout, pipeline, commit));
     } else {
       spdlog::warn("removing {} file(s) of run {} of pipeline '{}' that did not commit",
-                   json.value("written", nlohmann::json::array()).size(),
-                   json.value("run_id", "?"), pipeline);
+                   json.value("written", nlohmann::json::array()).size(), json.value("run_id", "?"),
+                   pipeline);
       for (const auto& path : json.value("written", std::vector<std::string>{})) {
         ARROW_RETURN_NOT_OK(storage->Delete(layout.Resolve(path)));
       }

@@ -16,7 +16,7 @@ namespace lakepipe::lake {
 /// What a run commits, recorded in its journal before anything is applied, so that a
 /// crash at any point after the commit can be finished by the next run.
 struct PendingCommit {
-  std::vector<TableEntry> entries;  ///< the tables' entries after this run
+  std::vector<TableEntry> entries;      ///< the tables' entries after this run
   std::optional<nlohmann::json> state;  ///< Singer state to store, if any
   nlohmann::json log;                   ///< the run log document
   std::string log_stamp;                ///< log file name stem (UTC start)

@@ -25,7 +25,8 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
   auto& output = outputs_[stream];
   if (!output.schema) {
     // First sight of the stream in this run: learn what a committed run already used.
-    const std::string location = lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
+    const std::string location =
+        lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
     ARROW_ASSIGN_OR_RAISE(output.previous, manifest_.LoadTable(source_name_, stream));
     int64_t next = output.previous ? output.previous->next_file_number : 0;
     ARROW_ASSIGN_OR_RAISE(auto existing, storage_->List(layout_.Resolve(location), true));
@@ -36,17 +37,18 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
     output.next_file_number = next;
   }
   output.schema = schema;
-  writers_[stream] = OpenWriter{std::make_unique<parquet::RollingParquetWriter>(
-                                    storage_, schema, config_.parquet,
-                                    config_.file_size_target_bytes,
-                                    [this, stream] { return NextFile(stream); }),
-                                0};
+  writers_[stream] =
+      OpenWriter{std::make_unique<parquet::RollingParquetWriter>(
+                     storage_, schema, config_.parquet, config_.file_size_target_bytes,
+                     [this, stream] { return NextFile(stream); }),
+                 0};
   return arrow::Status::OK();
 }
 
 arrow::Result<parquet::FileSlot> DestinationWriter::NextFile(const std::string& stream) {
   auto& output = outputs_[stream];
-  const std::string location = lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
+  const std::string location =
+      lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
   const std::optional<std::string_view> dt =
       dt_ ? std::optional<std::string_view>(*dt_) : std::nullopt;
   const std::string relative =

@@ -139,7 +139,8 @@ class RunSink : public sources::IngestSink {
 
   arrow::Status OnBatch(const std::string& stream,
                         const std::shared_ptr<arrow::RecordBatch>& batch) override {
-    if (options_.cancel && options_.cancel->load()) return arrow::Status::Cancelled("run cancelled");
+    if (options_.cancel && options_.cancel->load())
+      return arrow::Status::Cancelled("run cancelled");
     // Untransformed data is never written: a failing transform fails the run.
     std::vector<std::shared_ptr<arrow::RecordBatch>> batches = {batch};
     if (sql_) {
@@ -177,12 +178,14 @@ class RunSink : public sources::IngestSink {
 
   arrow::Status Announce(const std::string& stream, const std::shared_ptr<arrow::Schema>& schema) {
     auto& announced = announced_[stream];
-    if (announced && announced->Equals(*schema, /*check_metadata=*/true)) return arrow::Status::OK();
+    if (announced && announced->Equals(*schema, /*check_metadata=*/true))
+      return arrow::Status::OK();
     announced = schema;
     return writer_->Push({stream, schema, nullptr});
   }
 
-  arrow::Status Forward(const std::string& stream, const std::shared_ptr<arrow::RecordBatch>& batch) {
+  arrow::Status Forward(const std::string& stream,
+                        const std::shared_ptr<arrow::RecordBatch>& batch) {
     if (batch->num_rows() == 0) return arrow::Status::OK();
     ARROW_RETURN_NOT_OK(Announce(stream, batch->schema()));
     auto& progress = result_->streams[stream];
@@ -238,8 +241,9 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
                             storage->List(destination.layout().Resolve(entry.location), true));
       for (const auto& file : existing) {
         if (file.is_dir || !file.uri.Name().ends_with(".parquet")) continue;
-        std::string relative = entry.location + file.uri.key().substr(
-            destination.layout().Resolve(entry.location).key().size());
+        std::string relative =
+            entry.location +
+            file.uri.key().substr(destination.layout().Resolve(entry.location).key().size());
         const bool is_new = std::any_of(files.begin(), files.end(),
                                         [&](const auto& f) { return f.path == relative; });
         if (!is_new) commit.replaced.push_back(relative);
@@ -264,10 +268,11 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
 // DataSpoc Pipe's log name "2026-11-23T18-58-19" plus microseconds, so two runs in one
 // second keep both logs and names still sort by time.
 std::string LogStamp(Clock::time_point start) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          start.time_since_epoch()).count() % 1'000'000;
-  return fmt::format("{:%Y-%m-%dT%H-%M-%S}-{:06d}",
-                     std::chrono::floor<std::chrono::seconds>(start), micros);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(start.time_since_epoch()).count() %
+      1'000'000;
+  return fmt::format("{:%Y-%m-%dT%H-%M-%S}-{:06d}", std::chrono::floor<std::chrono::seconds>(start),
+                     micros);
 }
 
 arrow::Status Fail(const PipelineConfig& config, const arrow::Status& status) {
@@ -338,8 +343,8 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
 
   std::vector<lake::RunJournal> journals;
   for (const auto& layout : layouts) {
-    auto journal = lake::RunJournal::Begin(storage, layout, config.name, result.run_id,
-                                           result.started_at);
+    auto journal =
+        lake::RunJournal::Begin(storage, layout, config.name, result.run_id, result.started_at);
     if (!journal.ok()) return Fail(config, journal.status());
     journals.push_back(std::move(*journal));
   }
@@ -410,16 +415,17 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   result.success = true;
   CrashPoint("after-data-before-commit");
   for (size_t i = 0; i < destinations.size(); ++i) {
-    auto commit = PlanCommit(config, full, *destinations[i], storage, result,
-                             new_state ? new_state : state);
+    auto commit =
+        PlanCommit(config, full, *destinations[i], storage, result, new_state ? new_state : state);
     if (!commit.ok()) return Fail(config, commit.status());
     commit->log_stamp = LogStamp(start);
     ARROW_RETURN_NOT_OK(journals[i].Commit(*commit));
     CrashPoint("after-journal-commit");
     auto applied = lake::ApplyCommit(storage, layouts[i], config.name, *commit);
     if (!applied.ok()) {
-      return Fail(config, applied.WithMessage(fmt::format(
-                              "{} (committed; the next run finishes publishing)", applied.message())));
+      return Fail(config,
+                  applied.WithMessage(fmt::format(
+                      "{} (committed; the next run finishes publishing)", applied.message())));
     }
     CrashPoint("after-commit-before-cleanup");
     ARROW_RETURN_NOT_OK(journals[i].Remove());

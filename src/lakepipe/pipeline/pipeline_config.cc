@@ -141,8 +141,8 @@ std::vector<std::string> SplitCommand(const std::string& text) {
 
 arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std::string& home,
                           SourceConfig* out) {
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, "source", {"tap", "config", "streams", "reader", "uri",
-                                                  "stream", "options", "name"}));
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(
+      node, "source", {"tap", "config", "streams", "reader", "uri", "stream", "options", "name"}));
   if (node["tap"]) {
     ARROW_ASSIGN_OR_RAISE(auto tap, r.String(node["tap"], "source.tap"));
     out->tap_argv = SplitCommand(tap);
@@ -188,13 +188,15 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
     }
   }
   if (out->tap_argv.empty() == out->reader.empty()) {
-    return r.Error(node, "'source' needs exactly one of 'tap' (a Singer tap) or 'reader' "
-                         "(csv, jsonl, parquet, postgres, demo)");
+    return r.Error(node,
+                   "'source' needs exactly one of 'tap' (a Singer tap) or 'reader' "
+                   "(csv, jsonl, parquet, postgres, demo)");
   }
   static const std::set<std::string> kReaders = {"csv", "jsonl", "parquet", "postgres", "demo"};
   if (!out->reader.empty() && !kReaders.contains(out->reader)) {
     return r.Error(node["reader"], fmt::format("unknown reader '{}' (use csv, jsonl, parquet, "
-                                               "postgres or demo)", out->reader));
+                                               "postgres or demo)",
+                                               out->reader));
   }
   if (out->reader == "postgres" && !out->options.contains("table")) {
     return r.Error(node, "reader 'postgres' needs 'source.options.table' (schema.table)");
@@ -207,23 +209,25 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
 
 arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, const std::string& path,
                                DestinationConfig* out) {
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, path, {"bucket", "path", "partition_by", "compression",
-                                              "compression_level", "row_group_rows",
-                                              "file_size_mb"}));
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, path,
+                                 {"bucket", "path", "partition_by", "compression",
+                                  "compression_level", "row_group_rows", "file_size_mb"}));
   if (!node["bucket"]) return r.Error(node, fmt::format("'{}.bucket' is required", path));
   ARROW_ASSIGN_OR_RAISE(out->bucket, r.String(node["bucket"], path + ".bucket"));
   if (node["path"]) {
     ARROW_ASSIGN_OR_RAISE(out->path, r.String(node["path"], path + ".path"));
   }
   if (node["partition_by"]) {
-    ARROW_ASSIGN_OR_RAISE(out->partition_by, r.String(node["partition_by"], path + ".partition_by"));
+    ARROW_ASSIGN_OR_RAISE(out->partition_by,
+                          r.String(node["partition_by"], path + ".partition_by"));
   }
   if (node["compression"]) {
     ARROW_ASSIGN_OR_RAISE(out->parquet.compression,
                           r.String(node["compression"], path + ".compression"));
   }
   if (node["compression_level"]) {
-    ARROW_ASSIGN_OR_RAISE(auto level, r.Int(node["compression_level"], path + ".compression_level"));
+    ARROW_ASSIGN_OR_RAISE(auto level,
+                          r.Int(node["compression_level"], path + ".compression_level"));
     out->parquet.compression_level = static_cast<int>(level);
   }
   if (node["row_group_rows"]) {
@@ -250,8 +254,7 @@ std::string PipelineConfig::SourceName() const {
 }
 
 arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const std::string& name,
-                                                const std::string& where,
-                                                const std::string& home) {
+                                                const std::string& where, const std::string& home) {
   YamlReader r(where);
   YAML::Node root;
   try {
@@ -263,15 +266,15 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
   PipelineConfig out;
   out.name = name;
   out.file = where;
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(root, "", {"source", "destination", "destinations",
-                                            "incremental", "schedule", "storage",
-                                            "on_type_error", "transform", "batch",
-                                            "timeout_seconds", "name"}));
+  ARROW_RETURN_NOT_OK(
+      r.OnlyKeys(root, "",
+                 {"source", "destination", "destinations", "incremental", "schedule", "storage",
+                  "on_type_error", "transform", "batch", "timeout_seconds", "name"}));
   if (!root["source"]) return r.Error(root, "'source' is required");
   ARROW_RETURN_NOT_OK(ParseSource(r, root["source"], home, &out.source));
   if (root["destination"]) {
-    ARROW_RETURN_NOT_OK(ParseDestination(r, root["destination"], "destination",
-                                         &out.destinations.emplace_back()));
+    ARROW_RETURN_NOT_OK(
+        ParseDestination(r, root["destination"], "destination", &out.destinations.emplace_back()));
   }
   if (const auto list = root["destinations"]) {
     if (!list.IsSequence()) return r.Error(list, "'destinations' must be a list");
@@ -280,7 +283,8 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
                                            &out.destinations.emplace_back()));
     }
   }
-  if (out.destinations.empty()) return r.Error(root, "'destination' (or 'destinations') is required");
+  if (out.destinations.empty())
+    return r.Error(root, "'destination' (or 'destinations') is required");
   if (const auto inc = root["incremental"]) {
     ARROW_RETURN_NOT_OK(r.OnlyKeys(inc, "incremental", {"enabled", "replication_key"}));
     if (inc["enabled"]) {

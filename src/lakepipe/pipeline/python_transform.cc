@@ -71,7 +71,8 @@ arrow::Status PythonTransform::Failed(const arrow::Status& cause) {
 
 arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> PythonTransform::Apply(
     const std::shared_ptr<arrow::RecordBatch>& batch) {
-  if (!worker_) return arrow::Status::Invalid(fmt::format("python transform '{}' has stopped", script_));
+  if (!worker_)
+    return arrow::Status::Invalid(fmt::format("python transform '{}' has stopped", script_));
   auto sent = [&]() -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeStreamWriter(to_worker_, batch->schema()));
     ARROW_RETURN_NOT_OK(writer->WriteRecordBatch(*batch));

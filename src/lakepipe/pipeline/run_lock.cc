@@ -19,8 +19,8 @@ arrow::Result<std::unique_ptr<RunLock>> RunLock::Acquire(const std::string& lock
   const std::string path = fmt::format("{}/{}.lock", locks_dir, pipeline);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return arrow::Status::IOError(fmt::format("pipeline '{}': cannot open lock '{}': {}",
-                                              pipeline, path, strerror(errno)));
+    return arrow::Status::IOError(
+        fmt::format("pipeline '{}': cannot open lock '{}': {}", pipeline, path, strerror(errno)));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
@@ -29,8 +29,8 @@ arrow::Result<std::unique_ptr<RunLock>> RunLock::Acquire(const std::string& lock
       return arrow::Status::IOError(fmt::format(
           "pipeline '{}' is already running (another process holds '{}')", pipeline, path));
     }
-    return arrow::Status::IOError(fmt::format("pipeline '{}': locking '{}': {}", pipeline, path,
-                                              strerror(err)));
+    return arrow::Status::IOError(
+        fmt::format("pipeline '{}': locking '{}': {}", pipeline, path, strerror(err)));
   }
   return std::unique_ptr<RunLock>(new RunLock(fd));
 }

@@ -50,7 +50,7 @@ arrow::Result<std::unique_ptr<sources::IngestSource>> MakeSource(
     options.timeout_seconds = config.timeout_seconds;
     return std::make_unique<singer::SingerSource>(std::move(options));
   }
-  std::string stream = !source.stream.empty() ? source.stream
+  std::string stream = !source.stream.empty()    ? source.stream
                        : source.reader == "demo" ? "orders"
                                                  : source.reader;
   if (source.reader == "postgres") {
@@ -66,8 +66,8 @@ arrow::Result<std::unique_ptr<sources::IngestSource>> MakeSource(
       const auto& text = it->second;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rows);
       if (ec != std::errc() || end != text.data() + text.size() || rows < 0) {
-        return arrow::Status::Invalid(fmt::format(
-            "{}: source.options.rows '{}' is not a row count", config.file, text));
+        return arrow::Status::Invalid(
+            fmt::format("{}: source.options.rows '{}' is not a row count", config.file, text));
       }
     }
     return std::make_unique<sources::DemoIngestSource>(stream, rows);

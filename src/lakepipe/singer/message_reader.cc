@@ -104,8 +104,8 @@ class FdMessageReader : public MessageReader {
     const size_t capacity = buffer_.size() - simdjson::SIMDJSON_PADDING;
     if (end_ == capacity) {
       if (static_cast<int64_t>(capacity) >= max_line_bytes_) {
-        return arrow::Status::Invalid(fmt::format("line {}: longer than {} bytes",
-                                                  line_number_ + 1, max_line_bytes_));
+        return arrow::Status::Invalid(
+            fmt::format("line {}: longer than {} bytes", line_number_ + 1, max_line_bytes_));
       }
       buffer_.resize(std::min<size_t>(capacity * 2, max_line_bytes_) + simdjson::SIMDJSON_PADDING);
     }
@@ -114,7 +114,8 @@ class FdMessageReader : public MessageReader {
     do {
       n = ::read(fd_, buffer_.data() + end_, room);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) return arrow::Status::IOError(fmt::format("reading tap output: {}", strerror(errno)));
+    if (n < 0)
+      return arrow::Status::IOError(fmt::format("reading tap output: {}", strerror(errno)));
     if (n == 0) eof_ = true;
     end_ += static_cast<size_t>(n);
     return arrow::Status::OK();

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <map>
-#include <utility>
 #include <set>
+#include <utility>
 
 #include <arrow/type.h>
 
@@ -25,7 +25,8 @@ struct StreamState {
 
 arrow::Status At(const arrow::Status& status, std::string_view stream, int64_t line) {
   if (status.ok()) return status;
-  return status.WithMessage(fmt::format("stream '{}', line {}: {}", stream, line, status.message()));
+  return status.WithMessage(
+      fmt::format("stream '{}', line {}: {}", stream, line, status.message()));
 }
 
 arrow::Status FlushStream(const std::string& name, StreamState& state, sources::IngestSink* sink) {
@@ -39,7 +40,9 @@ class Consumer {
  public:
   Consumer(const SingerSourceOptions& options, sources::IngestSink* sink,
            const std::atomic<bool>& cancelled)
-      : options_(options), sink_(sink), cancelled_(cancelled),
+      : options_(options),
+        sink_(sink),
+        cancelled_(cancelled),
         selected_(options.streams.begin(), options.streams.end()) {}
 
   arrow::Status Run(int fd) {
@@ -113,7 +116,8 @@ class Consumer {
     if (it == streams_.end()) {
       return At(arrow::Status::Invalid("RECORD before the stream's SCHEMA"), m.stream, m.line);
     }
-    if (m.body.empty()) return At(arrow::Status::Invalid("RECORD has no \"record\""), m.stream, m.line);
+    if (m.body.empty())
+      return At(arrow::Status::Invalid("RECORD has no \"record\""), m.stream, m.line);
     auto& state = it->second;
     ARROW_RETURN_NOT_OK(At(state.builder->Append(m.body), m.stream, m.line));
     if (state.builder->num_rows() >= options_.batch_rows ||
@@ -143,8 +147,8 @@ class Consumer {
 }  // namespace
 
 arrow::Result<nlohmann::json> SingerSource::DiscoverAndSelect(const SingerSourceOptions& options) {
-  TapLaunch launch{options.tap_argv, options.config, std::nullopt, std::nullopt, {"--discover"},
-                   options.timeout_seconds};
+  TapLaunch launch{options.tap_argv, options.config, std::nullopt,
+                   std::nullopt,     {"--discover"}, options.timeout_seconds};
   ARROW_ASSIGN_OR_RAISE(auto tap, TapProcess::Start(launch));
   std::string output;
   char buffer[64 * 1024];
@@ -164,8 +168,8 @@ arrow::Result<nlohmann::json> SingerSource::DiscoverAndSelect(const SingerSource
         fmt::format("discovery: tap '{}' printed no valid catalog: {}", tap->name(), e.what()));
   }
   if (!catalog.contains("streams") || !catalog["streams"].is_array()) {
-    return arrow::Status::Invalid(fmt::format("discovery: tap '{}' catalog has no \"streams\"",
-                                              tap->name()));
+    return arrow::Status::Invalid(
+        fmt::format("discovery: tap '{}' catalog has no \"streams\"", tap->name()));
   }
   std::set<std::string> wanted(options.streams.begin(), options.streams.end());
   std::set<std::string> found;
@@ -175,7 +179,8 @@ arrow::Result<nlohmann::json> SingerSource::DiscoverAndSelect(const SingerSource
     const bool selected = wanted.contains(id) || wanted.contains(name);
     if (selected) found.insert(wanted.contains(id) ? id : name);
     // Both selection conventions: the metadata breadcrumb and the legacy schema flag.
-    if (stream.contains("schema") && stream["schema"].is_object()) stream["schema"]["selected"] = selected;
+    if (stream.contains("schema") && stream["schema"].is_object())
+      stream["schema"]["selected"] = selected;
     auto& metadata = stream["metadata"];
     if (!metadata.is_array()) metadata = nlohmann::json::array();
     bool has_root = false;
@@ -186,21 +191,21 @@ arrow::Result<nlohmann::json> SingerSource::DiscoverAndSelect(const SingerSource
       }
     }
     if (!has_root) {
-      metadata.push_back({{"breadcrumb", nlohmann::json::array()},
-                          {"metadata", {{"selected", selected}}}});
+      metadata.push_back(
+          {{"breadcrumb", nlohmann::json::array()}, {"metadata", {{"selected", selected}}}});
     }
   }
   for (const auto& name : wanted) {
     if (!found.contains(name)) {
-      return arrow::Status::Invalid(fmt::format(
-          "stream '{}' is not in the catalog of tap '{}'", name, tap->name()));
+      return arrow::Status::Invalid(
+          fmt::format("stream '{}' is not in the catalog of tap '{}'", name, tap->name()));
     }
   }
   return catalog;
 }
 
 arrow::Status SingerSource::Run(sources::IngestSink* sink) {
-  TapLaunch launch{options_.tap_argv, options_.config, options_.state, std::nullopt, {},
+  TapLaunch launch{options_.tap_argv,       options_.config, options_.state, std::nullopt, {},
                    options_.timeout_seconds};
   if (!options_.streams.empty()) {
     ARROW_ASSIGN_OR_RAISE(launch.catalog, DiscoverAndSelect(options_));
@@ -218,10 +223,10 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
       // A tap may print any bytes, and cutting can split a character: keep valid UTF-8
       // (JSON documents must be), replacing what is not.
       tail = nlohmann::json::parse(nlohmann::json(tail).dump(
-                 -1, ' ', false, nlohmann::json::error_handler_t::replace))
+                                       -1, ' ', false, nlohmann::json::error_handler_t::replace))
                  .get<std::string>();
-      *details = {{"tap", tap->name()}, {"stderr_lines", tap->stderr_lines()},
-                  {"stderr_tail", tail}};
+      *details = {
+          {"tap", tap->name()}, {"stderr_lines", tap->stderr_lines()}, {"stderr_tail", tail}};
     }
   } record_stderr{&details_, tap.get()};
   Consumer consumer(options_, sink, cancelled_);

@@ -61,8 +61,8 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
 
   char dir_template[] = "/tmp/lakepipe-tap-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) {
-    return arrow::Status::IOError(fmt::format("creating a temp folder for tap '{}': {}",
-                                              tap->name_, strerror(errno)));
+    return arrow::Status::IOError(
+        fmt::format("creating a temp folder for tap '{}': {}", tap->name_, strerror(errno)));
   }
   tap->temp_dir_ = dir_template;  // mkdtemp makes it 0700
   std::vector<std::string> args = launch.argv;
@@ -85,7 +85,8 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
   int in_pipe[2] = {-1, -1};
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
       (launch.stdin_pipe && ::pipe2(in_pipe, O_CLOEXEC) != 0)) {
-    return arrow::Status::IOError(fmt::format("pipe for tap '{}': {}", tap->name_, strerror(errno)));
+    return arrow::Status::IOError(
+        fmt::format("pipe for tap '{}': {}", tap->name_, strerror(errno)));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -115,8 +116,8 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
     ::close(err_pipe[0]);
     if (in_pipe[1] >= 0) ::close(in_pipe[1]);
     tap->pid_ = -1;
-    return arrow::Status::IOError(fmt::format("starting tap '{}': {} (is it installed and on PATH?)",
-                                              launch.argv[0], strerror(rc)));
+    return arrow::Status::IOError(fmt::format(
+        "starting tap '{}': {} (is it installed and on PATH?)", launch.argv[0], strerror(rc)));
   }
   tap->stdout_fd_ = out_pipe[0];
   tap->stdin_fd_ = in_pipe[1];
@@ -145,7 +146,8 @@ void TapProcess::DrainStderr(int fd) {
 }
 
 void TapProcess::Watchdog(double timeout_seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
   while (!exited_.load()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       timed_out_ = true;
@@ -235,8 +237,8 @@ arrow::Status TapProcess::Wait() {
         fmt::format("{} '{}' timed out and was stopped{}", role_, name_, last_lines()));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-    return arrow::Status::IOError(
-        fmt::format("{} '{}' exited with status {}{}", role_, name_, WEXITSTATUS(status), last_lines()));
+    return arrow::Status::IOError(fmt::format("{} '{}' exited with status {}{}", role_, name_,
+                                              WEXITSTATUS(status), last_lines()));
   }
   if (WIFSIGNALED(status)) {
     return arrow::Status::IOError(fmt::format("{} '{}' was killed by signal {}{}", role_, name_,

@@ -49,8 +49,8 @@ arrow::Result<std::vector<storage::Uri>> ExpandGlob(storage::Storage* storage,
       base = uri.Parent();
       while (!base.key().empty() && base.key() != "/") base = base.Parent();
     } else {
-      ARROW_ASSIGN_OR_RAISE(base, storage::Uri::Parse(
-          uri.ToString().substr(0, uri.ToString().size() - (key.size() - slash))));
+      ARROW_ASSIGN_OR_RAISE(base, storage::Uri::Parse(uri.ToString().substr(
+                                      0, uri.ToString().size() - (key.size() - slash))));
     }
     ARROW_ASSIGN_OR_RAISE(auto entries, storage->List(base, true));
     for (const auto& e : entries) {
@@ -73,7 +73,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FileSource::OpenFile(
     const storage::Uri& uri) {
   if (format_ == "parquet") {
     ARROW_ASSIGN_OR_RAISE(auto file, storage_->OpenRead(uri));
-    ARROW_ASSIGN_OR_RAISE(auto reader, ::parquet::arrow::OpenFile(file, arrow::default_memory_pool()));
+    ARROW_ASSIGN_OR_RAISE(auto reader,
+                          ::parquet::arrow::OpenFile(file, arrow::default_memory_pool()));
     std::shared_ptr<arrow::RecordBatchReader> batches;
     ARROW_ASSIGN_OR_RAISE(batches, reader->GetRecordBatchReader());
     // The FileReader must outlive its batch reader: keep it alive alongside.
@@ -140,9 +141,9 @@ arrow::Status FileSource::Run(IngestSink* sink) {
       first_schema_ = schema;
       ARROW_RETURN_NOT_OK(sink->OnSchema(stream_, schema));
     } else if (!schema->Equals(*first_schema_, /*check_metadata=*/false)) {
-      return arrow::Status::Invalid(fmt::format(
-          "stream '{}': '{}' has columns ({}) but the first file had ({})", stream_,
-          uri.ToString(), Columns(*schema), Columns(*first_schema_)));
+      return arrow::Status::Invalid(
+          fmt::format("stream '{}': '{}' has columns ({}) but the first file had ({})", stream_,
+                      uri.ToString(), Columns(*schema), Columns(*first_schema_)));
     }
     for (;;) {
       if (cancelled_) return arrow::Status::Cancelled("run cancelled");

@@ -38,18 +38,18 @@ std::string Literal(const nlohmann::json& value) {
 arrow::Status PostgresSource::Run(IngestSink* sink) {
   ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
   ARROW_RETURN_NOT_OK(db->LoadExtension("postgres_scanner"));
-  auto attached = db->Execute(fmt::format("ATTACH {} AS pg (TYPE postgres, READ_ONLY)",
-                                          duckdb::SqlString(url_)));
+  auto attached = db->Execute(
+      fmt::format("ATTACH {} AS pg (TYPE postgres, READ_ONLY)", duckdb::SqlString(url_)));
   if (!attached.ok()) {
-    return attached.WithMessage(fmt::format("connecting to PostgreSQL for stream '{}': {}",
-                                            stream_, attached.message()));
+    return attached.WithMessage(
+        fmt::format("connecting to PostgreSQL for stream '{}': {}", stream_, attached.message()));
   }
   std::string sql = fmt::format("SELECT * FROM {}", QualifiedName(table_));
   std::optional<nlohmann::json> bookmark;
   if (!replication_key_.empty()) {
     if (state_) {
-      const auto pointer = nlohmann::json::json_pointer(
-          "/bookmarks/" + stream_ + "/replication_key_value");
+      const auto pointer =
+          nlohmann::json::json_pointer("/bookmarks/" + stream_ + "/replication_key_value");
       if (state_->contains(pointer)) bookmark = state_->at(pointer);
     }
     if (bookmark) {
@@ -74,8 +74,10 @@ arrow::Status PostgresSource::Run(IngestSink* sink) {
       // Rows come in key order: the batch's last key is the largest so far.
       auto column = batch->GetColumnByName(replication_key_);
       if (!column) {
-        return arrow::Status::Invalid(fmt::format("stream '{}': replication key '{}' is not a "
-                                                  "column of '{}'", stream_, replication_key_, table_));
+        return arrow::Status::Invalid(
+            fmt::format("stream '{}': replication key '{}' is not a "
+                        "column of '{}'",
+                        stream_, replication_key_, table_));
       }
       ARROW_ASSIGN_OR_RAISE(last_key, column->GetScalar(column->length() - 1));
     }
