@@ -126,23 +126,4 @@ void ParquetFileWriter::Abort() {
   if (sink_ && !sink_->closed()) (void)sink_->Abort();
 }
 
-arrow::Result<int64_t> WriteParquetFile(storage::Storage& storage, const storage::Uri& uri,
-                                        arrow::RecordBatchReader& reader,
-                                        const ParquetWriteOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(auto writer,
-                        ParquetFileWriter::Open(storage, uri, reader.schema(), options));
-  for (;;) {
-    std::shared_ptr<arrow::RecordBatch> batch;
-    auto status = reader.ReadNext(&batch);
-    if (!status.ok()) {
-      writer->Abort();
-      return status;
-    }
-    if (!batch) break;
-    ARROW_RETURN_NOT_OK(writer->Write(*batch));
-  }
-  ARROW_RETURN_NOT_OK(writer->Close());
-  return writer->rows_written();
-}
-
 }  // namespace lakepipe::parquet

@@ -63,10 +63,4 @@ class ParquetFileWriter {
   int64_t rows_ = 0;
 };
 
-/// Streams every batch of `reader` into one Parquet file at `uri` (see ParquetFileWriter).
-/// Returns the number of rows written.
-arrow::Result<int64_t> WriteParquetFile(storage::Storage& storage, const storage::Uri& uri,
-                                        arrow::RecordBatchReader& reader,
-                                        const ParquetWriteOptions& options = {});
-
 }  // namespace lakepipe::parquet

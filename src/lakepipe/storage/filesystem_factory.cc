@@ -62,7 +62,9 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeGcs(const StorageOptio
   }
   if (!p.project.empty()) gcs.project_id = p.project;
   // The client's own retry loop; left at its default a failure hangs for 15 minutes.
-  gcs.retry_limit_seconds = options.retry.deadline_seconds;
+  // Half the deadline: its last attempt may start just before the limit, and our own
+  // retry (RetryCall) must still end within the whole deadline.
+  gcs.retry_limit_seconds = options.retry.deadline_seconds / 2;
   return arrow::fs::GcsFileSystem::Make(gcs);
 }
 
