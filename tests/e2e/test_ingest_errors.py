@@ -5,6 +5,7 @@ import signal
 import subprocess
 import time
 
+import pyarrow as pa
 import pytest
 
 from ingest_support import ReplayTap, record_msg, schema_msg, singer_lines
@@ -228,6 +229,36 @@ def test_on_type_error_null_stores_null_and_keeps_the_row(local_lake, tmp_path):
     assert [(r["id"], r["amount"]) for r in rows] == [(1, None), (2, 2.5), (3, 3.0)]
     assert rows[0]["at"] is not None and rows[1]["at"] is None
     assert lake.entry("replay/things")["stats"]["total_rows"] == 3
+
+
+def test_on_type_error_string_turns_the_column_to_text_in_a_new_file(local_lake, tmp_path):
+    lake = local_lake
+    tap = ReplayTap(tmp_path / "tap")
+    props = {"id": {"type": "integer"}, "amount": {"type": ["null", "number"]}}
+    tap.set_output(singer_lines(
+        schema_msg("things", props),
+        record_msg("things", {"id": 1, "amount": 1.5}),
+        record_msg("things", {"id": 2, "amount": 2}),
+        record_msg("things", {"id": 3, "amount": 3}),
+        record_msg("things", {"id": 4, "amount": "12,50"}),
+        record_msg("things", {"id": 5, "amount": {"v": 1}}),
+    ))
+    # Batches of 2: rows 1-2 are flushed as numbers before row 4 turns the column to text,
+    # row 3 (not flushed yet) is re-read as text.
+    lake.pipeline("orders", tap.source(), on_type_error="string", batch={"rows": 2})
+    result = lake.run("orders")
+    assert ("stream 'things', line 5: field 'amount': expected number, got string \"12,50\"; "
+            "the column is stored as text from here on") in result.stderr
+    entry = lake.entry("replay/things")
+    assert entry["stats"]["total_rows"] == 5
+    first, second = (lake.read_parquet(f["path"]) for f in entry["files"])
+    assert first.schema.field("amount").type == pa.float64()
+    assert first.to_pylist() == [{"id": 1, "amount": 1.5}, {"id": 2, "amount": 2.0}]
+    assert second.schema.field("amount").type == pa.string()
+    assert second.to_pylist() == [{"id": 3, "amount": "3"}, {"id": 4, "amount": "12,50"},
+                                  {"id": 5, "amount": '{"v": 1}'}]
+    amount = next(c for c in entry["columns"] if c["name"] == "amount")
+    assert amount["type"] == "string"
 
 
 def test_sigterm_during_a_quiet_tap_cancels_the_run_with_exit_130(committed, tmp_path,

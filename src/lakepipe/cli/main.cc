@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
     const int cli_code = app.exit(e);  // prints help, version or the usage error
     return cli_code == 0 ? 0 : 2;
   }
+  // Messages go to stderr, so stdout stays the command's output (JSON under --output json).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("lakepipe"));
+  spdlog::set_pattern("lakepipe: %l: %v");
   spdlog::set_level(flags.verbose ? spdlog::level::debug : spdlog::level::warn);
 
   int code = 0;

@@ -309,8 +309,10 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
       out.on_type_error = singer::OnTypeError::kFail;
     } else if (value == "null") {
       out.on_type_error = singer::OnTypeError::kNull;
+    } else if (value == "string") {
+      out.on_type_error = singer::OnTypeError::kString;
     } else {
-      return r.Error(policy, fmt::format("on_type_error '{}': use fail or null", value));
+      return r.Error(policy, fmt::format("on_type_error '{}': use fail, null or string", value));
     }
   }
   if (const auto transform = root["transform"]) {

@@ -223,31 +223,47 @@ class BooleanAppender : public TypedAppender<arrow::BooleanBuilder> {
   }
 };
 
-/// utf8 holding strings, or (json_text) the JSON text of any value.
+/// What a utf8 column accepts, from its field metadata (kJsonMetadataKey).
+enum class TextMode {
+  kStrings,       ///< JSON strings only
+  kJsonText,      ///< any value, as its JSON text ("true")
+  kTextFallback,  ///< strings as they are, any other value as its JSON text ("text")
+};
+
+TextMode TextModeOf(const arrow::Field& field) {
+  const auto& metadata = field.metadata();
+  if (!metadata) return TextMode::kStrings;
+  auto flag = metadata->Get(kJsonMetadataKey);
+  if (!flag.ok()) return TextMode::kStrings;
+  if (*flag == "true") return TextMode::kJsonText;
+  if (*flag == kJsonMetadataTextFallback) return TextMode::kTextFallback;
+  return TextMode::kStrings;
+}
+
 class StringAppender : public TypedAppender<arrow::StringBuilder> {
  public:
-  StringAppender(std::string path, bool nullable, AppendContext* context, bool json_text)
+  StringAppender(std::string path, bool nullable, AppendContext* context, TextMode mode)
       : TypedAppender(std::move(path), nullable, 4, context,
                       std::make_shared<arrow::StringBuilder>()),
-        json_text_(json_text) {}
+        mode_(mode) {}
 
  protected:
   arrow::Status AppendValue(value& v, json_type type) override {
     std::string_view text;
-    if (json_text_) {
+    if (type == json_type::string && mode_ != TextMode::kJsonText) {
+      if (auto error = v.get_string().get(text)) return JsonError(path_, error);
+    } else if (mode_ == TextMode::kStrings) {
+      return Reject("string", v, type);
+    } else {
       if (auto error = RawJson(v, type).get(text)) return JsonError(path_, error);
       text = TrimRight(text);
-    } else if (type != json_type::string) {
-      return Reject("string", v, type);
-    } else if (auto error = v.get_string().get(text)) {
-      return JsonError(path_, error);
     }
     CountBytes(width_ + static_cast<int64_t>(text.size()));
     return typed_->Append(text);
   }
 
  private:
-  const bool json_text_;
+  const TextMode mode_;
 };
 
 /// timestamp, date32 and time64 from ISO-8601 strings.
@@ -372,13 +388,6 @@ class ListAppender : public TypedAppender<arrow::ListBuilder> {
   std::unique_ptr<ColumnAppender> item_;
 };
 
-bool IsJsonText(const arrow::Field& field) {
-  const auto& metadata = field.metadata();
-  if (!metadata) return false;
-  auto flag = metadata->Get(kJsonMetadataKey);
-  return flag.ok() && *flag == "true";
-}
-
 }  // namespace
 
 arrow::Status JsonError(const std::string& path, simdjson::error_code error) {
@@ -422,6 +431,7 @@ arrow::Status ColumnAppender::AppendNull() {
 
 arrow::Status ColumnAppender::Reject(std::string_view expected, value& v, json_type type) {
   if (context_->on_type_error == OnTypeError::kNull && nullable_) return AppendNull();
+  context_->rejected = true;
   return arrow::Status::TypeError("field '", path_, "': expected ", expected, ", got ",
                                   Describe(v, type));
 }
@@ -442,7 +452,7 @@ arrow::Result<std::unique_ptr<ColumnAppender>> MakeColumnAppender(const arrow::F
       return std::make_unique<BooleanAppender>(std::move(path), nullable, context);
     case arrow::Type::STRING:
       return std::make_unique<StringAppender>(std::move(path), nullable, context,
-                                              IsJsonText(field));
+                                              TextModeOf(field));
     case arrow::Type::TIMESTAMP:
       return std::make_unique<TemporalAppender<arrow::TimestampBuilder>>(std::move(path), nullable,
                                                                          context, type);
@@ -512,7 +522,12 @@ arrow::Status FieldSet::AppendObject(simdjson::ondemand::object object) {
     }
     seen_[i] = generation_;
     ++set;
-    ARROW_RETURN_NOT_OK(appenders_[i]->Append(field.value()));
+    arrow::Status status = appenders_[i]->Append(field.value());
+    if (!status.ok()) {
+      // The record's own columns say which column a rejected value belongs to.
+      if (path_.empty() && context_->rejected) context_->rejected_column = static_cast<int>(i);
+      return status;
+    }
   }
   if (set == appenders_.size()) return arrow::Status::OK();
   for (size_t i = 0; i < appenders_.size(); ++i) {

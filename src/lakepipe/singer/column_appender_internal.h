@@ -27,6 +27,10 @@ struct AppendContext {
   std::shared_ptr<arrow::TimestampParser> timestamp_parser = arrow::TimestampParser::MakeISO8601();
   int64_t estimated_bytes = 0;
   int64_t ignored_fields = 0;
+  /// Set when a value was rejected for its type (not for being null or missing) ...
+  bool rejected = false;
+  /// ... and the index of the record's column that holds it (-1 before).
+  int rejected_column = -1;
 };
 
 /// "record is not valid JSON: …" for the record itself (empty path), else

@@ -11,6 +11,9 @@ namespace lakepipe::singer {
 
 /// Field metadata key marking a utf8 field that holds the JSON text of each value.
 inline constexpr char kJsonMetadataKey[] = "lakepipe.json";
+/// Value of kJsonMetadataKey on a column turned to text by `on_type_error: string`: strings
+/// are kept as they are, any other value as its JSON text.
+inline constexpr char kJsonMetadataTextFallback[] = "text";
 
 /// Maps a Singer stream's JSON Schema (the "schema" member of a SCHEMA message) to an Arrow
 /// schema whose fields follow the order of "properties" (hence `ordered_json`: a plain

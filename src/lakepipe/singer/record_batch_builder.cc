@@ -5,9 +5,11 @@
 
 #include <arrow/array.h>
 #include <arrow/type.h>
+#include <arrow/util/key_value_metadata.h>
 #include <simdjson.h>
 
 #include "lakepipe/singer/column_appender_internal.h"
+#include "lakepipe/singer/json_schema.h"
 
 namespace lakepipe::singer {
 namespace {
@@ -27,11 +29,21 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
 
   arrow::Status Append(std::string_view json) override {
     ARROW_RETURN_NOT_OK(CheckUsable());
+    const int64_t ignored_before = context_->ignored_fields;
     arrow::Status status = AppendRecord(json);
-    if (!status.ok()) failed_ = true;
+    if (!status.ok() && context_->on_type_error == OnTypeError::kString) {
+      status = FallBackToText(json, ignored_before, std::move(status));
+    }
+    if (!status.ok()) {
+      failed_ = true;
+      return status;
+    }
+    if (context_->on_type_error == OnTypeError::kString) KeepForReplay(json);
     return status;
   }
 
+  const std::shared_ptr<arrow::Schema>& schema() const override { return schema_; }
+  const std::string& last_text_fallback() const override { return last_text_fallback_; }
   int64_t num_rows() const override { return num_rows_; }
   int64_t estimated_bytes() const override { return context_->estimated_bytes; }
   int64_t ignored_fields() const override { return context_->ignored_fields; }
@@ -52,6 +64,8 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
     auto batch = arrow::RecordBatch::Make(schema_, num_rows_, std::move(arrays));
     num_rows_ = 0;
     context_->estimated_bytes = 0;
+    replay_text_.clear();
+    replay_ends_.clear();
     return batch;
   }
 
@@ -61,12 +75,59 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
     context_->on_type_error = on_type_error;
   }
 
+  /// Under OnTypeError::kString: while `error` is a value rejected for its column's type,
+  /// turns that column into text, rebuilds the builders and re-reads the rows since the
+  /// last Flush() and `json`. Each round turns one more column, so this ends.
+  arrow::Status FallBackToText(std::string_view json, int64_t ignored_before, arrow::Status error) {
+    while (error.IsTypeError() && context_->rejected && context_->rejected_column >= 0) {
+      const int column = context_->rejected_column;
+      const auto& field = schema_->field(column);
+      auto metadata = field->metadata() ? field->metadata()->Copy()
+                                        : std::make_shared<arrow::KeyValueMetadata>();
+      if (metadata->Get(kJsonMetadataKey).ValueOr("") == kJsonMetadataTextFallback) break;
+      ARROW_RETURN_NOT_OK(metadata->Set(kJsonMetadataKey, kJsonMetadataTextFallback));
+      ARROW_ASSIGN_OR_RAISE(schema_,
+                            schema_->SetField(column, arrow::field(field->name(), arrow::utf8(),
+                                                                   field->nullable(), metadata)));
+      last_text_fallback_ = error.message();
+      ARROW_ASSIGN_OR_RAISE(columns_,
+                            internal::FieldSet::Make(schema_->fields(), "", context_.get()));
+      error = Replay(json, ignored_before);
+    }
+    return error;
+  }
+
+  /// Appends the kept rows, then `json`, to freshly made builders. The kept rows' ignored
+  /// fields were counted already: the count goes back to `ignored_before` for `json`.
+  arrow::Status Replay(std::string_view json, int64_t ignored_before) {
+    num_rows_ = 0;
+    context_->estimated_bytes = 0;
+    // simdjson reads up to SIMDJSON_PADDING bytes past each record: pad the last one.
+    const size_t kept = replay_text_.size();
+    replay_text_.append(simdjson::SIMDJSON_PADDING, ' ');
+    size_t begin = 0;
+    for (size_t end : replay_ends_) {
+      ARROW_RETURN_NOT_OK(AppendRecord(std::string_view(replay_text_).substr(begin, end - begin)));
+      begin = end;
+    }
+    replay_text_.resize(kept);
+    context_->ignored_fields = ignored_before;
+    return AppendRecord(json);
+  }
+
+  void KeepForReplay(std::string_view json) {
+    replay_text_.append(json);
+    replay_ends_.push_back(replay_text_.size());
+  }
+
   arrow::Status CheckUsable() const {
     if (failed_) return arrow::Status::Invalid("record batch builder used after an error");
     return arrow::Status::OK();
   }
 
   arrow::Status AppendRecord(std::string_view json) {
+    context_->rejected = false;
+    context_->rejected_column = -1;
     simdjson::padded_string_view input(json.data(), json.size(),
                                        json.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document document;
@@ -88,13 +149,18 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
     return arrow::Status::OK();
   }
 
-  const std::shared_ptr<arrow::Schema> schema_;
+  std::shared_ptr<arrow::Schema> schema_;
   // Appenders keep a pointer to the context, so it stays put when the builder moves.
   const std::unique_ptr<internal::AppendContext> context_;
   simdjson::ondemand::parser parser_;
   internal::FieldSet columns_;
   int64_t num_rows_ = 0;
   bool failed_ = false;
+  // Under OnTypeError::kString: the records since the last Flush(), back to back, and
+  // where each ends, to re-read them when a column turns to text.
+  std::string replay_text_;
+  std::vector<size_t> replay_ends_;
+  std::string last_text_fallback_;
 };
 
 }  // namespace

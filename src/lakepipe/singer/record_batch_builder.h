@@ -13,9 +13,11 @@ namespace lakepipe::singer {
 
 /// What to do with a value that does not fit its column's type.
 enum class OnTypeError {
-  kFail,  ///< fail the run (default): nothing is silently changed
-  kNull,  ///< store NULL in the innermost field whose value is wrong ("customer.zip", one
-          ///< list item "tags[]"); fail when that field is not nullable
+  kFail,    ///< fail the run (default): nothing is silently changed
+  kNull,    ///< store NULL in the innermost field whose value is wrong ("customer.zip", one
+            ///< list item "tags[]"); fail when that field is not nullable
+  kString,  ///< turn the record's column holding the value ("customer" for "customer.zip")
+            ///< into text from then on: strings as they are, other values as JSON text
 };
 
 /// Builds Arrow record batches from Singer RECORD objects of one stream, column by column,
@@ -51,6 +53,16 @@ class RecordBatchBuilder {
   /// later Append() and Flush() calls return Invalid.
   virtual arrow::Status Append(std::string_view json) = 0;
 
+  /// The schema of the rows appended since the last Flush(): the one given to Make(), or
+  /// under OnTypeError::kString, that schema with the columns turned to text so far (utf8,
+  /// field metadata "lakepipe.json" = "text"; the returned pointer changes when one is).
+  /// The rows appended since the last Flush() are re-read into the new schema, so a caller
+  /// that flushes before each change of schema() sees every batch under one schema.
+  virtual const std::shared_ptr<arrow::Schema>& schema() const = 0;
+  /// Under OnTypeError::kString, why the last column was turned to text: the type error of
+  /// the value that did not fit ("field 'amount': expected number, got string \"12,50\"").
+  virtual const std::string& last_text_fallback() const = 0;
+
   /// Rows appended since the last Flush().
   virtual int64_t num_rows() const = 0;
   /// Approximate bytes held by the builders (for batching by size): fixed widths plus
@@ -60,8 +72,8 @@ class RecordBatchBuilder {
   /// occurrence, since Make(); Flush() does not reset it.
   virtual int64_t ignored_fields() const = 0;
 
-  /// Returns the rows appended so far as one batch (possibly empty) whose schema equals the
-  /// one given to Make(), metadata included, and resets the builders.
+  /// Returns the rows appended so far as one batch (possibly empty) whose schema is
+  /// schema(), metadata included, and resets the builders.
   virtual arrow::Result<std::shared_ptr<arrow::RecordBatch>> Flush() = 0;
 };
 

@@ -473,5 +473,81 @@ TEST(RecordBatchBuilderTest, NullPolicyStillFailsForNonNullableField) {
   EXPECT_EQ(status.message(), "field 'a': expected integer, got string \"x\"");
 }
 
+// --- OnTypeError::kString -------------------------------------------------------------
+
+/// Appends every record under kString, flushing, and returns the one batch.
+std::shared_ptr<arrow::RecordBatch> BuildAsText(RecordBatchBuilder& builder,
+                                                const std::vector<std::string>& records) {
+  for (const auto& record : records) {
+    auto status = AppendText(builder, record);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  }
+  auto batch = builder.Flush().ValueOrDie();
+  auto valid = batch->ValidateFull();
+  EXPECT_TRUE(valid.ok()) << valid.ToString();
+  EXPECT_TRUE(batch->schema()->Equals(*builder.schema(), /*check_metadata=*/true));
+  return batch;
+}
+
+TEST(RecordBatchBuilderTest, StringPolicyTurnsTheColumnToTextAndRereadsEarlierRows) {
+  auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::utf8())});
+  auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kString).ValueOrDie();
+  auto batch = BuildAsText(
+      *builder, {R"({"a": 1, "b": "x", "extra": 0})", R"({"a": "12,50", "b": "y"})",
+                 R"({"a": 2.5, "b": "z"})", R"({"a": {"k": [1]}, "b": null})", R"({"a": null})"});
+  EXPECT_EQ(batch->schema()->field(0)->type()->id(), arrow::Type::STRING);
+  EXPECT_EQ(batch->schema()->field(0)->metadata()->Get(kJsonMetadataKey).ValueOrDie(), "text");
+  EXPECT_TRUE(batch->schema()->field(1)->Equals(*schema->field(1), /*check_metadata=*/true));
+  ExpectColumn(*batch, 0, R"(["1", "12,50", "2.5", "{\"k\": [1]}", null])");
+  ExpectColumn(*batch, 1, R"(["x", "y", "z", null, null])");
+  EXPECT_EQ(builder->last_text_fallback(), "field 'a': expected integer, got string \"12,50\"");
+  EXPECT_EQ(builder->ignored_fields(), 1);  // the re-read row is not counted twice
+}
+
+TEST(RecordBatchBuilderTest, StringPolicyKeepsTheSchemaWhileValuesFit) {
+  auto schema = arrow::schema({field("a", arrow::int64())});
+  auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kString).ValueOrDie();
+  auto batch = BuildAsText(*builder, {R"({"a": 1})", R"({"a": 2})"});
+  EXPECT_EQ(builder->schema(), schema);
+  ExpectColumn(*batch, 0, "[1, 2]");
+  EXPECT_EQ(builder->last_text_fallback(), "");
+}
+
+TEST(RecordBatchBuilderTest, StringPolicyTurnsTheWholeTopLevelColumnOfANestedValue) {
+  auto customer = arrow::struct_({field("zip", arrow::int64()), field("name", arrow::utf8())});
+  auto schema = arrow::schema({field("c", customer), field("n", arrow::int64())});
+  auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kString).ValueOrDie();
+  auto batch = BuildAsText(*builder, {R"({"c": {"zip": 1, "name": "A"}, "n": 1})",
+                                      R"({"c": {"zip": "x1"}, "n": "two"})"});
+  // Two rounds: "c" on the nested zip, then "n" on the same record.
+  EXPECT_EQ(batch->schema()->field(0)->type()->id(), arrow::Type::STRING);
+  EXPECT_EQ(batch->schema()->field(1)->type()->id(), arrow::Type::STRING);
+  ExpectColumn(*batch, 0, R"(["{\"zip\": 1, \"name\": \"A\"}", "{\"zip\": \"x1\"}"])");
+  ExpectColumn(*batch, 1, R"(["1", "two"])");
+  EXPECT_EQ(builder->last_text_fallback(), "field 'n': expected integer, got string \"two\"");
+}
+
+TEST(RecordBatchBuilderTest, StringPolicyOnlyKeepsRowsSinceTheLastFlush) {
+  auto schema = arrow::schema({field("a", arrow::int64())});
+  auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kString).ValueOrDie();
+  ASSERT_TRUE(AppendText(*builder, R"({"a": 1})").ok());
+  auto first = builder->Flush().ValueOrDie();
+  ExpectColumn(*first, 0, "[1]");
+  auto second = BuildAsText(*builder, {R"({"a": 2})", R"({"a": true})"});
+  ExpectColumn(*second, 0, R"(["2", "true"])");
+}
+
+TEST(RecordBatchBuilderTest, StringPolicyStillFailsOnMissingRequiredAndBadJson) {
+  auto required = One(arrow::int64(), /*nullable=*/false);
+  EXPECT_EQ(FirstError(required, {R"({"b": 1})"}, OnTypeError::kString).message(),
+            "field 'a' is required but missing");
+  EXPECT_EQ(
+      FirstError(required, {R"({"a": 1})", R"({"a": "x"})", R"({"a": null})"}, OnTypeError::kString)
+          .message(),
+      "field 'a' is required but null");
+  EXPECT_TRUE(
+      FirstError(One(arrow::int64()), {R"({"a": "x", )"}, OnTypeError::kString).IsInvalid());
+}
+
 }  // namespace
 }  // namespace lakepipe::singer

@@ -120,6 +120,14 @@ class Consumer {
       return At(arrow::Status::Invalid("RECORD has no \"record\""), m.stream, m.line);
     auto& state = it->second;
     ARROW_RETURN_NOT_OK(At(state.builder->Append(m.body), m.stream, m.line));
+    if (state.builder->schema() != state.schema) {
+      // on_type_error: string turned a column to text; the builder re-read its unflushed
+      // rows, so from here on the stream's batches (and its new file) have the new schema.
+      spdlog::warn("stream '{}', line {}: {}; the column is stored as text from here on", m.stream,
+                   m.line, state.builder->last_text_fallback());
+      state.schema = state.builder->schema();
+      ARROW_RETURN_NOT_OK(sink_->OnSchema(it->first, state.schema));
+    }
     if (state.builder->num_rows() >= options_.batch_rows ||
         state.builder->estimated_bytes() >= options_.batch_bytes) {
       return FlushStream(it->first, state, sink_);
