@@ -24,5 +24,7 @@ void AddStatusCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddLogsCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddManifestCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddScheduleCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddFlowCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 
 }  // namespace lakepipe::cli

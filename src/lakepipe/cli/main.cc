@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   cli::AddLogsCommand(app, flags, &run);
   cli::AddManifestCommand(app, flags, &run);
   cli::AddScheduleCommand(app, flags, &run);
+  cli::AddFlowCommand(app, flags, &run);
+  cli::AddSqlCommand(app, flags, &run);
 
   try {
     app.parse(argc, argv);

@@ -1,9 +1,7 @@
-#include <iostream>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "lakepipe/cli/commands.h"
+#include "lakepipe/cli/query_output.h"
 #include "lakepipe/duckdb/database.h"
 
 namespace lakepipe::cli {
@@ -19,31 +17,7 @@ void AddQueryCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
       ARROW_RETURN_NOT_OK(db->ConfigureStorage(options));
       ARROW_ASSIGN_OR_RAISE(auto result, db->QueryText(*sql));
-      if (flags.output == "json") {
-        auto rows = nlohmann::json::array();
-        for (const auto& row : result.rows) {
-          nlohmann::json object = nlohmann::json::object();
-          for (size_t c = 0; c < row.size(); ++c) {
-            object[result.columns[c]] = row[c] ? nlohmann::json(*row[c]) : nlohmann::json();
-          }
-          rows.push_back(std::move(object));
-        }
-        std::cout << rows.dump() << "\n";
-        return arrow::Status::OK();
-      }
-      // Tab-separated with a header: easy to read and to pipe.
-      std::string line;
-      for (size_t c = 0; c < result.columns.size(); ++c) {
-        line += (c ? "\t" : "") + result.columns[c];
-      }
-      std::cout << line << "\n";
-      for (const auto& row : result.rows) {
-        line.clear();
-        for (size_t c = 0; c < row.size(); ++c) {
-          line += (c ? "\t" : "") + row[c].value_or("NULL");
-        }
-        std::cout << line << "\n";
-      }
+      PrintQueryResult(result, flags.output);
       return arrow::Status::OK();
     };
   });

@@ -126,9 +126,31 @@ arrow::Result<TextResult> Database::QueryText(std::string_view sql) {
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(
     std::string_view sql) {
-  duckdb_result result;
+  // A streaming result: DuckDB computes chunks as they are fetched, so a large result is
+  // never held whole in memory.
   const std::string text(sql);
-  if (duckdb_query(handles_->conn, text.c_str(), &result) != DuckDBSuccess) {
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare(handles_->conn, text.c_str(), &prepared) != DuckDBSuccess) {
+    const char* message = duckdb_prepare_error(prepared);
+    auto status = arrow::Status::Invalid(storage::RedactSecrets(
+        fmt::format("DuckDB: {}", message ? message : "cannot prepare the query")));
+    duckdb_destroy_prepare(&prepared);
+    return status;
+  }
+  duckdb_pending_result pending = nullptr;
+  if (duckdb_pending_prepared_streaming(prepared, &pending) != DuckDBSuccess) {
+    const char* message = duckdb_pending_error(pending);
+    auto status = arrow::Status::Invalid(storage::RedactSecrets(
+        fmt::format("DuckDB: {}", message ? message : "cannot start the query")));
+    duckdb_destroy_pending(&pending);
+    duckdb_destroy_prepare(&prepared);
+    return status;
+  }
+  duckdb_result result;
+  const bool ok = duckdb_execute_pending(pending, &result) == DuckDBSuccess;
+  duckdb_destroy_pending(&pending);
+  duckdb_destroy_prepare(&prepared);
+  if (!ok) {
     auto status = ResultError(&result);
     duckdb_destroy_result(&result);
     return status;

@@ -4,15 +4,18 @@
 #include <fmt/format.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
+#include "lakepipe/common/sha256.h"
 
 namespace lakepipe::parquet {
 namespace {
 
 // Lends our sink to Parquet's writer without letting it close the sink: Parquet closes
 // its sink when destroyed, even after an error, and for us closing means publishing.
+// Hashes the bytes on their way, so the file's checksum costs no second read.
 class LentStream : public arrow::io::OutputStream {
  public:
   explicit LentStream(arrow::io::OutputStream* sink) : sink_(sink) {}
+  std::string HexDigest() { return hash_.HexDigest(); }
   arrow::Status Close() override {
     closed_ = true;
     return arrow::Status::OK();
@@ -20,9 +23,11 @@ class LentStream : public arrow::io::OutputStream {
   bool closed() const override { return closed_; }
   arrow::Result<int64_t> Tell() const override { return sink_->Tell(); }
   arrow::Status Write(const void* data, int64_t nbytes) override {
+    hash_.Update(data, static_cast<size_t>(nbytes));
     return sink_->Write(data, nbytes);
   }
   arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override {
+    hash_.Update(data->data(), static_cast<size_t>(data->size()));
     return sink_->Write(data);
   }
   arrow::Status Flush() override { return sink_->Flush(); }
@@ -30,6 +35,7 @@ class LentStream : public arrow::io::OutputStream {
  private:
   arrow::io::OutputStream* sink_;
   bool closed_ = false;
+  common::Sha256 hash_;
 };
 
 arrow::Result<arrow::Compression::type> CodecOf(const std::string& name) {
@@ -118,6 +124,7 @@ arrow::Result<int64_t> ParquetFileWriter::Close() {
     return status.WithMessage(fmt::format("writing '{}': {}", uri_.ToString(), status.message()));
   }
   const int64_t bytes = bytes_written();
+  sha256_ = static_cast<LentStream*>(lent_.get())->HexDigest();
   ARROW_RETURN_NOT_OK(sink_->Close());  // publishes the file
   return bytes;
 }

@@ -47,6 +47,8 @@ class ParquetFileWriter {
   int64_t rows_written() const { return rows_; }
   /// Writes the footer and publishes the file; returns its size in bytes.
   arrow::Result<int64_t> Close();
+  /// sha256 (hex) of the file's bytes, after Close().
+  const std::string& sha256() const { return sha256_; }
   void Abort();
 
   const storage::Uri& uri() const { return uri_; }
@@ -61,6 +63,7 @@ class ParquetFileWriter {
   std::shared_ptr<arrow::io::OutputStream> lent_;
   std::unique_ptr<::parquet::arrow::FileWriter> writer_;
   int64_t rows_ = 0;
+  std::string sha256_;
 };
 
 }  // namespace lakepipe::parquet

@@ -19,6 +19,7 @@ struct WrittenFile {
   std::string relative_path;  ///< as the caller named it in NextFile
   int64_t rows = 0;
   int64_t bytes = 0;
+  std::string sha256;  ///< of the file's bytes, hex
 };
 
 /// Where the next file goes: its URI and the caller's name for it (e.g. the path relative

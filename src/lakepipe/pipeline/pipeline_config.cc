@@ -9,77 +9,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "lakepipe/common/yaml_reader.h"
+
 namespace lakepipe::pipeline {
 namespace {
 
-// Errors name the file, the line and the key path.
-class YamlReader {
- public:
-  explicit YamlReader(std::string where) : where_(std::move(where)) {}
-
-  arrow::Status Error(const YAML::Node& node, const std::string& what) const {
-    const auto mark = node.Mark();
-    if (mark.line >= 0) {
-      return arrow::Status::Invalid(fmt::format("{}:{}: {}", where_, mark.line + 1, what));
-    }
-    return arrow::Status::Invalid(fmt::format("{}: {}", where_, what));
-  }
-
-  arrow::Status OnlyKeys(const YAML::Node& map, const std::string& path,
-                         std::initializer_list<const char*> allowed) const {
-    if (!map.IsMap()) return Error(map, fmt::format("'{}' must be a map", path));
-    const std::set<std::string> keys(allowed.begin(), allowed.end());
-    for (const auto& item : map) {
-      const auto key = item.first.as<std::string>();
-      if (!keys.contains(key)) {
-        const std::string full = path.empty() ? key : path + "." + key;
-        return Error(item.first, fmt::format("unknown key '{}'", full));
-      }
-    }
-    return arrow::Status::OK();
-  }
-
-  arrow::Result<std::string> String(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsScalar()) return Error(node, fmt::format("'{}' must be a string", path));
-    return node.Scalar();
-  }
-
-  arrow::Result<bool> Bool(const YAML::Node& node, const std::string& path) const {
-    bool value = false;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-      return Error(node, fmt::format("'{}' must be true or false", path));
-    }
-    return value;
-  }
-
-  arrow::Result<int64_t> Int(const YAML::Node& node, const std::string& path) const {
-    long long value = 0;
-    if (!node.IsScalar() || !YAML::convert<long long>::decode(node, value) || value < 0) {
-      return Error(node, fmt::format("'{}' must be a non-negative integer", path));
-    }
-    return value;
-  }
-
-  arrow::Result<std::vector<std::string>> Strings(const YAML::Node& node,
-                                                  const std::string& path) const {
-    std::vector<std::string> out;
-    if (node.IsScalar()) {
-      out.push_back(node.Scalar());
-      return out;
-    }
-    if (!node.IsSequence()) return Error(node, fmt::format("'{}' must be a list", path));
-    for (const auto& item : node) {
-      ARROW_ASSIGN_OR_RAISE(auto s, String(item, path + "[]"));
-      out.push_back(std::move(s));
-    }
-    return out;
-  }
-
-  const std::string& where() const { return where_; }
-
- private:
-  std::string where_;
-};
+using common::YamlReader;
 
 nlohmann::json YamlToJson(const YAML::Node& node) {
   switch (node.Type()) {

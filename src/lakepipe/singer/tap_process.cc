@@ -97,6 +97,20 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
   }
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  if (!launch.working_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, launch.working_dir.c_str());
+  }
+  std::vector<std::string> env_entries;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!launch.env.contains(std::string(entry.substr(0, entry.find('='))))) {
+      env_entries.emplace_back(entry);
+    }
+  }
+  for (const auto& [key, value] : launch.env) env_entries.push_back(key + "=" + value);
+  std::vector<char*> cenv;
+  for (auto& e : env_entries) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Its own process group, so Terminate() reaches the tap's children too.
@@ -105,7 +119,7 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
   std::vector<char*> cargv;
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
-  const int rc = ::posix_spawnp(&tap->pid_, cargv[0], &actions, &attr, cargv.data(), environ);
+  const int rc = ::posix_spawnp(&tap->pid_, cargv[0], &actions, &attr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(out_pipe[1]);
@@ -116,8 +130,8 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
     ::close(err_pipe[0]);
     if (in_pipe[1] >= 0) ::close(in_pipe[1]);
     tap->pid_ = -1;
-    return arrow::Status::IOError(fmt::format(
-        "starting tap '{}': {} (is it installed and on PATH?)", launch.argv[0], strerror(rc)));
+    return arrow::Status::IOError(fmt::format("starting {} '{}': {} (is it installed and on PATH?)",
+                                              launch.role, launch.argv[0], strerror(rc)));
   }
   tap->stdout_fd_ = out_pipe[0];
   tap->stdin_fd_ = in_pipe[1];

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <arrow/result.h>
@@ -33,6 +35,10 @@ struct TapLaunch {
   bool stdin_pipe = false;
   /// What the child is called in messages ("tap 'tap-x' exited with status 1").
   std::string role = "tap";
+  /// Variables set in the child's environment on top of ours.
+  std::map<std::string, std::string> env;
+  /// The child's working folder; "" = ours.
+  std::string working_dir;
 };
 
 /// A running tap: its stdout is read by the caller through stdout_fd(); its stderr is
@@ -48,6 +54,9 @@ class TapProcess {
   /// The write end of the child's stdin when TapLaunch::stdin_pipe; -1 otherwise. The
   /// caller may take it over (e.g. wrap it in a stream that closes it).
   int stdin_fd() const { return stdin_fd_; }
+  /// Hands the write end of the child's stdin to the caller, who must close it (the child
+  /// sees the end of its input then); -1 when there is none.
+  int TakeStdinFd() { return std::exchange(stdin_fd_, -1); }
   /// The tap's name for messages (argv[0]'s base name, or the script for "python x.py").
   const std::string& name() const { return name_; }
 

@@ -1,0 +1,222 @@
+#include <csignal>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lakepipe/cli/commands.h"
+#include "lakepipe/flow/flow_runner.h"
+#include "lakepipe/tablestore/catalog.h"
+
+namespace lakepipe::cli {
+namespace {
+
+std::atomic<bool> g_flow_cancel{false};
+void OnFlowSignal(int) { g_flow_cancel = true; }
+
+struct FlowArgs {
+  std::string file;
+  std::string instance;
+};
+
+void AddFlowArgs(CLI::App* cmd, FlowArgs* args) {
+  cmd->add_option("flow", args->file, "The flow file (YAML)")->required();
+  cmd->add_option("--instance", args->instance, "Instance to use instead of the file's");
+}
+
+arrow::Result<flow::FlowConfig> LoadFlow(const GlobalFlags& flags, const FlowArgs& args) {
+  std::optional<std::string> instance;
+  if (!args.instance.empty()) instance = args.instance;
+  ARROW_ASSIGN_OR_RAISE(auto config, flow::LoadFlowConfig(args.file, instance));
+  if (!flags.storage_file.empty()) {
+    ARROW_RETURN_NOT_OK(config.storage.MergeYamlFile(flags.storage_file));
+  }
+  return config;
+}
+
+nlohmann::json ToJson(const flow::TaskOutcome& t) {
+  return {{"stage", t.stage},     {"task", t.task},   {"kind", t.kind},
+          {"cache_hit", t.cache_hit}, {"rows", t.rows}, {"bytes", t.bytes},
+          {"files", t.files},     {"seconds", t.seconds}, {"cache_key", t.cache_key}};
+}
+
+void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = flow_cmd->add_subcommand("run", "Run a flow's stages and commit each one");
+  auto args = std::make_shared<FlowArgs>();
+  auto stage = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  AddFlowArgs(cmd, args.get());
+  cmd->add_option("--stage", *stage, "Run only this stage");
+  cmd->add_flag("--force", *force, "Ignore the cache: run every task");
+  cmd->callback([=, &flags] {
+    *run = [=, &flags]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
+      flow::FlowRunOptions options;
+      if (!stage->empty()) options.stage = *stage;
+      options.force = *force;
+      options.cancel = &g_flow_cancel;
+      std::signal(SIGINT, OnFlowSignal);
+      std::signal(SIGTERM, OnFlowSignal);
+      const bool text = flags.output != "json";
+      auto on_task = [text](const flow::TaskOutcome& t) {
+        if (!text) return;
+        // Progress goes to stderr; the summary to stdout.
+        std::cerr << fmt::format("  {}.{}: {} rows, {}{} in {:.2f} s\n", t.stage, t.task, t.rows,
+                                 HumanBytes(static_cast<double>(t.bytes)),
+                                 t.cache_hit ? " (cache hit)" : "", t.seconds);
+      };
+      auto result = flow::RunFlow(config, options, on_task);
+      if (!result.ok() && result.status().IsCancelled()) {
+        return arrow::Status::Cancelled(fmt::format("flow '{}': run cancelled", config.name));
+      }
+      ARROW_RETURN_NOT_OK(result.status());
+      if (!text) {
+        nlohmann::json stages = nlohmann::json::array();
+        for (const auto& s : result->stages) {
+          nlohmann::json tasks = nlohmann::json::array();
+          for (const auto& t : s.tasks) tasks.push_back(ToJson(t));
+          stages.push_back({{"stage", s.stage}, {"slot", s.slot}, {"metadata_only", s.metadata_only},
+                            {"tasks", tasks}});
+        }
+        std::cout << nlohmann::json({{"flow", config.name}, {"instance", result->instance},
+                                     {"run_id", result->run_id}, {"seconds", result->seconds},
+                                     {"catalog", config.store.catalog_path}, {"stages", stages}})
+                         .dump()
+                  << "\n";
+        return arrow::Status::OK();
+      }
+      for (const auto& s : result->stages) {
+        int hits = 0;
+        for (const auto& t : s.tasks) hits += t.cache_hit ? 1 : 0;
+        std::cout << fmt::format("{}: committed slot {}{} ({} tasks, {} cache hits)\n", s.stage,
+                                 s.slot, s.metadata_only ? ", metadata only" : "", s.tasks.size(),
+                                 hits);
+      }
+      std::cout << fmt::format("flow '{}' ({}) done in {:.2f} s; catalog {}\n", config.name,
+                               result->instance, result->seconds, config.store.catalog_path);
+      return arrow::Status::OK();
+    };
+  });
+}
+
+void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = flow_cmd->add_subcommand("status", "Stages, committed slots, tables and last runs");
+  auto args = std::make_shared<FlowArgs>();
+  AddFlowArgs(cmd, args.get());
+  cmd->callback([=, &flags] {
+    *run = [=, &flags]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
+      ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
+      ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
+      nlohmann::json stages = nlohmann::json::array();
+      for (const auto& stage : config.stages) {
+        const auto* record = snapshot.FindStage(stage.name);
+        nlohmann::json tables = nlohmann::json::array();
+        if (record) {
+          for (const auto* table : snapshot.TablesIn(stage.name, record->committed_slot)) {
+            const auto* task = snapshot.FindTask(stage.name, record->committed_slot, table->table);
+            tables.push_back({{"table", table->table},
+                              {"rows", table->rows},
+                              {"bytes", table->bytes},
+                              {"files", table->files.size()},
+                              {"cache_hit", task ? task->output_json.value("cache_hit", false) : false}});
+          }
+        }
+        stages.push_back({{"stage", stage.name},
+                          {"committed_slot", record ? record->committed_slot : ""},
+                          {"committed_at", record ? record->committed_at : ""},
+                          {"run_id", record ? record->run_id : ""},
+                          {"tables", tables}});
+      }
+      nlohmann::json runs = nlohmann::json::array();
+      for (const auto& r : snapshot.runs) {
+        runs.push_back({{"run_id", r.run_id}, {"started_at", r.started_at},
+                        {"finished_at", r.finished_at}, {"status", r.status}, {"error", r.error}});
+      }
+      if (flags.output == "json") {
+        std::cout << nlohmann::json({{"flow", config.name}, {"instance", config.store.instance},
+                                     {"metadata", store->metadata().Describe()},
+                                     {"catalog", config.store.catalog_path},
+                                     {"stages", stages}, {"runs", runs}})
+                         .dump()
+                  << "\n";
+        return arrow::Status::OK();
+      }
+      std::cout << fmt::format("flow '{}', instance '{}', metadata {}\n", config.name,
+                               config.store.instance, store->metadata().Describe());
+      for (const auto& s : stages) {
+        const std::string slot = s["committed_slot"];
+        std::cout << fmt::format("{}: {}\n", s["stage"].get<std::string>(),
+                                 slot.empty() ? "never committed" : "slot " + slot + " at " +
+                                                                        s["committed_at"].get<std::string>());
+        for (const auto& t : s["tables"]) {
+          std::cout << fmt::format("  {}: {} rows, {} files, {}{}\n", t["table"].get<std::string>(),
+                                   t["rows"].get<int64_t>(), t["files"].get<size_t>(),
+                                   HumanBytes(t["bytes"].get<double>()),
+                                   t["cache_hit"].get<bool>() ? " (cache hit)" : "");
+        }
+      }
+      if (!snapshot.runs.empty()) {
+        const auto& last = snapshot.runs.back();
+        std::cout << fmt::format("last run {}: {}{}\n", last.run_id, last.status,
+                                 last.error.empty() ? "" : " (" + last.error + ")");
+      }
+      return arrow::Status::OK();
+    };
+  });
+}
+
+void AddSync(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = flow_cmd->add_subcommand("sync", "Rebuild the local catalog from the metadata store");
+  auto args = std::make_shared<FlowArgs>();
+  AddFlowArgs(cmd, args.get());
+  cmd->callback([=, &flags] {
+    *run = [=, &flags]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
+      ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
+      ARROW_RETURN_NOT_OK(store->PublishCatalog());
+      if (flags.output == "json") {
+        std::cout << nlohmann::json({{"catalog", config.store.catalog_path}}).dump() << "\n";
+      } else {
+        std::cout << fmt::format("catalog {} rebuilt from {}\n", config.store.catalog_path,
+                                 store->metadata().Describe());
+      }
+      return arrow::Status::OK();
+    };
+  });
+}
+
+void AddGc(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = flow_cmd->add_subcommand("gc", "Remove files that no committed slot references");
+  auto args = std::make_shared<FlowArgs>();
+  auto dry_run = std::make_shared<bool>(false);
+  AddFlowArgs(cmd, args.get());
+  cmd->add_flag("--dry-run", *dry_run, "List what would be removed");
+  cmd->callback([=, &flags] {
+    *run = [=, &flags]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
+      ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
+      ARROW_ASSIGN_OR_RAISE(auto removed, store->CollectGarbage(*dry_run));
+      if (flags.output == "json") {
+        std::cout << nlohmann::json({{"removed", removed}, {"dry_run", *dry_run}}).dump() << "\n";
+        return arrow::Status::OK();
+      }
+      for (const auto& path : removed) std::cout << (*dry_run ? "would remove " : "removed ") << path << "\n";
+      std::cout << fmt::format("{} files {}\n", removed.size(), *dry_run ? "to remove" : "removed");
+      return arrow::Status::OK();
+    };
+  });
+}
+
+}  // namespace
+
+void AddFlowCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = app.add_subcommand("flow", "Run and inspect table-store flows (stages of tables)");
+  cmd->require_subcommand(1);
+  AddRun(cmd, flags, run);
+  AddStatus(cmd, flags, run);
+  AddSync(cmd, flags, run);
+  AddGc(cmd, flags, run);
+}
+
+}  // namespace lakepipe::cli

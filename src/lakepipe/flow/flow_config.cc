@@ -1,0 +1,279 @@
+#include "lakepipe/flow/flow_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "lakepipe/common/yaml_reader.h"
+
+namespace lakepipe::flow {
+namespace {
+
+using common::YamlReader;
+
+bool IsIdentifier(const std::string& name) {
+  static const std::regex kIdentifier("[A-Za-z_][A-Za-z0-9_]*");
+  return std::regex_match(name, kIdentifier);
+}
+
+std::string Resolve(const std::string& dir, const std::string& path) {
+  if (path.find("://") != std::string::npos) return path;
+  std::filesystem::path p(path);
+  if (p.is_relative()) p = std::filesystem::path(dir) / p;
+  return p.lexically_normal().string();
+}
+
+/// Options shared by the store block and each task (codec, sizes).
+arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
+                                const std::string& path, tablestore::TableOptions* out) {
+  if (node["compression"]) {
+    ARROW_ASSIGN_OR_RAISE(out->parquet.compression,
+                          r.String(node["compression"], path + "compression"));
+  }
+  if (node["compression_level"]) {
+    ARROW_ASSIGN_OR_RAISE(auto level, r.Int(node["compression_level"], path + "compression_level"));
+    out->parquet.compression_level = static_cast<int>(level);
+  }
+  if (node["row_group_rows"]) {
+    ARROW_ASSIGN_OR_RAISE(out->parquet.row_group_rows,
+                          r.Int(node["row_group_rows"], path + "row_group_rows"));
+  }
+  if (node["file_size_mb"]) {
+    ARROW_ASSIGN_OR_RAISE(auto mb, r.Int(node["file_size_mb"], path + "file_size_mb"));
+    out->file_size_bytes = mb << 20;
+  }
+  auto status = parquet::ValidateParquetOptions(out->parquet);
+  if (!status.ok()) return r.Error(node, path + status.message());
+  return arrow::Status::OK();
+}
+
+arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::string& path,
+                        const tablestore::TableOptions& defaults, TaskConfig* task) {
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, path,
+                                 {"name", "version", "sql", "read", "exec", "ingest", "inputs",
+                                  "stdin", "not_null", "sort_by", "partition_by", "compression",
+                                  "compression_level", "row_group_rows", "file_size_mb"}));
+  task->line = node.Mark().line + 1;
+  if (!node["name"]) return r.Error(node, path + ": 'name' is required");
+  ARROW_ASSIGN_OR_RAISE(task->name, r.String(node["name"], path + ".name"));
+  if (!IsIdentifier(task->name)) {
+    return r.Error(node["name"], fmt::format("task name '{}' must be a SQL identifier "
+                                             "(letters, digits, _)", task->name));
+  }
+  if (node["version"]) {
+    ARROW_ASSIGN_OR_RAISE(task->version, r.Int(node["version"], path + ".version"));
+  }
+  int kinds = 0;
+  if (const auto sql = node["sql"]) {
+    ++kinds;
+    task->kind = TaskKind::kSql;
+    ARROW_ASSIGN_OR_RAISE(task->sql, r.String(sql, path + ".sql"));
+  }
+  if (const auto read = node["read"]) {
+    ++kinds;
+    task->kind = TaskKind::kRead;
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(read, path + ".read", {"uri", "format", "options"}));
+    if (!read["uri"]) return r.Error(read, path + ".read: 'uri' is required");
+    ARROW_ASSIGN_OR_RAISE(task->read_uri, r.String(read["uri"], path + ".read.uri"));
+    if (read["format"]) {
+      ARROW_ASSIGN_OR_RAISE(task->read_format, r.String(read["format"], path + ".read.format"));
+    }
+    if (const auto options = read["options"]) {
+      if (!options.IsMap()) return r.Error(options, path + ".read.options must be a map");
+      for (const auto& item : options) {
+        task->read_options[item.first.as<std::string>()] = item.second.as<std::string>();
+      }
+    }
+  }
+  if (const auto exec = node["exec"]) {
+    ++kinds;
+    task->kind = TaskKind::kExec;
+    ARROW_ASSIGN_OR_RAISE(task->exec_argv, r.Strings(exec, path + ".exec"));
+    if (task->exec_argv.empty()) return r.Error(exec, path + ".exec: the command is empty");
+  }
+  if (const auto ingest = node["ingest"]) {
+    ++kinds;
+    task->kind = TaskKind::kIngest;
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(ingest, path + ".ingest", {"pipeline", "stream"}));
+    if (!ingest["pipeline"]) return r.Error(ingest, path + ".ingest: 'pipeline' is required");
+    ARROW_ASSIGN_OR_RAISE(task->ingest_pipeline,
+                          r.String(ingest["pipeline"], path + ".ingest.pipeline"));
+    if (ingest["stream"]) {
+      ARROW_ASSIGN_OR_RAISE(task->ingest_stream, r.String(ingest["stream"], path + ".ingest.stream"));
+    }
+  }
+  if (kinds != 1) {
+    return r.Error(node, fmt::format("task '{}' needs exactly one of sql, read, exec, ingest",
+                                     task->name));
+  }
+  if (node["inputs"]) {
+    ARROW_ASSIGN_OR_RAISE(auto inputs, r.Strings(node["inputs"], path + ".inputs"));
+    for (const auto& text : inputs) {
+      auto ref = ParseTableRef(text);
+      if (!ref.ok()) return r.Error(node["inputs"], path + ".inputs: " + ref.status().message());
+      task->inputs.push_back(*ref);
+    }
+  }
+  if (node["stdin"]) {
+    if (task->kind != TaskKind::kExec) return r.Error(node["stdin"], path + ".stdin: only for exec tasks");
+    ARROW_ASSIGN_OR_RAISE(task->stdin_input, r.String(node["stdin"], path + ".stdin"));
+    auto ref = ParseTableRef(task->stdin_input);
+    if (!ref.ok()) return r.Error(node["stdin"], path + ".stdin: " + ref.status().message());
+    if (std::find(task->inputs.begin(), task->inputs.end(), *ref) == task->inputs.end()) {
+      task->inputs.push_back(*ref);
+    }
+  }
+  task->table = defaults;
+  if (node["not_null"]) {
+    ARROW_ASSIGN_OR_RAISE(task->table.not_null, r.Strings(node["not_null"], path + ".not_null"));
+  }
+  if (node["sort_by"]) {
+    ARROW_ASSIGN_OR_RAISE(task->table.sort_by, r.Strings(node["sort_by"], path + ".sort_by"));
+  }
+  if (node["partition_by"]) {
+    ARROW_ASSIGN_OR_RAISE(task->table.partition_by,
+                          r.Strings(node["partition_by"], path + ".partition_by"));
+  }
+  return ParseTableOptions(r, node, path + ".", &task->table);
+}
+
+}  // namespace
+
+const char* TaskKindName(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::kSql:
+      return "sql";
+    case TaskKind::kRead:
+      return "read";
+    case TaskKind::kExec:
+      return "exec";
+    case TaskKind::kIngest:
+      return "ingest";
+  }
+  return "?";
+}
+
+arrow::Result<tablestore::TableRef> ParseTableRef(const std::string& text) {
+  const auto dot = text.find('.');
+  if (dot == std::string::npos || text.find('.', dot + 1) != std::string::npos) {
+    return arrow::Status::Invalid(fmt::format("'{}' is not stage.table", text));
+  }
+  return tablestore::TableRef{text.substr(0, dot), text.substr(dot + 1)};
+}
+
+const StageConfig* FlowConfig::FindStage(const std::string& name) const {
+  for (const auto& stage : stages) {
+    if (stage.name == name) return &stage;
+  }
+  return nullptr;
+}
+
+arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
+                                         const std::optional<std::string>& instance) {
+  std::ifstream in(path);
+  if (!in) return arrow::Status::IOError(fmt::format("cannot read flow file '{}'", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(text.str());
+  } catch (const YAML::Exception& e) {
+    return arrow::Status::Invalid(fmt::format("{}:{}: {}", path, e.mark.line + 1, e.msg));
+  }
+  YamlReader r(path);
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(root, "", {"name", "instance", "table_store", "metadata", "locks",
+                                            "storage", "stages", "max_parallel_tasks"}));
+  FlowConfig out;
+  out.file = path;
+  out.dir = std::filesystem::absolute(path).parent_path().string();
+  if (!root["name"]) return r.Error(root, "'name' is required");
+  ARROW_ASSIGN_OR_RAISE(out.name, r.String(root["name"], "name"));
+  out.store.flow = out.name;
+  std::string file_instance = "default";
+  if (root["instance"]) {
+    ARROW_ASSIGN_OR_RAISE(file_instance, r.String(root["instance"], "instance"));
+  }
+  out.store.instance = instance.value_or(file_instance);
+  if (!IsIdentifier(out.store.instance)) {
+    return r.Error(root, fmt::format("instance '{}' must be letters, digits and _", out.store.instance));
+  }
+  const auto store = root["table_store"];
+  if (!store) return r.Error(root, "'table_store' is required");
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(store, "table_store",
+                                 {"base", "catalog", "compression", "compression_level",
+                                  "row_group_rows", "file_size_mb"}));
+  if (!store["base"]) return r.Error(store, "'table_store.base' is required");
+  ARROW_ASSIGN_OR_RAISE(auto base, r.String(store["base"], "table_store.base"));
+  out.store.base = Resolve(out.dir, base);
+  std::string catalog = out.name + ".duckdb";
+  if (store["catalog"]) {
+    ARROW_ASSIGN_OR_RAISE(catalog, r.String(store["catalog"], "table_store.catalog"));
+  }
+  if (const auto at = catalog.find("{instance}"); at != std::string::npos) {
+    catalog.replace(at, 10, out.store.instance);
+  } else if (out.store.instance != file_instance) {
+    const std::filesystem::path p(catalog);
+    catalog = (p.parent_path() / (p.stem().string() + "_" + out.store.instance + p.extension().string())).string();
+  }
+  out.store.catalog_path = Resolve(out.dir, catalog);
+  ARROW_RETURN_NOT_OK(ParseTableOptions(r, store, "table_store.", &out.store.table_defaults));
+  if (root["metadata"]) {
+    ARROW_ASSIGN_OR_RAISE(out.store.metadata, r.String(root["metadata"], "metadata"));
+  }
+  if (root["locks"]) {
+    ARROW_ASSIGN_OR_RAISE(auto locks, r.String(root["locks"], "locks"));
+    if (locks != "auto") return r.Error(root["locks"], fmt::format("locks '{}': only auto is supported "
+                                                                   "(file locks embedded, advisory locks on PostgreSQL)", locks));
+  }
+  if (root["max_parallel_tasks"]) {
+    ARROW_ASSIGN_OR_RAISE(auto n, r.Int(root["max_parallel_tasks"], "max_parallel_tasks"));
+    out.max_parallel_tasks = static_cast<int>(std::max<int64_t>(n, 1));
+  }
+  out.storage = storage::StorageOptions::FromEnvironment();
+  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(root["storage"], path));
+
+  const auto stages = root["stages"];
+  if (!stages || !stages.IsSequence() || stages.size() == 0) {
+    return r.Error(root, "'stages' must be a non-empty list");
+  }
+  std::set<std::string> stage_names;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    const std::string spath = fmt::format("stages[{}]", s);
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(stages[s], spath, {"name", "tasks"}));
+    StageConfig stage;
+    if (!stages[s]["name"]) return r.Error(stages[s], spath + ": 'name' is required");
+    ARROW_ASSIGN_OR_RAISE(stage.name, r.String(stages[s]["name"], spath + ".name"));
+    if (!IsIdentifier(stage.name) || stage.name == "lakepipe" || stage.name == "main") {
+      return r.Error(stages[s]["name"],
+                     fmt::format("stage name '{}' must be a SQL identifier other than lakepipe "
+                                 "and main", stage.name));
+    }
+    if (!stage_names.insert(stage.name).second) {
+      return r.Error(stages[s]["name"], fmt::format("stage '{}' appears twice", stage.name));
+    }
+    const auto tasks = stages[s]["tasks"];
+    if (!tasks || !tasks.IsSequence() || tasks.size() == 0) {
+      return r.Error(stages[s], spath + ".tasks must be a non-empty list");
+    }
+    std::set<std::string> task_names;
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      TaskConfig task;
+      ARROW_RETURN_NOT_OK(ParseTask(r, tasks[t], fmt::format("{}.tasks[{}]", spath, t),
+                                    out.store.table_defaults, &task));
+      if (!task_names.insert(task.name).second) {
+        return r.Error(tasks[t], fmt::format("task '{}' appears twice in stage '{}'", task.name,
+                                             stage.name));
+      }
+      stage.tasks.push_back(std::move(task));
+    }
+    out.stages.push_back(std::move(stage));
+  }
+  return out;
+}
+
+}  // namespace lakepipe::flow

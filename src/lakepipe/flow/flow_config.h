@@ -1,0 +1,65 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+
+#include "lakepipe/storage/storage_options.h"
+#include "lakepipe/tablestore/table_store.h"
+
+namespace lakepipe::flow {
+
+enum class TaskKind { kSql, kRead, kExec, kIngest };
+
+/// One task of a flow file (TABLESTORE.md §1): it produces the table named like itself.
+struct TaskConfig {
+  std::string name;
+  TaskKind kind = TaskKind::kSql;
+  int64_t version = 0;
+  std::string sql;                          ///< sql
+  std::string read_uri;                     ///< read: a URI with an optional glob
+  std::string read_format;                  ///< read: csv | jsonl | parquet
+  std::map<std::string, std::string> read_options;
+  std::vector<std::string> exec_argv;       ///< exec
+  std::string stdin_input;                  ///< exec: "stage.table" streamed as Arrow IPC
+  std::string ingest_pipeline;              ///< ingest
+  std::string ingest_stream;
+  /// Declared inputs ("stage.table"); SQL tasks add those DuckDB's parser finds.
+  std::vector<tablestore::TableRef> inputs;
+  tablestore::TableOptions table;
+  int line = 0;  ///< where the task starts in the file, for messages
+};
+
+struct StageConfig {
+  std::string name;
+  std::vector<TaskConfig> tasks;
+};
+
+/// A flow file.
+struct FlowConfig {
+  std::string file;  ///< as given, for messages
+  std::string dir;   ///< the file's folder: relative paths in it are relative to this
+  std::string name;
+  tablestore::TableStoreOptions store;
+  storage::StorageOptions storage;
+  int max_parallel_tasks = 4;
+  std::vector<StageConfig> stages;
+
+  const StageConfig* FindStage(const std::string& name) const;
+};
+
+/// Loads and checks a flow file. `instance` overrides the file's instance (a catalog path
+/// without "{instance}" then gets "_<instance>" before its extension, so instances never
+/// share a catalog). Errors name the file, the line and the key; unknown keys are errors.
+arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
+                                         const std::optional<std::string>& instance = {});
+
+/// "stage.table" → TableRef; Invalid otherwise.
+arrow::Result<tablestore::TableRef> ParseTableRef(const std::string& text);
+
+const char* TaskKindName(TaskKind kind);
+
+}  // namespace lakepipe::flow

@@ -1,0 +1,507 @@
+#include "lakepipe/flow/flow_runner.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "lakepipe/common/sha256.h"
+#include "lakepipe/common/time_format.h"
+#include "lakepipe/duckdb/database.h"
+#include "lakepipe/flow/exec_task.h"
+#include "lakepipe/flow/sql_references.h"
+#include "lakepipe/sources/file_source.h"
+#include "lakepipe/tablestore/catalog.h"
+
+namespace lakepipe::flow {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using tablestore::StageTransaction;
+using tablestore::TableRecord;
+using tablestore::TableRef;
+
+std::string NewRunId() {
+  const auto now = std::chrono::system_clock::now();
+  std::string stamp = IsoUtc(now).substr(0, 19);
+  for (char& c : stamp) {
+    if (c == ':') c = '-';
+  }
+  return fmt::format("{}-{:08x}", stamp, std::random_device{}());
+}
+
+arrow::Status InTask(const arrow::Status& status, const FlowConfig& config,
+                     const std::string& stage, const std::string& task) {
+  if (status.ok()) return status;
+  return status.WithMessage(fmt::format("flow '{}', stage '{}', task '{}': {}", config.name, stage,
+                                        task, status.message()));
+}
+
+/// Writes a built-in reader's batches into one table.
+class TableSink : public sources::IngestSink {
+ public:
+  TableSink(StageTransaction* tx, tablestore::TableStore* store, const TaskConfig& task)
+      : tx_(tx), store_(store), task_(task) {}
+
+  arrow::Status OnSchema(const std::string&, const std::shared_ptr<arrow::Schema>& schema) override {
+    if (writer_) {
+      if (schema->Equals(*schema_)) return arrow::Status::OK();
+      return arrow::Status::Invalid("the files do not all have the same columns");
+    }
+    schema_ = schema;
+    ARROW_ASSIGN_OR_RAISE(
+        writer_, tablestore::TableWriter::Make(store_->storage(), store_->base(),
+                                               store_->TableDir(tx_->stage(), tx_->slot(), task_.name),
+                                               schema, task_.table));
+    return arrow::Status::OK();
+  }
+  arrow::Status OnBatch(const std::string&, const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    return writer_->Write(*batch);
+  }
+  arrow::Status OnState(const nlohmann::json&) override { return arrow::Status::OK(); }
+
+  arrow::Result<TableRecord> Finish() {
+    if (!writer_) return arrow::Status::Invalid(fmt::format("'{}' matched no file", task_.read_uri));
+    TableRecord record;
+    ARROW_RETURN_NOT_OK(writer_->Finish(&record));
+    return record;
+  }
+
+ private:
+  StageTransaction* tx_;
+  tablestore::TableStore* store_;
+  const TaskConfig& task_;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::unique_ptr<tablestore::TableWriter> writer_;
+};
+
+/// sha256 of a local file's bytes, "" when `path` is not a readable regular file.
+std::string FileDigest(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return "";
+  std::ifstream in(path, std::ios::binary);
+  common::Sha256 hash;
+  char buffer[64 * 1024];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
+    hash.Update(buffer, static_cast<size_t>(in.gcount()));
+  }
+  return hash.HexDigest();
+}
+
+class StageRunner {
+ public:
+  StageRunner(const FlowConfig& config, const FlowRunOptions& options,
+              tablestore::TableStore* store, tablestore::StageLocks* locks,
+              const std::string& run_id, const TaskCallback& on_task)
+      : config_(config),
+        options_(options),
+        store_(store),
+        locks_(locks),
+        run_id_(run_id),
+        on_task_(on_task) {}
+
+  arrow::Result<StageOutcome> Run(const StageConfig& stage) {
+    StageOutcome outcome;
+    outcome.stage = stage.name;
+    ARROW_ASSIGN_OR_RAISE(auto snapshot, store_->Load());
+    const auto* committed = snapshot.FindStage(stage.name);
+    if (!options_.force && committed) {
+      ARROW_ASSIGN_OR_RAISE(bool all_hits, AllCacheHits(stage, snapshot, *committed));
+      if (all_hits) return CommitMetadataOnly(stage, snapshot, *committed);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto tx, store_->BeginStage(stage.name, run_id_, locks_));
+    ARROW_RETURN_NOT_OK(RunTasks(stage, tx.get(), committed, &outcome));
+    ARROW_RETURN_NOT_OK(tx->Commit());
+    outcome.slot = tx->slot();
+    return outcome;
+  }
+
+ private:
+  /// The task's cache key: its name, version, kind, definition and its inputs' content.
+  arrow::Result<std::string> CacheKey(const TaskConfig& task,
+                                      const std::function<arrow::Result<std::string>(const TableRef&)>& content) {
+    nlohmann::json key = {{"task", task.name},
+                          {"version", task.version},
+                          {"kind", TaskKindName(task.kind)},
+                          {"not_null", task.table.not_null},
+                          {"sort_by", task.table.sort_by},
+                          {"partition_by", task.table.partition_by},
+                          {"compression", task.table.parquet.compression},
+                          {"compression_level", task.table.parquet.compression_level},
+                          {"row_group_rows", task.table.parquet.row_group_rows},
+                          {"file_size_bytes", task.table.file_size_bytes}};
+    switch (task.kind) {
+      case TaskKind::kSql:
+        key["sql"] = task.sql;
+        break;
+      case TaskKind::kRead: {
+        key["read"] = {{"uri", task.read_uri}, {"format", task.read_format}, {"options", task.read_options}};
+        // The source files as listed (name, size, time): a changed file is a new input.
+        ARROW_ASSIGN_OR_RAISE(auto files, sources::ExpandGlob(&store_->storage(), task.read_uri));
+        nlohmann::json listing = nlohmann::json::array();
+        for (const auto& uri : files) {
+          ARROW_ASSIGN_OR_RAISE(auto entry, store_->storage().Stat(uri));
+          listing.push_back({uri.ToString(), entry.size,
+                             std::chrono::duration_cast<std::chrono::microseconds>(
+                                 entry.modified.time_since_epoch())
+                                 .count()});
+        }
+        key["files"] = listing;
+        break;
+      }
+      case TaskKind::kExec: {
+        key["exec"] = task.exec_argv;
+        key["stdin"] = task.stdin_input;
+        // A script named on the command line is part of the definition.
+        nlohmann::json scripts = nlohmann::json::object();
+        for (const auto& arg : task.exec_argv) {
+          const std::string digest = FileDigest((std::filesystem::path(config_.dir) / arg).string());
+          if (!digest.empty()) scripts[arg] = digest;
+        }
+        key["scripts"] = scripts;
+        break;
+      }
+      case TaskKind::kIngest:
+        key["ingest"] = {{"pipeline", task.ingest_pipeline}, {"stream", task.ingest_stream}};
+        break;
+    }
+    nlohmann::json inputs = nlohmann::json::object();
+    for (const auto& ref : task.inputs) {
+      ARROW_ASSIGN_OR_RAISE(inputs[ref.ToString()], content(ref));
+    }
+    key["inputs"] = inputs;
+    common::Sha256 hash;
+    hash.Update(key.dump());
+    return hash.Base32Digest();
+  }
+
+  /// Whether every task would be a cache hit, computing keys in task order with the
+  /// committed tables as inputs.
+  arrow::Result<bool> AllCacheHits(const StageConfig& stage, const tablestore::MetadataSnapshot& snapshot,
+                                   const tablestore::StageRecord& committed) {
+    for (const auto& task : stage.tasks) {
+      auto content = [&](const TableRef& ref) -> arrow::Result<std::string> {
+        const auto* s = snapshot.FindStage(ref.stage);
+        const auto* t = s ? snapshot.FindTable(ref.stage, s->committed_slot, ref.table) : nullptr;
+        if (!t) return arrow::Status::KeyError(fmt::format("table '{}' is not committed", ref.ToString()));
+        return t->content_hash;
+      };
+      auto key = CacheKey(task, content);
+      if (!key.ok()) return false;  // an input is missing: the real run reports it
+      const auto* previous = snapshot.FindTask(stage.name, committed.committed_slot, task.name);
+      const auto* table = snapshot.FindTable(stage.name, committed.committed_slot, task.name);
+      if (!previous || !table || previous->cache_key != *key) return false;
+    }
+    return true;
+  }
+
+  arrow::Result<StageOutcome> CommitMetadataOnly(const StageConfig& stage,
+                                                 const tablestore::MetadataSnapshot& snapshot,
+                                                 const tablestore::StageRecord& committed) {
+    ARROW_RETURN_NOT_OK(locks_->Validate());
+    StageOutcome outcome{stage.name, committed.committed_slot, true, {}};
+    tablestore::StageCommit commit;
+    commit.stage = committed;
+    commit.stage.run_id = run_id_;
+    commit.stage.committed_at = IsoUtc(std::chrono::system_clock::now());
+    for (const auto& task : stage.tasks) {
+      auto record = *snapshot.FindTask(stage.name, committed.committed_slot, task.name);
+      const auto& table = *snapshot.FindTable(stage.name, committed.committed_slot, task.name);
+      record.run_id = run_id_;
+      record.output_json["cache_hit"] = true;
+      record.output_json["seconds"] = 0;
+      commit.tasks.push_back(record);
+      TaskOutcome done{stage.name, task.name, TaskKindName(task.kind), record.cache_key, true,
+                       table.rows, table.bytes, static_cast<int64_t>(table.files.size()), 0};
+      Report(done);
+      outcome.tasks.push_back(done);
+    }
+    for (const auto* table : snapshot.TablesIn(stage.name, committed.committed_slot)) {
+      commit.tables.push_back(*table);
+    }
+    ARROW_RETURN_NOT_OK(store_->metadata().CommitStage(commit));
+    ARROW_RETURN_NOT_OK(store_->PublishCatalog());
+    return outcome;
+  }
+
+  void Report(const TaskOutcome& outcome) {
+    if (!on_task_) return;
+    std::lock_guard lock(report_mutex_);
+    on_task_(outcome);
+  }
+
+  /// Runs the stage's tasks, each once its inputs in this stage are written, at most
+  /// max_parallel_tasks at a time.
+  arrow::Status RunTasks(const StageConfig& stage, StageTransaction* tx,
+                         const tablestore::StageRecord* committed, StageOutcome* outcome) {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::set<std::string> done;
+    std::set<std::string> started;
+    int running = 0;
+    arrow::Status first_error;
+    std::vector<std::thread> threads;
+    auto ready = [&](const TaskConfig& task) {
+      for (const auto& ref : task.inputs) {
+        if (ref.stage == stage.name && !done.contains(ref.table)) return false;
+      }
+      return true;
+    };
+    std::unique_lock lock(mutex);
+    while (done.size() < stage.tasks.size()) {
+      if (!first_error.ok() || (options_.cancel && options_.cancel->load())) break;
+      bool launched = false;
+      for (const auto& task : stage.tasks) {
+        if (running >= config_.max_parallel_tasks) break;
+        if (started.contains(task.name) || !ready(task)) continue;
+        started.insert(task.name);
+        ++running;
+        launched = true;
+        threads.emplace_back([&, task_ptr = &task] {
+          auto result = RunTask(*task_ptr, tx, committed);
+          std::lock_guard inner(mutex);
+          --running;
+          if (result.ok()) {
+            done.insert(task_ptr->name);
+            outcome->tasks.push_back(*result);
+          } else if (first_error.ok()) {
+            first_error = InTask(result.status(), config_, stage.name, task_ptr->name);
+          }
+          changed.notify_all();
+        });
+      }
+      if (!launched) changed.wait(lock);
+    }
+    while (running > 0) changed.wait(lock);
+    lock.unlock();
+    for (auto& thread : threads) thread.join();
+    ARROW_RETURN_NOT_OK(first_error);
+    if (options_.cancel && options_.cancel->load()) return arrow::Status::Cancelled("run cancelled");
+    return arrow::Status::OK();
+  }
+
+  arrow::Result<TaskOutcome> RunTask(const TaskConfig& task, StageTransaction* tx,
+                                     const tablestore::StageRecord* committed) {
+    const auto start = Clock::now();
+    auto content = [&](const TableRef& ref) -> arrow::Result<std::string> {
+      ARROW_ASSIGN_OR_RAISE(const TableRecord* record, tx->Resolve(ref));
+      return record->content_hash;
+    };
+    ARROW_ASSIGN_OR_RAISE(auto key, CacheKey(task, content));
+    const auto& snapshot = tx->snapshot();
+    const auto* previous =
+        committed ? snapshot.FindTask(tx->stage(), committed->committed_slot, task.name) : nullptr;
+    const bool hit = !options_.force && previous && previous->cache_key == key &&
+                     snapshot.FindTable(tx->stage(), committed->committed_slot, task.name);
+    TableRecord record;
+    if (hit) {
+      ARROW_ASSIGN_OR_RAISE(record, tx->CopyCommitted(task.name));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(record, Execute(task, tx));
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    tablestore::TaskRecord task_record;
+    task_record.task = task.name;
+    task_record.cache_key = key;
+    task_record.version = task.version;
+    task_record.output_json = {{"table", task.name}, {"cache_hit", hit}, {"seconds", seconds},
+                               {"kind", TaskKindName(task.kind)}};
+    tx->RecordTask(task_record);
+    TaskOutcome outcome{tx->stage(), task.name, TaskKindName(task.kind), key, hit, record.rows,
+                        record.bytes, static_cast<int64_t>(record.files.size()), seconds};
+    Report(outcome);
+    return outcome;
+  }
+
+  arrow::Result<TableRecord> Execute(const TaskConfig& task, StageTransaction* tx) {
+    switch (task.kind) {
+      case TaskKind::kSql:
+        return tx->WriteSql(task.name, task.sql, task.inputs, task.table);
+      case TaskKind::kRead: {
+        const std::string format = task.read_format.empty() ? FormatOf(task.read_uri) : task.read_format;
+        if (format.empty()) {
+          return arrow::Status::Invalid(fmt::format(
+              "cannot tell the format of '{}': set read.format (csv, jsonl or parquet)", task.read_uri));
+        }
+        sources::FileSource source(&store_->storage(), format, task.read_uri, task.name, task.read_options);
+        TableSink sink(tx, store_, task);
+        ARROW_RETURN_NOT_OK(source.Run(&sink));
+        ARROW_ASSIGN_OR_RAISE(auto record, sink.Finish());
+        return tx->AddWritten(task.name, std::move(record));
+      }
+      case TaskKind::kExec: {
+        ExecLaunch launch;
+        launch.argv = task.exec_argv;
+        launch.working_dir = config_.dir;
+        launch.task = task.name;
+        for (const auto& ref : task.inputs) {
+          ARROW_ASSIGN_OR_RAISE(const TableRecord* record, tx->Resolve(ref));
+          auto& files = launch.input_files[ref.ToString()];
+          for (const auto& file : record->files) {
+            files.push_back(tablestore::DuckDbPath(store_->base().Join(file.path)));
+          }
+        }
+        if (!task.stdin_input.empty()) {
+          ARROW_ASSIGN_OR_RAISE(auto ref, ParseTableRef(task.stdin_input));
+          ARROW_ASSIGN_OR_RAISE(launch.stdin_table, tx->ReadTable(ref));
+        }
+        ARROW_ASSIGN_OR_RAISE(auto reader, StartExecTask(launch));
+        return tx->WriteTable(task.name, *reader, task.table);
+      }
+      case TaskKind::kIngest:
+        return arrow::Status::NotImplemented(
+            "ingest tasks are not available yet: land the pipeline with `lakepipe run` and "
+            "use a read task on its files");
+    }
+    return arrow::Status::Invalid("unknown task kind");
+  }
+
+  static std::string FormatOf(const std::string& uri) {
+    auto ends = [&](std::initializer_list<const char*> suffixes) {
+      for (const char* s : suffixes) {
+        if (uri.ends_with(s)) return true;
+      }
+      return false;
+    };
+    if (ends({".csv", ".csv.gz"})) return "csv";
+    if (ends({".jsonl", ".ndjson", ".json", ".jsonl.gz", ".jsonl.zst", ".ndjson.gz", ".json.gz"})) return "jsonl";
+    if (ends({".parquet"})) return "parquet";
+    return "";
+  }
+
+  const FlowConfig& config_;
+  const FlowRunOptions& options_;
+  tablestore::TableStore* store_;
+  tablestore::StageLocks* locks_;
+  const std::string& run_id_;
+  const TaskCallback& on_task_;
+  std::mutex report_mutex_;
+};
+
+}  // namespace
+
+arrow::Status ResolveTaskInputs(FlowConfig* config) {
+  ARROW_ASSIGN_OR_RAISE(auto parser, duckdb::Database::Open({}));
+  std::map<std::string, size_t> stage_index;
+  for (size_t i = 0; i < config->stages.size(); ++i) stage_index[config->stages[i].name] = i;
+  for (size_t s = 0; s < config->stages.size(); ++s) {
+    auto& stage = config->stages[s];
+    std::set<std::string> names;
+    for (const auto& task : stage.tasks) names.insert(task.name);
+    for (auto& task : stage.tasks) {
+      auto fail = [&](const std::string& message) {
+        return arrow::Status::Invalid(fmt::format("flow '{}', stage '{}', task '{}' ({}:{}): {}",
+                                                  config->name, stage.name, task.name,
+                                                  config->file, task.line, message));
+      };
+      if (task.kind == TaskKind::kSql) {
+        auto refs = TableReferences(*parser, task.sql);
+        if (!refs.ok()) return fail(refs.status().message());
+        for (const auto& ref : *refs) {
+          if (std::find(task.inputs.begin(), task.inputs.end(), ref) == task.inputs.end()) {
+            task.inputs.push_back(ref);
+          }
+        }
+      }
+      for (const auto& ref : task.inputs) {
+        auto it = stage_index.find(ref.stage);
+        if (it == stage_index.end()) {
+          return fail(fmt::format("'{}' names no stage of the flow", ref.ToString()));
+        }
+        if (it->second > s) {
+          return fail(fmt::format("'{}' is in a later stage", ref.ToString()));
+        }
+        const auto& source = config->stages[it->second];
+        const bool produced = std::any_of(source.tasks.begin(), source.tasks.end(),
+                                          [&](const TaskConfig& t) { return t.name == ref.table; });
+        if (!produced) {
+          return fail(fmt::format("'{}' is not produced by any task", ref.ToString()));
+        }
+        if (ref.stage == stage.name && ref.table == task.name) {
+          return fail("a task cannot read its own table");
+        }
+      }
+    }
+    // A cycle inside the stage: repeatedly remove tasks whose same-stage inputs are gone.
+    std::set<std::string> left = names;
+    for (bool progress = true; progress && !left.empty();) {
+      progress = false;
+      for (const auto& task : stage.tasks) {
+        if (!left.contains(task.name)) continue;
+        const bool blocked = std::any_of(task.inputs.begin(), task.inputs.end(), [&](const TableRef& r) {
+          return r.stage == stage.name && left.contains(r.table);
+        });
+        if (!blocked) {
+          left.erase(task.name);
+          progress = true;
+        }
+      }
+    }
+    if (!left.empty()) {
+      std::string cycle;
+      for (const auto& name : left) cycle += (cycle.empty() ? "" : ", ") + name;
+      return arrow::Status::Invalid(fmt::format("flow '{}', stage '{}': tasks {} depend on each "
+                                                "other in a cycle", config->name, stage.name, cycle));
+    }
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptions& options,
+                                     const TaskCallback& on_task) {
+  const auto start = Clock::now();
+  FlowConfig config = input;
+  ARROW_RETURN_NOT_OK(ResolveTaskInputs(&config));
+  std::vector<const StageConfig*> stages;
+  for (const auto& stage : config.stages) {
+    if (!options.stage || *options.stage == stage.name) stages.push_back(&stage);
+  }
+  if (stages.empty()) {
+    return arrow::Status::Invalid(
+        fmt::format("flow '{}' has no stage '{}'", config.name, options.stage.value_or("")));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
+  FlowRunResult result;
+  result.run_id = NewRunId();
+  result.instance = config.store.instance;
+  tablestore::RunRecord run{result.run_id, config.store.instance, config.name,
+                            IsoUtc(std::chrono::system_clock::now())};
+  std::vector<std::string> names;
+  for (const auto* stage : stages) names.push_back(stage->name);
+  ARROW_ASSIGN_OR_RAISE(auto locks, store->Lock(names));
+  ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
+  StageRunner runner(config, options, store.get(), locks.get(), result.run_id, on_task);
+  arrow::Status status;
+  for (const auto* stage : stages) {
+    auto outcome = runner.Run(*stage);
+    if (!outcome.ok()) {
+      status = outcome.status();
+      if (status.message().find("flow '") != 0) {
+        status = status.WithMessage(
+            fmt::format("flow '{}', stage '{}': {}", config.name, stage->name, status.message()));
+      }
+      break;
+    }
+    result.stages.push_back(std::move(*outcome));
+  }
+  run.finished_at = IsoUtc(std::chrono::system_clock::now());
+  run.status = status.ok() ? "succeeded" : (status.IsCancelled() ? "cancelled" : "failed");
+  run.error = status.ok() ? "" : status.message();
+  auto saved = store->metadata().SaveRun(run);
+  if (saved.ok()) saved = store->PublishCatalog();
+  ARROW_RETURN_NOT_OK(status);
+  ARROW_RETURN_NOT_OK(saved);
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace lakepipe::flow

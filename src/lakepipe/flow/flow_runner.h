@@ -1,0 +1,63 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+
+#include "lakepipe/flow/flow_config.h"
+
+namespace lakepipe::flow {
+
+struct FlowRunOptions {
+  std::optional<std::string> stage;  ///< run only this stage
+  bool force = false;                ///< ignore the cache
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct TaskOutcome {
+  std::string stage;
+  std::string task;
+  std::string kind;
+  std::string cache_key;
+  bool cache_hit = false;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  int64_t files = 0;
+  double seconds = 0;
+};
+
+struct StageOutcome {
+  std::string stage;
+  std::string slot;            ///< committed by this run
+  bool metadata_only = false;  ///< every task was a cache hit: no slot switch, no copies
+  std::vector<TaskOutcome> tasks;
+};
+
+struct FlowRunResult {
+  std::string run_id;
+  std::string instance;
+  std::vector<StageOutcome> stages;
+  double seconds = 0;
+};
+
+/// Called as each task ends (from the task's thread; calls are serialized).
+using TaskCallback = std::function<void(const TaskOutcome&)>;
+
+/// Runs a flow (TABLESTORE.md): takes the locks of the stages it runs, then per stage in
+/// file order computes cache keys, commits metadata only when every task is a hit, and
+/// otherwise writes the uncommitted slot (hits by server-side copies, the rest by running
+/// their tasks, independent ones concurrently up to max_parallel_tasks) and commits it.
+/// Errors name the flow, stage and task; a failed stage leaves its committed slot live.
+arrow::Result<FlowRunResult> RunFlow(const FlowConfig& config, const FlowRunOptions& options,
+                                     const TaskCallback& on_task = {});
+
+/// Each task's inputs: the declared ones plus, for SQL tasks, the references DuckDB's
+/// parser finds; checked against the flow (a reference to an unknown table, a later stage
+/// or a cycle inside a stage is an error naming the task). Updates `config` in place.
+arrow::Status ResolveTaskInputs(FlowConfig* config);
+
+}  // namespace lakepipe::flow

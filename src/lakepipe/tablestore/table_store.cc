@@ -1,0 +1,322 @@
+#include "lakepipe/tablestore/table_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <arrow/array.h>
+#include <fmt/format.h>
+
+#include "lakepipe/common/time_format.h"
+#include "lakepipe/duckdb/database.h"
+#include "lakepipe/tablestore/catalog.h"
+#include "lakepipe/tablestore/embedded_metadata_store.h"
+
+namespace lakepipe::tablestore {
+namespace {
+
+/// Keeps the DuckDB session that produces a streamed result alive as long as the reader.
+class SessionReader : public arrow::RecordBatchReader {
+ public:
+  SessionReader(std::unique_ptr<duckdb::Database> db, std::shared_ptr<arrow::RecordBatchReader> inner)
+      : db_(std::move(db)), inner_(std::move(inner)) {}
+  ~SessionReader() override { inner_.reset(); }
+  std::shared_ptr<arrow::Schema> schema() const override { return inner_->schema(); }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    return inner_->ReadNext(batch);
+  }
+
+ private:
+  std::unique_ptr<duckdb::Database> db_;
+  std::shared_ptr<arrow::RecordBatchReader> inner_;
+};
+
+std::string ReadParquetSql(const storage::Uri& base, const TableRecord& table) {
+  std::string files;
+  for (const auto& file : table.files) {
+    files += (files.empty() ? "" : ", ") + duckdb::SqlString(DuckDbPath(base.Join(file.path)));
+  }
+  return fmt::format("read_parquet([{}]{})", files,
+                     table.partition_by.empty() ? "" : ", hive_partitioning = true");
+}
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& metadata,
+                                                                 const std::string& embedded_path,
+                                                                 const std::string& lock_dir) {
+  if (metadata.empty() || metadata == "embedded") {
+    return OpenEmbeddedMetadataStore(embedded_path, lock_dir);
+  }
+  if (metadata.starts_with("postgresql://") || metadata.starts_with("postgres://")) {
+    return arrow::Status::NotImplemented("metadata on PostgreSQL is not built yet");
+  }
+  return arrow::Status::Invalid(
+      fmt::format("metadata '{}': use embedded or a postgresql:// URL", metadata));
+}
+
+arrow::Result<std::unique_ptr<TableStore>> TableStore::Open(TableStoreOptions options,
+                                                            storage::StorageOptions storage_options) {
+  if (options.catalog_path.empty()) return arrow::Status::Invalid("table store needs a catalog path");
+  ARROW_ASSIGN_OR_RAISE(auto base, storage::Uri::Parse(options.base));
+  auto store = std::unique_ptr<TableStore>(new TableStore(std::move(options), std::move(base)));
+  ARROW_ASSIGN_OR_RAISE(store->storage_, storage::Storage::Make(std::move(storage_options)));
+  const std::filesystem::path catalog = std::filesystem::absolute(store->options_.catalog_path);
+  const std::string stem = catalog.stem().string();
+  const std::string embedded = (catalog.parent_path() / (stem + ".meta.duckdb")).string();
+  const std::string locks = (catalog.parent_path() / ("." + stem + ".locks")).string();
+  ARROW_ASSIGN_OR_RAISE(store->metadata_,
+                        OpenMetadataStore(store->options_.metadata, embedded, locks));
+  return store;
+}
+
+TableStore::~TableStore() = default;
+
+arrow::Result<MetadataSnapshot> TableStore::Load() { return metadata_->Load(options_.instance); }
+
+arrow::Result<std::unique_ptr<StageLocks>> TableStore::Lock(std::vector<std::string> stages) {
+  return metadata_->Lock(options_.instance, std::move(stages));
+}
+
+std::string TableStore::TableDir(const std::string& stage, const std::string& slot,
+                                 const std::string& table) const {
+  return fmt::format("{}/{}__{}/{}", options_.instance, stage, slot, table);
+}
+
+arrow::Result<std::unique_ptr<StageTransaction>> TableStore::BeginStage(const std::string& stage,
+                                                                        const std::string& run_id,
+                                                                        StageLocks* locks) {
+  ARROW_RETURN_NOT_OK(locks->Validate());
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
+  const StageRecord* committed = snapshot.FindStage(stage);
+  const std::string slot = OtherSlot(committed ? committed->committed_slot : "");
+  // Whatever an earlier, uncommitted run left in this slot goes first.
+  ARROW_RETURN_NOT_OK(
+      storage_->DeleteTree(base_.Join(fmt::format("{}/{}__{}", options_.instance, stage, slot))));
+  return std::make_unique<StageTransaction>(this, stage, slot, run_id, locks, std::move(snapshot));
+}
+
+arrow::Status TableStore::PublishCatalog() {
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
+  return tablestore::PublishCatalog(
+      {options_.catalog_path, base_, options_.instance, storage_->options()}, snapshot);
+}
+
+arrow::Result<std::unique_ptr<duckdb::Database>> TableStore::OpenSqlSession(
+    const std::vector<std::pair<TableRef, const TableRecord*>>& tables) {
+  ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
+  if (!base_.is_local()) ARROW_RETURN_NOT_OK(db->ConfigureStorage(storage_->options()));
+  std::set<std::string> schemas;
+  std::string sql;
+  for (const auto& [ref, record] : tables) {
+    if (schemas.insert(ref.stage).second) {
+      sql += fmt::format("CREATE SCHEMA IF NOT EXISTS {};\n", SqlIdentifier(ref.stage));
+    }
+    sql += fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {};\n",
+                       SqlIdentifier(ref.stage), SqlIdentifier(ref.table),
+                       ReadParquetSql(base_, *record));
+  }
+  if (!sql.empty()) ARROW_RETURN_NOT_OK(db->Execute(sql));
+  return db;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> TableStore::ReadTable(const TableRef& ref) {
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
+  const StageRecord* stage = snapshot.FindStage(ref.stage);
+  const TableRecord* table =
+      stage ? snapshot.FindTable(ref.stage, stage->committed_slot, ref.table) : nullptr;
+  if (!table) {
+    return arrow::Status::KeyError(fmt::format("table '{}' is not committed in instance '{}'",
+                                               ref.ToString(), options_.instance));
+  }
+  return ReadFiles(*table);
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> TableStore::ReadFiles(
+    const TableRecord& record) {
+  ARROW_ASSIGN_OR_RAISE(auto db, OpenSqlSession({}));
+  ARROW_ASSIGN_OR_RAISE(auto reader,
+                        db->QueryArrow("SELECT * FROM " + ReadParquetSql(base_, record)));
+  return std::make_shared<SessionReader>(std::move(db), std::move(reader));
+}
+
+arrow::Result<std::vector<std::string>> TableStore::CollectGarbage(bool dry_run) {
+  ARROW_ASSIGN_OR_RAISE(auto before, Load());
+  std::vector<std::string> stages;
+  for (const auto& stage : before.stages) stages.push_back(stage.stage);
+  ARROW_ASSIGN_OR_RAISE(auto locks, Lock(stages));
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());  // as it is now that no run writes
+  std::set<std::string> live;
+  for (const auto& stage : snapshot.stages) {
+    for (const TableRecord* table : snapshot.TablesIn(stage.stage, stage.committed_slot)) {
+      for (const auto& file : table->files) live.insert(file.path);
+    }
+  }
+  const auto root = base_.Join(options_.instance);
+  ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(root));
+  std::vector<std::string> removed;
+  if (!exists) return removed;
+  // List() hides writers' temp files; gc must see them too, so list the filesystem.
+  ARROW_ASSIGN_OR_RAISE(auto fs, storage_->FileSystemFor(root));
+  arrow::fs::FileSelector selector;
+  selector.base_dir = root.FileSystemPath();
+  selector.recursive = true;
+  ARROW_ASSIGN_OR_RAISE(auto infos, fs->GetFileInfo(selector));
+  const std::string prefix = base_.FileSystemPath() + "/";
+  for (const auto& info : infos) {
+    if (!info.IsFile()) continue;
+    const std::string relative = info.path().substr(prefix.size());
+    if (live.contains(relative)) continue;
+    removed.push_back(relative);
+    if (!dry_run) ARROW_RETURN_NOT_OK(storage_->Delete(base_.Join(relative)));
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
+}
+
+// --- StageTransaction ------------------------------------------------------------------
+
+StageTransaction::StageTransaction(TableStore* store, std::string stage, std::string slot,
+                                   std::string run_id, StageLocks* locks,
+                                   MetadataSnapshot snapshot)
+    : store_(store),
+      stage_(std::move(stage)),
+      slot_(std::move(slot)),
+      run_id_(std::move(run_id)),
+      locks_(locks),
+      snapshot_(std::move(snapshot)) {}
+
+arrow::Result<TableRecord> StageTransaction::AddWritten(const std::string& table, TableRecord record) {
+  record.instance = store_->options().instance;
+  record.stage = stage_;
+  record.slot = slot_;
+  record.table = table;
+  std::lock_guard lock(mutex_);
+  tables_[table] = std::make_unique<TableRecord>(record);
+  return record;
+}
+
+arrow::Result<TableRecord> StageTransaction::WriteTable(const std::string& table,
+                                                        arrow::RecordBatchReader& reader,
+                                                        const TableOptions& options) {
+  ARROW_RETURN_NOT_OK(locks_->Validate());
+  TableRecord record;
+  ARROW_RETURN_NOT_OK(tablestore::WriteTable(store_->storage(), store_->base(),
+                                             store_->TableDir(stage_, slot_, table), reader,
+                                             options, &record));
+  return AddWritten(table, std::move(record));
+}
+
+arrow::Result<TableRecord> StageTransaction::WriteTable(const std::string& table,
+                                                        const arrow::Table& data,
+                                                        const TableOptions& options) {
+  arrow::TableBatchReader reader(data);
+  return WriteTable(table, reader, options);
+}
+
+arrow::Result<const TableRecord*> StageTransaction::Resolve(const TableRef& ref) {
+  if (ref.stage == stage_) {
+    std::lock_guard lock(mutex_);
+    auto it = tables_.find(ref.table);
+    if (it != tables_.end()) return it->second.get();
+    return arrow::Status::KeyError(
+        fmt::format("table '{}' is not written yet in this stage", ref.ToString()));
+  }
+  const StageRecord* stage = snapshot_.FindStage(ref.stage);
+  const TableRecord* table =
+      stage ? snapshot_.FindTable(ref.stage, stage->committed_slot, ref.table) : nullptr;
+  if (!table) {
+    return arrow::Status::KeyError(fmt::format("table '{}' is not committed", ref.ToString()));
+  }
+  return table;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StageTransaction::ReadTable(
+    const TableRef& ref) {
+  ARROW_ASSIGN_OR_RAISE(const TableRecord* record, Resolve(ref));
+  return store_->ReadFiles(*record);
+}
+
+arrow::Result<TableRecord> StageTransaction::WriteSql(const std::string& table,
+                                                      const std::string& sql,
+                                                      const std::vector<TableRef>& inputs,
+                                                      const TableOptions& options) {
+  std::vector<std::pair<TableRef, const TableRecord*>> views;
+  for (const auto& ref : inputs) {
+    ARROW_ASSIGN_OR_RAISE(const TableRecord* record, Resolve(ref));
+    views.emplace_back(ref, record);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto db, store_->OpenSqlSession(views));
+  std::string query = sql;
+  while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';')) {
+    query.pop_back();
+  }
+  if (!options.sort_by.empty()) {
+    std::string keys;
+    for (const auto& key : options.sort_by) keys += (keys.empty() ? "" : ", ") + SqlIdentifier(key);
+    query = fmt::format("SELECT * FROM (\n{}\n) ORDER BY {}", query, keys);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto reader, db->QueryArrow(query));
+  return WriteTable(table, *reader, options);
+}
+
+arrow::Result<TableRecord> StageTransaction::CopyCommitted(const std::string& table,
+                                                           int parallelism) {
+  ARROW_RETURN_NOT_OK(locks_->Validate());
+  const StageRecord* stage = snapshot_.FindStage(stage_);
+  const TableRecord* source =
+      stage ? snapshot_.FindTable(stage_, stage->committed_slot, table) : nullptr;
+  if (!source) {
+    return arrow::Status::KeyError(
+        fmt::format("table '{}.{}' is not committed: nothing to copy", stage_, table));
+  }
+  const std::string from = store_->TableDir(stage_, source->slot, table);
+  const std::string to = store_->TableDir(stage_, slot_, table);
+  TableRecord record = *source;
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  arrow::Status first_error;
+  auto worker = [&] {
+    for (size_t i = next++; i < record.files.size(); i = next++) {
+      auto& file = record.files[i];
+      const std::string target = to + file.path.substr(from.size());
+      auto status = store_->storage().Copy(store_->base().Join(file.path),
+                                           store_->base().Join(target));
+      std::lock_guard lock(error_mutex);
+      if (!status.ok() && first_error.ok()) first_error = status;
+      file.path = target;
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t count = std::min<size_t>(std::max(parallelism, 1), record.files.size());
+  for (size_t t = 0; t < count; ++t) threads.emplace_back(worker);
+  for (auto& thread : threads) thread.join();
+  ARROW_RETURN_NOT_OK(first_error);
+  return AddWritten(table, std::move(record));
+}
+
+void StageTransaction::RecordTask(TaskRecord task) {
+  task.instance = store_->options().instance;
+  task.stage = stage_;
+  task.slot = slot_;
+  task.run_id = run_id_;
+  std::lock_guard lock(mutex_);
+  tasks_.push_back(std::move(task));
+}
+
+arrow::Status StageTransaction::Commit() {
+  ARROW_RETURN_NOT_OK(locks_->Validate());
+  StageCommit commit;
+  commit.stage = {store_->options().instance, stage_, slot_, run_id_, IsoUtc(std::chrono::system_clock::now())};
+  {
+    std::lock_guard lock(mutex_);
+    commit.tasks = tasks_;
+    for (const auto& [name, table] : tables_) commit.tables.push_back(*table);
+  }
+  ARROW_RETURN_NOT_OK(store_->metadata().CommitStage(commit));
+  return store_->PublishCatalog();
+}
+
+}  // namespace lakepipe::tablestore

@@ -1,0 +1,157 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+#include <arrow/table.h>
+
+#include "lakepipe/storage/storage.h"
+#include "lakepipe/tablestore/metadata_store.h"
+#include "lakepipe/tablestore/table_writer.h"
+
+namespace lakepipe::duckdb {
+class Database;
+}
+
+namespace lakepipe::tablestore {
+
+struct TableStoreOptions {
+  std::string base;                ///< any storage URI: ./dir, s3://, gs://, az://
+  std::string instance = "default";
+  std::string catalog_path;        ///< local DuckDB file of views
+  std::string metadata = "embedded";  ///< or postgresql://…
+  std::string flow;                ///< the flow's name, for run records
+  TableOptions table_defaults;
+};
+
+/// A reference to a table: `stage.table`.
+struct TableRef {
+  std::string stage;
+  std::string table;
+  std::string ToString() const { return stage + "." + table; }
+  auto operator<=>(const TableRef&) const = default;
+};
+
+class StageTransaction;
+
+/// Stage-transactional Parquet tables on any bucket (TABLESTORE.md §2–§5). Tables live
+/// under <base>/<instance>/<stage>__<slot>/<table>/; each stage has two slots, "odd" and
+/// "even"; a run writes the slot that is not committed and commits by recording the
+/// new slot in the metadata store, then republishes the catalog. Thread-safe.
+class TableStore {
+ public:
+  static arrow::Result<std::unique_ptr<TableStore>> Open(TableStoreOptions options,
+                                                         storage::StorageOptions storage_options);
+  ~TableStore();
+
+  const TableStoreOptions& options() const { return options_; }
+  storage::Storage& storage() { return *storage_; }
+  const storage::Uri& base() const { return base_; }
+  MetadataStore& metadata() { return *metadata_; }
+
+  /// Everything the metadata store holds for this instance.
+  arrow::Result<MetadataSnapshot> Load();
+  /// Takes the locks of `stages` (waiting for other runs).
+  arrow::Result<std::unique_ptr<StageLocks>> Lock(std::vector<std::string> stages);
+
+  /// Starts a transaction on `stage`: picks the slot that is not committed and empties it.
+  /// `locks` must hold the stage's lock and outlive the transaction.
+  arrow::Result<std::unique_ptr<StageTransaction>> BeginStage(const std::string& stage,
+                                                              const std::string& run_id,
+                                                              StageLocks* locks);
+
+  /// Rebuilds the catalog file from the metadata store.
+  arrow::Status PublishCatalog();
+
+  /// A committed table, streamed.
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> ReadTable(const TableRef& ref);
+  /// The rows of `record`'s files, streamed.
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> ReadFiles(const TableRecord& record);
+
+  /// A DuckDB session with the store's storage settings and, for each of `tables`, a view
+  /// "<stage>"."<table>" over its files.
+  arrow::Result<std::unique_ptr<duckdb::Database>> OpenSqlSession(
+      const std::vector<std::pair<TableRef, const TableRecord*>>& tables);
+
+  /// Deletes every file under <base>/<instance>/ that no committed slot references (taking
+  /// the locks of every stage first). Returns the relative paths removed (or that would be,
+  /// with `dry_run`).
+  arrow::Result<std::vector<std::string>> CollectGarbage(bool dry_run);
+
+  /// <instance>/<stage>__<slot>/<table>, relative to the base.
+  std::string TableDir(const std::string& stage, const std::string& slot,
+                       const std::string& table) const;
+
+ private:
+  TableStore(TableStoreOptions options, storage::Uri base) : options_(std::move(options)), base_(std::move(base)) {}
+
+  TableStoreOptions options_;
+  storage::Uri base_;
+  std::unique_ptr<storage::Storage> storage_;
+  std::unique_ptr<MetadataStore> metadata_;
+};
+
+/// Writes of one stage into its uncommitted slot. Tables may be written from several
+/// threads at once. Destroyed without Commit(), it leaves the committed slot live and
+/// intact; what it wrote is removed by the next BeginStage or by gc.
+class StageTransaction {
+ public:
+  StageTransaction(TableStore* store, std::string stage, std::string slot, std::string run_id,
+                   StageLocks* locks, MetadataSnapshot snapshot);
+
+  const std::string& stage() const { return stage_; }
+  const std::string& slot() const { return slot_; }
+  const std::string& run_id() const { return run_id_; }
+  /// The metadata as it was when the transaction began.
+  const MetadataSnapshot& snapshot() const { return snapshot_; }
+
+  /// Streams `reader` into the table `table` of this slot.
+  arrow::Result<TableRecord> WriteTable(const std::string& table, arrow::RecordBatchReader& reader,
+                                        const TableOptions& options);
+  arrow::Result<TableRecord> WriteTable(const std::string& table, const arrow::Table& data,
+                                        const TableOptions& options);
+  /// Runs `sql` in DuckDB over `inputs` (each "stage.table" resolves to this transaction's
+  /// table for its own stage, else to the committed table) and streams the result into
+  /// `table`, ordered by the options' sort keys.
+  arrow::Result<TableRecord> WriteSql(const std::string& table, const std::string& sql,
+                                      const std::vector<TableRef>& inputs,
+                                      const TableOptions& options);
+  /// A cache hit: the committed slot's table copied into this slot with server-side
+  /// copies (no download), `parallelism` at a time.
+  arrow::Result<TableRecord> CopyCommitted(const std::string& table, int parallelism = 8);
+
+  /// The table as seen from this transaction: written here for this stage, else committed.
+  arrow::Result<const TableRecord*> Resolve(const TableRef& ref);
+  /// That table, streamed.
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> ReadTable(const TableRef& ref);
+
+  /// Adopts a table written by the caller's own TableWriter into
+  /// store->TableDir(stage(), slot(), table); fills its identity fields.
+  arrow::Result<TableRecord> AddWritten(const std::string& table, TableRecord record);
+
+  /// Records the task row committed with the stage.
+  void RecordTask(TaskRecord task);
+
+  /// Validates the locks, then records the slot as committed with its tasks and tables in
+  /// one metadata transaction, then republishes the catalog.
+  arrow::Status Commit();
+
+ private:
+
+  TableStore* store_;
+  const std::string stage_;
+  const std::string slot_;
+  const std::string run_id_;
+  StageLocks* locks_;
+  const MetadataSnapshot snapshot_;
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<TableRecord>> tables_;
+  std::vector<TaskRecord> tasks_;
+};
+
+}  // namespace lakepipe::tablestore

@@ -1,0 +1,282 @@
+#include "lakepipe/tablestore/table_writer.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <arrow/array.h>
+#include <arrow/array/builder_primitive.h>
+#include <arrow/compute/api.h>
+#include <arrow/type.h>
+#include <fmt/format.h>
+
+#include "lakepipe/lake/table_entry.h"
+#include "lakepipe/parquet/rolling_writer.h"
+
+namespace lakepipe::tablestore {
+namespace {
+
+/// One rolling writer per partition folder ("" when not partitioned).
+class PartitionedWriter {
+ public:
+  PartitionedWriter(storage::Storage& storage, storage::Uri base, std::string relative_dir,
+                    std::shared_ptr<arrow::Schema> file_schema, const TableOptions& options)
+      : storage_(storage),
+        base_(std::move(base)),
+        relative_dir_(std::move(relative_dir)),
+        file_schema_(std::move(file_schema)),
+        options_(options) {}
+
+  arrow::Status Write(const std::string& folder, const arrow::RecordBatch& batch) {
+    auto it = writers_.find(folder);
+    if (it == writers_.end()) {
+      const std::string dir = folder.empty() ? relative_dir_ : relative_dir_ + "/" + folder;
+      auto counter = std::make_shared<int>(0);
+      parquet::NextFileFn next = [this, dir, counter]() -> arrow::Result<parquet::FileSlot> {
+        const std::string relative = fmt::format("{}/part-{:04d}.parquet", dir, (*counter)++);
+        return parquet::FileSlot{base_.Join(relative), relative};
+      };
+      it = writers_
+               .emplace(folder, std::make_unique<parquet::RollingParquetWriter>(
+                                    &storage_, file_schema_, options_.parquet,
+                                    options_.file_size_bytes, std::move(next)))
+               .first;
+    }
+    return it->second->Write(batch);
+  }
+
+  arrow::Result<std::vector<parquet::WrittenFile>> Finish() {
+    std::vector<parquet::WrittenFile> files;
+    for (auto& [folder, writer] : writers_) {
+      ARROW_RETURN_NOT_OK(writer->Finish());
+      files.insert(files.end(), writer->files().begin(), writer->files().end());
+    }
+    return files;
+  }
+
+  void Abort() {
+    for (auto& [folder, writer] : writers_) writer->Abort();
+  }
+
+ private:
+  storage::Storage& storage_;
+  const storage::Uri base_;
+  const std::string relative_dir_;
+  const std::shared_ptr<arrow::Schema> file_schema_;
+  const TableOptions& options_;
+  std::map<std::string, std::unique_ptr<parquet::RollingParquetWriter>> writers_;
+};
+
+arrow::Status CheckNoNulls(const arrow::RecordBatch& batch, const std::vector<int>& columns,
+                           int64_t rows_before) {
+  for (int i : columns) {
+    const auto& array = batch.column(i);
+    if (array->null_count() == 0) continue;
+    int64_t row = 0;
+    while (row < array->length() && array->IsValid(row)) ++row;
+    return arrow::Status::Invalid(fmt::format("column '{}' is not_null but row {} is NULL",
+                                              batch.schema()->field(i)->name(),
+                                              rows_before + row + 1));
+  }
+  return arrow::Status::OK();
+}
+
+/// Splits `batch` by the values of `partition_columns` into (folder, rows without those
+/// columns) pieces.
+arrow::Result<std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatch>>>> Split(
+    const arrow::RecordBatch& batch, const std::vector<int>& partition_columns,
+    const std::vector<int>& data_columns, const std::shared_ptr<arrow::Schema>& file_schema) {
+  std::vector<std::shared_ptr<arrow::StringArray>> keys;
+  for (int i : partition_columns) {
+    ARROW_ASSIGN_OR_RAISE(auto text, arrow::compute::Cast(*batch.column(i), arrow::utf8()));
+    keys.push_back(std::static_pointer_cast<arrow::StringArray>(text));
+  }
+  std::map<std::string, std::vector<int64_t>> rows_by_folder;
+  for (int64_t row = 0; row < batch.num_rows(); ++row) {
+    std::string folder;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (k > 0) folder += "/";
+      std::optional<std::string> value;
+      if (keys[k]->IsValid(row)) value = std::string(keys[k]->GetView(row));
+      folder += HivePartitionSegment(batch.schema()->field(partition_columns[k])->name(), value);
+    }
+    rows_by_folder[folder].push_back(row);
+  }
+  std::vector<std::shared_ptr<arrow::Array>> data;
+  for (int i : data_columns) data.push_back(batch.column(i));
+  auto projected = arrow::RecordBatch::Make(file_schema, batch.num_rows(), data);
+  std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatch>>> out;
+  for (auto& [folder, rows] : rows_by_folder) {
+    arrow::Int64Builder indices;
+    ARROW_RETURN_NOT_OK(indices.AppendValues(rows));
+    ARROW_ASSIGN_OR_RAISE(auto index_array, indices.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(projected, index_array));
+    out.emplace_back(folder, taken.record_batch());
+  }
+  return out;
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<arrow::Schema>> ApplyNotNull(
+    const std::shared_ptr<arrow::Schema>& schema, const std::vector<std::string>& not_null) {
+  auto out = schema;
+  for (const auto& name : not_null) {
+    const int i = out->GetFieldIndex(name);
+    if (i < 0) {
+      return arrow::Status::Invalid(fmt::format("not_null column '{}' is not in the result", name));
+    }
+    ARROW_ASSIGN_OR_RAISE(out, out->SetField(i, out->field(i)->WithNullable(false)));
+  }
+  return out;
+}
+
+std::string HivePartitionSegment(const std::string& column,
+                                 const std::optional<std::string>& value) {
+  if (!value) return column + "=__HIVE_DEFAULT_PARTITION__";
+  std::string out = column + "=";
+  for (unsigned char c : *value) {
+    if (c < 0x20 || c == '/' || c == '\\' || c == '%' || c == ':' || c == '=' || c == '"' ||
+        c == '\'' || c == '#' || c == '?' || c == '*' || c == 0x7f) {
+      out += fmt::format("%{:02X}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+struct TableWriter::State {
+  explicit State(storage::Uri base_uri) : base(std::move(base_uri)) {}
+  storage::Storage* storage;
+  storage::Uri base;
+  std::string relative_dir;
+  TableOptions options;
+  std::shared_ptr<arrow::Schema> schema;  ///< with not_null applied
+  std::shared_ptr<arrow::Schema> file_schema;  ///< without the partition columns
+  std::vector<int> not_null_columns;
+  std::vector<int> partition_columns;
+  std::vector<int> data_columns;
+  std::unique_ptr<PartitionedWriter> writer;
+  int64_t rows = 0;
+  bool failed = false;
+};
+
+TableWriter::TableWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+TableWriter::~TableWriter() {
+  if (state_->writer) state_->writer->Abort();
+}
+
+arrow::Result<std::unique_ptr<TableWriter>> TableWriter::Make(
+    storage::Storage& storage, storage::Uri base, std::string relative_dir,
+    const std::shared_ptr<arrow::Schema>& schema, TableOptions options) {
+  ARROW_RETURN_NOT_OK(parquet::ValidateParquetOptions(options.parquet));
+  auto state = std::make_unique<State>(std::move(base));
+  state->storage = &storage;
+  state->relative_dir = std::move(relative_dir);
+  state->options = std::move(options);
+  ARROW_ASSIGN_OR_RAISE(state->schema, ApplyNotNull(schema, state->options.not_null));
+  for (const auto& name : state->options.not_null) {
+    state->not_null_columns.push_back(state->schema->GetFieldIndex(name));
+  }
+  for (const auto& name : state->options.partition_by) {
+    const int i = state->schema->GetFieldIndex(name);
+    if (i < 0) {
+      return arrow::Status::Invalid(
+          fmt::format("partition column '{}' is not in the result", name));
+    }
+    state->partition_columns.push_back(i);
+  }
+  arrow::FieldVector file_fields;
+  for (int i = 0; i < state->schema->num_fields(); ++i) {
+    const auto& partitions = state->partition_columns;
+    if (std::find(partitions.begin(), partitions.end(), i) != partitions.end()) continue;
+    state->data_columns.push_back(i);
+    file_fields.push_back(state->schema->field(i));
+  }
+  if (file_fields.empty()) {
+    return arrow::Status::Invalid("every column is a partition column: nothing left to write");
+  }
+  state->file_schema = arrow::schema(file_fields, state->schema->metadata());
+  state->writer = std::make_unique<PartitionedWriter>(
+      storage, state->base, state->relative_dir, state->file_schema, state->options);
+  return std::unique_ptr<TableWriter>(new TableWriter(std::move(state)));
+}
+
+arrow::Status TableWriter::Write(const arrow::RecordBatch& batch) {
+  State& s = *state_;
+  if (s.failed) return arrow::Status::Invalid("table writer used after an error");
+  auto status = [&]() -> arrow::Status {
+    if (batch.num_columns() != s.schema->num_fields()) {
+      return arrow::Status::Invalid(fmt::format("batch has {} columns, the table {}",
+                                                batch.num_columns(), s.schema->num_fields()));
+    }
+    ARROW_RETURN_NOT_OK(CheckNoNulls(batch, s.not_null_columns, s.rows));
+    auto typed = arrow::RecordBatch::Make(s.schema, batch.num_rows(), batch.columns());
+    if (s.partition_columns.empty()) {
+      ARROW_RETURN_NOT_OK(s.writer->Write("", *typed));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto pieces,
+                            Split(*typed, s.partition_columns, s.data_columns, s.file_schema));
+      for (const auto& [folder, piece] : pieces) ARROW_RETURN_NOT_OK(s.writer->Write(folder, *piece));
+    }
+    s.rows += batch.num_rows();
+    return arrow::Status::OK();
+  }();
+  if (!status.ok()) {
+    s.failed = true;
+    s.writer->Abort();
+  }
+  return status;
+}
+
+arrow::Status TableWriter::Finish(TableRecord* record) {
+  State& s = *state_;
+  if (s.failed) return arrow::Status::Invalid("table writer used after an error");
+  ARROW_ASSIGN_OR_RAISE(auto written, s.writer->Finish());
+  if (written.empty()) {
+    // An empty table still gets a file, so readers (and the catalog's view) see its columns.
+    const std::string relative = s.relative_dir + "/part-0000.parquet";
+    ARROW_ASSIGN_OR_RAISE(auto empty,
+                          parquet::ParquetFileWriter::Open(*s.storage, s.base.Join(relative),
+                                                           s.file_schema, s.options.parquet));
+    ARROW_ASSIGN_OR_RAISE(int64_t bytes, empty->Close());
+    written.push_back({s.base.Join(relative), relative, 0, bytes, empty->sha256()});
+  }
+  record->files.clear();
+  record->rows = 0;
+  record->bytes = 0;
+  for (const auto& file : written) {
+    record->files.push_back({file.relative_path, file.rows, file.bytes, file.sha256});
+    record->rows += file.rows;
+    record->bytes += file.bytes;
+  }
+  std::sort(record->files.begin(), record->files.end(),
+            [](const TableFile& a, const TableFile& b) { return a.path < b.path; });
+  record->schema_json = nlohmann::json::array();
+  for (const auto& column : lake::ColumnsOf(*s.schema)) {
+    record->schema_json.push_back(
+        {{"name", column.name}, {"type", column.type}, {"nullable", column.nullable}});
+  }
+  record->partition_by = s.options.partition_by;
+  record->content_hash = ContentHash(record->files);
+  return arrow::Status::OK();
+}
+
+arrow::Status WriteTable(storage::Storage& storage, const storage::Uri& base,
+                         const std::string& relative_dir, arrow::RecordBatchReader& reader,
+                         const TableOptions& options, TableRecord* record) {
+  ARROW_ASSIGN_OR_RAISE(auto writer,
+                        TableWriter::Make(storage, base, relative_dir, reader.schema(), options));
+  for (;;) {
+    ARROW_ASSIGN_OR_RAISE(auto batch, reader.Next());
+    if (!batch) break;
+    ARROW_RETURN_NOT_OK(writer->Write(*batch));
+  }
+  return writer->Finish(record);
+}
+
+}  // namespace lakepipe::tablestore
