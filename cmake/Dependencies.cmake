@@ -70,6 +70,7 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(PostgreSQL REQUIRED)
+find_package(SQLite3 REQUIRED)  # the embedded table-store metadata
 find_package(OpenSSL REQUIRED)  # SHA-256 for table checksums and cache keys
 find_package(Threads REQUIRED)
 

@@ -35,9 +35,9 @@ arrow::Result<flow::FlowConfig> LoadFlow(const GlobalFlags& flags, const FlowArg
 }
 
 nlohmann::json ToJson(const flow::TaskOutcome& t) {
-  return {{"stage", t.stage},     {"task", t.task},   {"kind", t.kind},
-          {"cache_hit", t.cache_hit}, {"rows", t.rows}, {"bytes", t.bytes},
-          {"files", t.files},     {"seconds", t.seconds}, {"cache_key", t.cache_key}};
+  return {{"stage", t.stage},         {"task", t.task},       {"kind", t.kind},
+          {"cache_hit", t.cache_hit}, {"rows", t.rows},       {"bytes", t.bytes},
+          {"files", t.files},         {"seconds", t.seconds}, {"cache_key", t.cache_key}};
 }
 
 void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
@@ -75,12 +75,17 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
         for (const auto& s : result->stages) {
           nlohmann::json tasks = nlohmann::json::array();
           for (const auto& t : s.tasks) tasks.push_back(ToJson(t));
-          stages.push_back({{"stage", s.stage}, {"slot", s.slot}, {"metadata_only", s.metadata_only},
+          stages.push_back({{"stage", s.stage},
+                            {"slot", s.slot},
+                            {"metadata_only", s.metadata_only},
                             {"tasks", tasks}});
         }
-        std::cout << nlohmann::json({{"flow", config.name}, {"instance", result->instance},
-                                     {"run_id", result->run_id}, {"seconds", result->seconds},
-                                     {"catalog", config.store.catalog_path}, {"stages", stages}})
+        std::cout << nlohmann::json({{"flow", config.name},
+                                     {"instance", result->instance},
+                                     {"run_id", result->run_id},
+                                     {"seconds", result->seconds},
+                                     {"catalog", config.store.catalog_path},
+                                     {"stages", stages}})
                          .dump()
                   << "\n";
         return arrow::Status::OK();
@@ -115,11 +120,12 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
         if (record) {
           for (const auto* table : snapshot.TablesIn(stage.name, record->committed_slot)) {
             const auto* task = snapshot.FindTask(stage.name, record->committed_slot, table->table);
-            tables.push_back({{"table", table->table},
-                              {"rows", table->rows},
-                              {"bytes", table->bytes},
-                              {"files", table->files.size()},
-                              {"cache_hit", task ? task->output_json.value("cache_hit", false) : false}});
+            tables.push_back(
+                {{"table", table->table},
+                 {"rows", table->rows},
+                 {"bytes", table->bytes},
+                 {"files", table->files.size()},
+                 {"cache_hit", task ? task->output_json.value("cache_hit", false) : false}});
           }
         }
         stages.push_back({{"stage", stage.name},
@@ -130,14 +136,19 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
       }
       nlohmann::json runs = nlohmann::json::array();
       for (const auto& r : snapshot.runs) {
-        runs.push_back({{"run_id", r.run_id}, {"started_at", r.started_at},
-                        {"finished_at", r.finished_at}, {"status", r.status}, {"error", r.error}});
+        runs.push_back({{"run_id", r.run_id},
+                        {"started_at", r.started_at},
+                        {"finished_at", r.finished_at},
+                        {"status", r.status},
+                        {"error", r.error}});
       }
       if (flags.output == "json") {
-        std::cout << nlohmann::json({{"flow", config.name}, {"instance", config.store.instance},
+        std::cout << nlohmann::json({{"flow", config.name},
+                                     {"instance", config.store.instance},
                                      {"metadata", store->metadata().Describe()},
                                      {"catalog", config.store.catalog_path},
-                                     {"stages", stages}, {"runs", runs}})
+                                     {"stages", stages},
+                                     {"runs", runs}})
                          .dump()
                   << "\n";
         return arrow::Status::OK();
@@ -146,9 +157,10 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
                                config.store.instance, store->metadata().Describe());
       for (const auto& s : stages) {
         const std::string slot = s["committed_slot"];
-        std::cout << fmt::format("{}: {}\n", s["stage"].get<std::string>(),
-                                 slot.empty() ? "never committed" : "slot " + slot + " at " +
-                                                                        s["committed_at"].get<std::string>());
+        std::cout << fmt::format(
+            "{}: {}\n", s["stage"].get<std::string>(),
+            slot.empty() ? "never committed"
+                         : "slot " + slot + " at " + s["committed_at"].get<std::string>());
         for (const auto& t : s["tables"]) {
           std::cout << fmt::format("  {}: {} rows, {} files, {}{}\n", t["table"].get<std::string>(),
                                    t["rows"].get<int64_t>(), t["files"].get<size_t>(),
@@ -201,7 +213,8 @@ void AddGc(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
         std::cout << nlohmann::json({{"removed", removed}, {"dry_run", *dry_run}}).dump() << "\n";
         return arrow::Status::OK();
       }
-      for (const auto& path : removed) std::cout << (*dry_run ? "would remove " : "removed ") << path << "\n";
+      for (const auto& path : removed)
+        std::cout << (*dry_run ? "would remove " : "removed ") << path << "\n";
       std::cout << fmt::format("{} files {}\n", removed.size(), *dry_run ? "to remove" : "removed");
       return arrow::Status::OK();
     };

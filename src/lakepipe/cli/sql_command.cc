@@ -28,9 +28,9 @@ void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       }
       auto db = duckdb::Database::Open({config.store.catalog_path, /*read_only=*/true, ""});
       if (!db.ok()) {
-        return db.status().WithMessage(fmt::format(
-            "flow '{}': cannot open catalog '{}' (has the flow run?): {}", config.name,
-            config.store.catalog_path, db.status().message()));
+        return db.status().WithMessage(
+            fmt::format("flow '{}': cannot open catalog '{}' (has the flow run?): {}", config.name,
+                        config.store.catalog_path, db.status().message()));
       }
       // Secrets live in this session only: the catalog file never holds them.
       ARROW_RETURN_NOT_OK((*db)->ConfigureStorage(config.storage));

@@ -22,9 +22,7 @@ Sha256::~Sha256() = default;
 
 void Sha256::Update(std::string_view bytes) { Update(bytes.data(), bytes.size()); }
 
-void Sha256::Update(const void* data, size_t size) {
-  EVP_DigestUpdate(context_->ctx, data, size);
-}
+void Sha256::Update(const void* data, size_t size) { EVP_DigestUpdate(context_->ctx, data, size); }
 
 std::string Sha256::Digest() {
   unsigned char digest[EVP_MAX_MD_SIZE];

@@ -45,8 +45,8 @@ class ExecReader : public arrow::RecordBatchReader {
       (void)process_->Wait();
       if (feeder_.joinable()) feeder_.join();
       process_.reset();
-      return status.WithMessage(fmt::format("its output is not an Arrow IPC stream: {}",
-                                            status.message()));
+      return status.WithMessage(
+          fmt::format("its output is not an Arrow IPC stream: {}", status.message()));
     }
     if (*batch) return arrow::Status::OK();
     done_ = true;

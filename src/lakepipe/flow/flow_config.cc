@@ -54,16 +54,17 @@ arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
 
 arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::string& path,
                         const tablestore::TableOptions& defaults, TaskConfig* task) {
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, path,
-                                 {"name", "version", "sql", "read", "exec", "ingest", "inputs",
-                                  "stdin", "not_null", "sort_by", "partition_by", "compression",
-                                  "compression_level", "row_group_rows", "file_size_mb"}));
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(
+      node, path,
+      {"name", "version", "sql", "read", "exec", "ingest", "inputs", "stdin", "not_null", "sort_by",
+       "partition_by", "compression", "compression_level", "row_group_rows", "file_size_mb"}));
   task->line = node.Mark().line + 1;
   if (!node["name"]) return r.Error(node, path + ": 'name' is required");
   ARROW_ASSIGN_OR_RAISE(task->name, r.String(node["name"], path + ".name"));
   if (!IsIdentifier(task->name)) {
     return r.Error(node["name"], fmt::format("task name '{}' must be a SQL identifier "
-                                             "(letters, digits, _)", task->name));
+                                             "(letters, digits, _)",
+                                             task->name));
   }
   if (node["version"]) {
     ARROW_ASSIGN_OR_RAISE(task->version, r.Int(node["version"], path + ".version"));
@@ -104,12 +105,13 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
     ARROW_ASSIGN_OR_RAISE(task->ingest_pipeline,
                           r.String(ingest["pipeline"], path + ".ingest.pipeline"));
     if (ingest["stream"]) {
-      ARROW_ASSIGN_OR_RAISE(task->ingest_stream, r.String(ingest["stream"], path + ".ingest.stream"));
+      ARROW_ASSIGN_OR_RAISE(task->ingest_stream,
+                            r.String(ingest["stream"], path + ".ingest.stream"));
     }
   }
   if (kinds != 1) {
-    return r.Error(node, fmt::format("task '{}' needs exactly one of sql, read, exec, ingest",
-                                     task->name));
+    return r.Error(
+        node, fmt::format("task '{}' needs exactly one of sql, read, exec, ingest", task->name));
   }
   if (node["inputs"]) {
     ARROW_ASSIGN_OR_RAISE(auto inputs, r.Strings(node["inputs"], path + ".inputs"));
@@ -120,7 +122,8 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
     }
   }
   if (node["stdin"]) {
-    if (task->kind != TaskKind::kExec) return r.Error(node["stdin"], path + ".stdin: only for exec tasks");
+    if (task->kind != TaskKind::kExec)
+      return r.Error(node["stdin"], path + ".stdin: only for exec tasks");
     ARROW_ASSIGN_OR_RAISE(task->stdin_input, r.String(node["stdin"], path + ".stdin"));
     auto ref = ParseTableRef(task->stdin_input);
     if (!ref.ok()) return r.Error(node["stdin"], path + ".stdin: " + ref.status().message());
@@ -186,8 +189,9 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
     return arrow::Status::Invalid(fmt::format("{}:{}: {}", path, e.mark.line + 1, e.msg));
   }
   YamlReader r(path);
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(root, "", {"name", "instance", "table_store", "metadata", "locks",
-                                            "storage", "stages", "max_parallel_tasks"}));
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(root, "",
+                                 {"name", "instance", "table_store", "metadata", "locks", "storage",
+                                  "stages", "max_parallel_tasks"}));
   FlowConfig out;
   out.file = path;
   out.dir = std::filesystem::absolute(path).parent_path().string();
@@ -200,13 +204,14 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
   }
   out.store.instance = instance.value_or(file_instance);
   if (!IsIdentifier(out.store.instance)) {
-    return r.Error(root, fmt::format("instance '{}' must be letters, digits and _", out.store.instance));
+    return r.Error(root,
+                   fmt::format("instance '{}' must be letters, digits and _", out.store.instance));
   }
   const auto store = root["table_store"];
   if (!store) return r.Error(root, "'table_store' is required");
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(store, "table_store",
-                                 {"base", "catalog", "compression", "compression_level",
-                                  "row_group_rows", "file_size_mb"}));
+  ARROW_RETURN_NOT_OK(r.OnlyKeys(
+      store, "table_store",
+      {"base", "catalog", "compression", "compression_level", "row_group_rows", "file_size_mb"}));
   if (!store["base"]) return r.Error(store, "'table_store.base' is required");
   ARROW_ASSIGN_OR_RAISE(auto base, r.String(store["base"], "table_store.base"));
   out.store.base = Resolve(out.dir, base);
@@ -218,7 +223,9 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
     catalog.replace(at, 10, out.store.instance);
   } else if (out.store.instance != file_instance) {
     const std::filesystem::path p(catalog);
-    catalog = (p.parent_path() / (p.stem().string() + "_" + out.store.instance + p.extension().string())).string();
+    catalog =
+        (p.parent_path() / (p.stem().string() + "_" + out.store.instance + p.extension().string()))
+            .string();
   }
   out.store.catalog_path = Resolve(out.dir, catalog);
   ARROW_RETURN_NOT_OK(ParseTableOptions(r, store, "table_store.", &out.store.table_defaults));
@@ -227,8 +234,11 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
   }
   if (root["locks"]) {
     ARROW_ASSIGN_OR_RAISE(auto locks, r.String(root["locks"], "locks"));
-    if (locks != "auto") return r.Error(root["locks"], fmt::format("locks '{}': only auto is supported "
-                                                                   "(file locks embedded, advisory locks on PostgreSQL)", locks));
+    if (locks != "auto")
+      return r.Error(root["locks"],
+                     fmt::format("locks '{}': only auto is supported "
+                                 "(file locks embedded, advisory locks on PostgreSQL)",
+                                 locks));
   }
   if (root["max_parallel_tasks"]) {
     ARROW_ASSIGN_OR_RAISE(auto n, r.Int(root["max_parallel_tasks"], "max_parallel_tasks"));
@@ -251,7 +261,8 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
     if (!IsIdentifier(stage.name) || stage.name == "lakepipe" || stage.name == "main") {
       return r.Error(stages[s]["name"],
                      fmt::format("stage name '{}' must be a SQL identifier other than lakepipe "
-                                 "and main", stage.name));
+                                 "and main",
+                                 stage.name));
     }
     if (!stage_names.insert(stage.name).second) {
       return r.Error(stages[s]["name"], fmt::format("stage '{}' appears twice", stage.name));
@@ -266,8 +277,8 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
       ARROW_RETURN_NOT_OK(ParseTask(r, tasks[t], fmt::format("{}.tasks[{}]", spath, t),
                                     out.store.table_defaults, &task));
       if (!task_names.insert(task.name).second) {
-        return r.Error(tasks[t], fmt::format("task '{}' appears twice in stage '{}'", task.name,
-                                             stage.name));
+        return r.Error(tasks[t],
+                       fmt::format("task '{}' appears twice in stage '{}'", task.name, stage.name));
       }
       stage.tasks.push_back(std::move(task));
     }

@@ -19,13 +19,13 @@ struct TaskConfig {
   std::string name;
   TaskKind kind = TaskKind::kSql;
   int64_t version = 0;
-  std::string sql;                          ///< sql
-  std::string read_uri;                     ///< read: a URI with an optional glob
-  std::string read_format;                  ///< read: csv | jsonl | parquet
+  std::string sql;          ///< sql
+  std::string read_uri;     ///< read: a URI with an optional glob
+  std::string read_format;  ///< read: csv | jsonl | parquet
   std::map<std::string, std::string> read_options;
-  std::vector<std::string> exec_argv;       ///< exec
-  std::string stdin_input;                  ///< exec: "stage.table" streamed as Arrow IPC
-  std::string ingest_pipeline;              ///< ingest
+  std::vector<std::string> exec_argv;  ///< exec
+  std::string stdin_input;             ///< exec: "stage.table" streamed as Arrow IPC
+  std::string ingest_pipeline;         ///< ingest
   std::string ingest_stream;
   /// Declared inputs ("stage.table"); SQL tasks add those DuckDB's parser finds.
   std::vector<tablestore::TableRef> inputs;

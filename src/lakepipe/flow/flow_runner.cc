@@ -52,25 +52,28 @@ class TableSink : public sources::IngestSink {
   TableSink(StageTransaction* tx, tablestore::TableStore* store, const TaskConfig& task)
       : tx_(tx), store_(store), task_(task) {}
 
-  arrow::Status OnSchema(const std::string&, const std::shared_ptr<arrow::Schema>& schema) override {
+  arrow::Status OnSchema(const std::string&,
+                         const std::shared_ptr<arrow::Schema>& schema) override {
     if (writer_) {
       if (schema->Equals(*schema_)) return arrow::Status::OK();
       return arrow::Status::Invalid("the files do not all have the same columns");
     }
     schema_ = schema;
     ARROW_ASSIGN_OR_RAISE(
-        writer_, tablestore::TableWriter::Make(store_->storage(), store_->base(),
-                                               store_->TableDir(tx_->stage(), tx_->slot(), task_.name),
-                                               schema, task_.table));
+        writer_, tablestore::TableWriter::Make(
+                     store_->storage(), store_->base(),
+                     store_->TableDir(tx_->stage(), tx_->slot(), task_.name), schema, task_.table));
     return arrow::Status::OK();
   }
-  arrow::Status OnBatch(const std::string&, const std::shared_ptr<arrow::RecordBatch>& batch) override {
+  arrow::Status OnBatch(const std::string&,
+                        const std::shared_ptr<arrow::RecordBatch>& batch) override {
     return writer_->Write(*batch);
   }
   arrow::Status OnState(const nlohmann::json&) override { return arrow::Status::OK(); }
 
   arrow::Result<TableRecord> Finish() {
-    if (!writer_) return arrow::Status::Invalid(fmt::format("'{}' matched no file", task_.read_uri));
+    if (!writer_)
+      return arrow::Status::Invalid(fmt::format("'{}' matched no file", task_.read_uri));
     TableRecord record;
     ARROW_RETURN_NOT_OK(writer_->Finish(&record));
     return record;
@@ -127,8 +130,9 @@ class StageRunner {
 
  private:
   /// The task's cache key: its name, version, kind, definition and its inputs' content.
-  arrow::Result<std::string> CacheKey(const TaskConfig& task,
-                                      const std::function<arrow::Result<std::string>(const TableRef&)>& content) {
+  arrow::Result<std::string> CacheKey(
+      const TaskConfig& task,
+      const std::function<arrow::Result<std::string>(const TableRef&)>& content) {
     nlohmann::json key = {{"task", task.name},
                           {"version", task.version},
                           {"kind", TaskKindName(task.kind)},
@@ -144,7 +148,8 @@ class StageRunner {
         key["sql"] = task.sql;
         break;
       case TaskKind::kRead: {
-        key["read"] = {{"uri", task.read_uri}, {"format", task.read_format}, {"options", task.read_options}};
+        key["read"] = {
+            {"uri", task.read_uri}, {"format", task.read_format}, {"options", task.read_options}};
         // The source files as listed (name, size, time): a changed file is a new input.
         ARROW_ASSIGN_OR_RAISE(auto files, sources::ExpandGlob(&store_->storage(), task.read_uri));
         nlohmann::json listing = nlohmann::json::array();
@@ -164,7 +169,8 @@ class StageRunner {
         // A script named on the command line is part of the definition.
         nlohmann::json scripts = nlohmann::json::object();
         for (const auto& arg : task.exec_argv) {
-          const std::string digest = FileDigest((std::filesystem::path(config_.dir) / arg).string());
+          const std::string digest =
+              FileDigest((std::filesystem::path(config_.dir) / arg).string());
           if (!digest.empty()) scripts[arg] = digest;
         }
         key["scripts"] = scripts;
@@ -186,13 +192,16 @@ class StageRunner {
 
   /// Whether every task would be a cache hit, computing keys in task order with the
   /// committed tables as inputs.
-  arrow::Result<bool> AllCacheHits(const StageConfig& stage, const tablestore::MetadataSnapshot& snapshot,
+  arrow::Result<bool> AllCacheHits(const StageConfig& stage,
+                                   const tablestore::MetadataSnapshot& snapshot,
                                    const tablestore::StageRecord& committed) {
     for (const auto& task : stage.tasks) {
       auto content = [&](const TableRef& ref) -> arrow::Result<std::string> {
         const auto* s = snapshot.FindStage(ref.stage);
         const auto* t = s ? snapshot.FindTable(ref.stage, s->committed_slot, ref.table) : nullptr;
-        if (!t) return arrow::Status::KeyError(fmt::format("table '{}' is not committed", ref.ToString()));
+        if (!t)
+          return arrow::Status::KeyError(
+              fmt::format("table '{}' is not committed", ref.ToString()));
         return t->content_hash;
       };
       auto key = CacheKey(task, content);
@@ -220,16 +229,24 @@ class StageRunner {
       record.output_json["cache_hit"] = true;
       record.output_json["seconds"] = 0;
       commit.tasks.push_back(record);
-      TaskOutcome done{stage.name, task.name, TaskKindName(task.kind), record.cache_key, true,
-                       table.rows, table.bytes, static_cast<int64_t>(table.files.size()), 0};
+      TaskOutcome done{stage.name,
+                       task.name,
+                       TaskKindName(task.kind),
+                       record.cache_key,
+                       true,
+                       table.rows,
+                       table.bytes,
+                       static_cast<int64_t>(table.files.size()),
+                       0};
       Report(done);
       outcome.tasks.push_back(done);
     }
     for (const auto* table : snapshot.TablesIn(stage.name, committed.committed_slot)) {
       commit.tables.push_back(*table);
     }
+    // No view changes: the catalog's copy of the metadata is refreshed once, at the end of
+    // the run.
     ARROW_RETURN_NOT_OK(store_->metadata().CommitStage(commit));
-    ARROW_RETURN_NOT_OK(store_->PublishCatalog());
     return outcome;
   }
 
@@ -285,7 +302,8 @@ class StageRunner {
     lock.unlock();
     for (auto& thread : threads) thread.join();
     ARROW_RETURN_NOT_OK(first_error);
-    if (options_.cancel && options_.cancel->load()) return arrow::Status::Cancelled("run cancelled");
+    if (options_.cancel && options_.cancel->load())
+      return arrow::Status::Cancelled("run cancelled");
     return arrow::Status::OK();
   }
 
@@ -313,11 +331,20 @@ class StageRunner {
     task_record.task = task.name;
     task_record.cache_key = key;
     task_record.version = task.version;
-    task_record.output_json = {{"table", task.name}, {"cache_hit", hit}, {"seconds", seconds},
+    task_record.output_json = {{"table", task.name},
+                               {"cache_hit", hit},
+                               {"seconds", seconds},
                                {"kind", TaskKindName(task.kind)}};
     tx->RecordTask(task_record);
-    TaskOutcome outcome{tx->stage(), task.name, TaskKindName(task.kind), key, hit, record.rows,
-                        record.bytes, static_cast<int64_t>(record.files.size()), seconds};
+    TaskOutcome outcome{tx->stage(),
+                        task.name,
+                        TaskKindName(task.kind),
+                        key,
+                        hit,
+                        record.rows,
+                        record.bytes,
+                        static_cast<int64_t>(record.files.size()),
+                        seconds};
     Report(outcome);
     return outcome;
   }
@@ -327,12 +354,15 @@ class StageRunner {
       case TaskKind::kSql:
         return tx->WriteSql(task.name, task.sql, task.inputs, task.table);
       case TaskKind::kRead: {
-        const std::string format = task.read_format.empty() ? FormatOf(task.read_uri) : task.read_format;
+        const std::string format =
+            task.read_format.empty() ? FormatOf(task.read_uri) : task.read_format;
         if (format.empty()) {
-          return arrow::Status::Invalid(fmt::format(
-              "cannot tell the format of '{}': set read.format (csv, jsonl or parquet)", task.read_uri));
+          return arrow::Status::Invalid(
+              fmt::format("cannot tell the format of '{}': set read.format (csv, jsonl or parquet)",
+                          task.read_uri));
         }
-        sources::FileSource source(&store_->storage(), format, task.read_uri, task.name, task.read_options);
+        sources::FileSource source(&store_->storage(), format, task.read_uri, task.name,
+                                   task.read_options);
         TableSink sink(tx, store_, task);
         ARROW_RETURN_NOT_OK(source.Run(&sink));
         ARROW_ASSIGN_OR_RAISE(auto record, sink.Finish());
@@ -373,7 +403,8 @@ class StageRunner {
       return false;
     };
     if (ends({".csv", ".csv.gz"})) return "csv";
-    if (ends({".jsonl", ".ndjson", ".json", ".jsonl.gz", ".jsonl.zst", ".ndjson.gz", ".json.gz"})) return "jsonl";
+    if (ends({".jsonl", ".ndjson", ".json", ".jsonl.gz", ".jsonl.zst", ".ndjson.gz", ".json.gz"}))
+      return "jsonl";
     if (ends({".parquet"})) return "parquet";
     return "";
   }
@@ -400,8 +431,8 @@ arrow::Status ResolveTaskInputs(FlowConfig* config) {
     for (auto& task : stage.tasks) {
       auto fail = [&](const std::string& message) {
         return arrow::Status::Invalid(fmt::format("flow '{}', stage '{}', task '{}' ({}:{}): {}",
-                                                  config->name, stage.name, task.name,
-                                                  config->file, task.line, message));
+                                                  config->name, stage.name, task.name, config->file,
+                                                  task.line, message));
       };
       if (task.kind == TaskKind::kSql) {
         auto refs = TableReferences(*parser, task.sql);
@@ -437,9 +468,9 @@ arrow::Status ResolveTaskInputs(FlowConfig* config) {
       progress = false;
       for (const auto& task : stage.tasks) {
         if (!left.contains(task.name)) continue;
-        const bool blocked = std::any_of(task.inputs.begin(), task.inputs.end(), [&](const TableRef& r) {
-          return r.stage == stage.name && left.contains(r.table);
-        });
+        const bool blocked = std::any_of(
+            task.inputs.begin(), task.inputs.end(),
+            [&](const TableRef& r) { return r.stage == stage.name && left.contains(r.table); });
         if (!blocked) {
           left.erase(task.name);
           progress = true;
@@ -449,8 +480,10 @@ arrow::Status ResolveTaskInputs(FlowConfig* config) {
     if (!left.empty()) {
       std::string cycle;
       for (const auto& name : left) cycle += (cycle.empty() ? "" : ", ") + name;
-      return arrow::Status::Invalid(fmt::format("flow '{}', stage '{}': tasks {} depend on each "
-                                                "other in a cycle", config->name, stage.name, cycle));
+      return arrow::Status::Invalid(
+          fmt::format("flow '{}', stage '{}': tasks {} depend on each "
+                      "other in a cycle",
+                      config->name, stage.name, cycle));
     }
   }
   return arrow::Status::OK();

@@ -1,41 +1,111 @@
 #include "lakepipe/tablestore/embedded_metadata_store.h"
 
-#include <chrono>
+#include <sqlite3.h>
+
 #include <filesystem>
-#include <thread>
+#include <functional>
+#include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 
-#include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/file_locks.h"
 
 namespace lakepipe::tablestore {
 namespace {
 
-using duckdb::SqlString;
-
 constexpr int kSchemaVersion = 1;
 
+// SQLite rather than DuckDB for this small, often-opened file: it opens in a millisecond
+// (DuckDB takes tens, plus a checkpoint on close) and lets several processes read and
+// write it at once (WAL, busy timeout), so `flow status` never waits for a run.
 constexpr char kCreateTables[] = R"sql(
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS stages (instance VARCHAR, stage VARCHAR, committed_slot VARCHAR,
-  run_id VARCHAR, committed_at VARCHAR, PRIMARY KEY (instance, stage));
-CREATE TABLE IF NOT EXISTS tasks (instance VARCHAR, stage VARCHAR, task VARCHAR,
-  cache_key VARCHAR, version BIGINT, run_id VARCHAR, output_json VARCHAR, slot VARCHAR,
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT);
+CREATE TABLE IF NOT EXISTS stages (instance TEXT, stage TEXT, committed_slot TEXT,
+  run_id TEXT, committed_at TEXT, PRIMARY KEY (instance, stage));
+CREATE TABLE IF NOT EXISTS tasks (instance TEXT, stage TEXT, task TEXT, cache_key TEXT,
+  version INTEGER, run_id TEXT, output_json TEXT, slot TEXT,
   PRIMARY KEY (instance, stage, slot, task));
-CREATE TABLE IF NOT EXISTS tables (instance VARCHAR, stage VARCHAR, slot VARCHAR,
-  "table" VARCHAR, files_json VARCHAR, rows BIGINT, bytes BIGINT, schema_json VARCHAR,
-  content_hash VARCHAR, partition_by VARCHAR, PRIMARY KEY (instance, stage, slot, "table"));
-CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, instance VARCHAR, flow VARCHAR,
-  started_at VARCHAR, finished_at VARCHAR, status VARCHAR, error VARCHAR);
+CREATE TABLE IF NOT EXISTS tables (instance TEXT, stage TEXT, slot TEXT, "table" TEXT,
+  files_json TEXT, rows INTEGER, bytes INTEGER, schema_json TEXT, content_hash TEXT,
+  partition_by TEXT, PRIMARY KEY (instance, stage, slot, "table"));
+CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, instance TEXT, flow TEXT,
+  started_at TEXT, finished_at TEXT, status TEXT, error TEXT);
 )sql";
 
-std::string Str(const std::optional<std::string>& value) { return value.value_or(""); }
+/// One SQLite connection, closed when destroyed.
+class Connection {
+ public:
+  static arrow::Result<std::unique_ptr<Connection>> Open(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(
+        path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+        nullptr);
+    auto connection = std::unique_ptr<Connection>(new Connection(db, path));
+    if (rc != SQLITE_OK) return connection->Error("opening");
+    sqlite3_busy_timeout(db, 30000);
+    ARROW_RETURN_NOT_OK(
+        connection->Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"));
+    return connection;
+  }
+  ~Connection() { sqlite3_close_v2(db_); }
 
-arrow::Result<nlohmann::json> ParseJson(const std::optional<std::string>& text,
-                                        std::string_view what) {
+  arrow::Status Error(std::string_view what) const {
+    return arrow::Status::IOError(fmt::format("metadata '{}': {}: {}", path_, what,
+                                              db_ ? sqlite3_errmsg(db_) : "out of memory"));
+  }
+
+  arrow::Status Execute(const std::string& sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string text = message ? message : "error";
+      sqlite3_free(message);
+      return arrow::Status::IOError(fmt::format("metadata '{}': {}", path_, text));
+    }
+    return arrow::Status::OK();
+  }
+
+  /// Runs `sql` with text/integer parameters; calls `row` for each result row.
+  arrow::Status Query(const std::string& sql,
+                      const std::vector<std::variant<std::string, int64_t>>& params,
+                      const std::function<arrow::Status(sqlite3_stmt*)>& row = {}) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+      return Error("preparing");
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      if (const auto* text = std::get_if<std::string>(&params[i])) {
+        sqlite3_bind_text(stmt, index, text->c_str(), static_cast<int>(text->size()),
+                          SQLITE_TRANSIENT);
+      } else {
+        sqlite3_bind_int64(stmt, index, std::get<int64_t>(params[i]));
+      }
+    }
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return arrow::Status::OK();
+      if (rc != SQLITE_ROW) return Error("querying");
+      if (row) ARROW_RETURN_NOT_OK(row(stmt));
+    }
+  }
+
+ private:
+  Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+};
+
+std::string Text(sqlite3_stmt* stmt, int column) {
+  const auto* text = sqlite3_column_text(stmt, column);
+  return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+}
+
+arrow::Result<nlohmann::json> Json(sqlite3_stmt* stmt, int column, std::string_view what) {
   try {
-    return nlohmann::json::parse(Str(text));
+    return nlohmann::json::parse(Text(stmt, column));
   } catch (const nlohmann::json::exception& e) {
     return arrow::Status::Invalid(fmt::format("metadata {}: {}", what, e.what()));
   }
@@ -47,138 +117,127 @@ class EmbeddedMetadataStore : public MetadataStore {
       : path_(std::move(path)), lock_dir_(std::move(lock_dir)) {}
 
   arrow::Status Migrate() {
-    ARROW_ASSIGN_OR_RAISE(auto db, OpenDatabase());
+    ARROW_ASSIGN_OR_RAISE(auto db, Connection::Open(path_));
     ARROW_RETURN_NOT_OK(db->Execute(kCreateTables));
-    ARROW_ASSIGN_OR_RAISE(auto version, db->QueryText("SELECT max(version) FROM schema_version"));
-    const auto& current = version.rows.at(0).at(0);
-    if (current && std::stoi(*current) > kSchemaVersion) {
+    int64_t current = 0;
+    ARROW_RETURN_NOT_OK(
+        db->Query("SELECT coalesce(max(version), 0) FROM schema_version", {}, [&](sqlite3_stmt* s) {
+          current = sqlite3_column_int64(s, 0);
+          return arrow::Status::OK();
+        }));
+    if (current > kSchemaVersion) {
       return arrow::Status::Invalid(fmt::format(
           "metadata '{}' has schema version {}; this lakepipe knows up to {}: upgrade lakepipe",
-          path_, *current, kSchemaVersion));
+          path_, current, kSchemaVersion));
     }
-    if (!current) {
-      ARROW_RETURN_NOT_OK(db->Execute(
-          fmt::format("INSERT INTO schema_version VALUES ({}, now())", kSchemaVersion)));
+    if (current < kSchemaVersion) {
+      ARROW_RETURN_NOT_OK(
+          db->Query("INSERT OR IGNORE INTO schema_version VALUES (?, datetime('now'))",
+                    {int64_t{kSchemaVersion}}));
     }
     return arrow::Status::OK();
   }
 
   arrow::Result<std::unique_ptr<StageLocks>> Lock(const std::string& instance,
-                                                 std::vector<std::string> stages) override {
+                                                  std::vector<std::string> stages) override {
     return LockStageFiles(lock_dir_, instance, std::move(stages));
   }
 
   arrow::Result<MetadataSnapshot> Load(const std::string& instance) override {
-    ARROW_ASSIGN_OR_RAISE(auto db, OpenDatabase());
+    ARROW_ASSIGN_OR_RAISE(auto db, Connection::Open(path_));
+    // One read transaction: a consistent view while a commit may be going on.
+    ARROW_RETURN_NOT_OK(db->Execute("BEGIN"));
     MetadataSnapshot out;
-    const std::string where = fmt::format(" WHERE instance = {}", SqlString(instance));
-    ARROW_ASSIGN_OR_RAISE(
-        auto stages,
-        db->QueryText("SELECT instance, stage, committed_slot, run_id, committed_at FROM stages" +
-                      where + " ORDER BY stage"));
-    for (const auto& r : stages.rows) {
-      out.stages.push_back({Str(r[0]), Str(r[1]), Str(r[2]), Str(r[3]), Str(r[4])});
-    }
-    ARROW_ASSIGN_OR_RAISE(
-        auto tasks, db->QueryText("SELECT instance, stage, task, cache_key, version, run_id, slot, "
-                                  "output_json FROM tasks" +
-                                  where + " ORDER BY stage, slot, task"));
-    for (const auto& r : tasks.rows) {
-      TaskRecord task{Str(r[0]), Str(r[1]), Str(r[2]), Str(r[3]), std::stoll(Str(r[4])),
-                      Str(r[5]), Str(r[6])};
-      ARROW_ASSIGN_OR_RAISE(task.output_json, ParseJson(r[7], "tasks.output_json"));
-      out.tasks.push_back(std::move(task));
-    }
-    ARROW_ASSIGN_OR_RAISE(
-        auto tables,
-        db->QueryText("SELECT instance, stage, slot, \"table\", rows, bytes, content_hash, "
-                      "files_json, schema_json, partition_by FROM tables" +
-                      where + " ORDER BY stage, slot, \"table\""));
-    for (const auto& r : tables.rows) {
-      TableRecord table;
-      table.instance = Str(r[0]);
-      table.stage = Str(r[1]);
-      table.slot = Str(r[2]);
-      table.table = Str(r[3]);
-      table.rows = std::stoll(Str(r[4]));
-      table.bytes = std::stoll(Str(r[5]));
-      table.content_hash = Str(r[6]);
-      ARROW_ASSIGN_OR_RAISE(auto files, ParseJson(r[7], "tables.files_json"));
-      ARROW_ASSIGN_OR_RAISE(table.files, FilesFromJson(files));
-      ARROW_ASSIGN_OR_RAISE(table.schema_json, ParseJson(r[8], "tables.schema_json"));
-      ARROW_ASSIGN_OR_RAISE(auto partitions, ParseJson(r[9], "tables.partition_by"));
-      table.partition_by = partitions.get<std::vector<std::string>>();
-      out.tables.push_back(std::move(table));
-    }
-    ARROW_ASSIGN_OR_RAISE(
-        auto runs, db->QueryText("SELECT run_id, instance, flow, started_at, finished_at, status, "
-                                 "error FROM runs" +
-                                 where + " ORDER BY started_at"));
-    for (const auto& r : runs.rows) {
-      out.runs.push_back(
-          {Str(r[0]), Str(r[1]), Str(r[2]), Str(r[3]), Str(r[4]), Str(r[5]), Str(r[6])});
-    }
+    ARROW_RETURN_NOT_OK(db->Query(
+        "SELECT instance, stage, committed_slot, run_id, committed_at FROM stages "
+        "WHERE instance = ? ORDER BY stage",
+        {instance}, [&](sqlite3_stmt* s) {
+          out.stages.push_back({Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4)});
+          return arrow::Status::OK();
+        }));
+    ARROW_RETURN_NOT_OK(db->Query(
+        "SELECT instance, stage, task, cache_key, version, run_id, slot, output_json FROM tasks "
+        "WHERE instance = ? ORDER BY stage, slot, task",
+        {instance}, [&](sqlite3_stmt* s) -> arrow::Status {
+          TaskRecord task{
+              Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), sqlite3_column_int64(s, 4),
+              Text(s, 5), Text(s, 6)};
+          ARROW_ASSIGN_OR_RAISE(task.output_json, Json(s, 7, "tasks.output_json"));
+          out.tasks.push_back(std::move(task));
+          return arrow::Status::OK();
+        }));
+    ARROW_RETURN_NOT_OK(db->Query(
+        "SELECT instance, stage, slot, \"table\", rows, bytes, content_hash, files_json, "
+        "schema_json, partition_by FROM tables WHERE instance = ? ORDER BY stage, slot, \"table\"",
+        {instance}, [&](sqlite3_stmt* s) -> arrow::Status {
+          TableRecord table;
+          table.instance = Text(s, 0);
+          table.stage = Text(s, 1);
+          table.slot = Text(s, 2);
+          table.table = Text(s, 3);
+          table.rows = sqlite3_column_int64(s, 4);
+          table.bytes = sqlite3_column_int64(s, 5);
+          table.content_hash = Text(s, 6);
+          ARROW_ASSIGN_OR_RAISE(auto files, Json(s, 7, "tables.files_json"));
+          ARROW_ASSIGN_OR_RAISE(table.files, FilesFromJson(files));
+          ARROW_ASSIGN_OR_RAISE(table.schema_json, Json(s, 8, "tables.schema_json"));
+          ARROW_ASSIGN_OR_RAISE(auto partitions, Json(s, 9, "tables.partition_by"));
+          table.partition_by = partitions.get<std::vector<std::string>>();
+          out.tables.push_back(std::move(table));
+          return arrow::Status::OK();
+        }));
+    ARROW_RETURN_NOT_OK(
+        db->Query("SELECT run_id, instance, flow, started_at, finished_at, status, error FROM runs "
+                  "WHERE instance = ? ORDER BY started_at",
+                  {instance}, [&](sqlite3_stmt* s) {
+                    out.runs.push_back({Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4),
+                                        Text(s, 5), Text(s, 6)});
+                    return arrow::Status::OK();
+                  }));
+    ARROW_RETURN_NOT_OK(db->Execute("COMMIT"));
     return out;
   }
 
   arrow::Status CommitStage(const StageCommit& commit) override {
+    ARROW_ASSIGN_OR_RAISE(auto db, Connection::Open(path_));
     const auto& s = commit.stage;
-    std::string sql = "BEGIN TRANSACTION;\n";
-    sql += fmt::format("INSERT OR REPLACE INTO stages VALUES ({}, {}, {}, {}, {});\n",
-                       SqlString(s.instance), SqlString(s.stage), SqlString(s.committed_slot),
-                       SqlString(s.run_id), SqlString(s.committed_at));
-    const std::string slot_where =
-        fmt::format("WHERE instance = {} AND stage = {} AND slot = {};\n", SqlString(s.instance),
-                    SqlString(s.stage), SqlString(s.committed_slot));
-    sql += "DELETE FROM tasks " + slot_where;
-    sql += "DELETE FROM tables " + slot_where;
-    for (const auto& t : commit.tasks) {
-      sql += fmt::format("INSERT INTO tasks VALUES ({}, {}, {}, {}, {}, {}, {}, {});\n",
-                         SqlString(t.instance), SqlString(t.stage), SqlString(t.task),
-                         SqlString(t.cache_key), t.version, SqlString(t.run_id),
-                         SqlString(t.output_json.dump()), SqlString(t.slot));
-    }
-    for (const auto& t : commit.tables) {
-      sql += fmt::format(
-          "INSERT INTO tables VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {});\n",
-          SqlString(t.instance), SqlString(t.stage), SqlString(t.slot), SqlString(t.table),
-          SqlString(FilesToJson(t.files).dump()), t.rows, t.bytes,
-          SqlString(t.schema_json.dump()), SqlString(t.content_hash),
-          SqlString(nlohmann::json(t.partition_by).dump()));
-    }
-    sql += "COMMIT;";
-    ARROW_ASSIGN_OR_RAISE(auto db, OpenDatabase());
-    return db->Execute(sql);
+    ARROW_RETURN_NOT_OK(db->Execute("BEGIN IMMEDIATE"));
+    auto status = [&]() -> arrow::Status {
+      ARROW_RETURN_NOT_OK(
+          db->Query("INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?)",
+                    {s.instance, s.stage, s.committed_slot, s.run_id, s.committed_at}));
+      for (const char* table : {"tasks", "tables"}) {
+        ARROW_RETURN_NOT_OK(db->Query(
+            fmt::format("DELETE FROM {} WHERE instance = ? AND stage = ? AND slot = ?", table),
+            {s.instance, s.stage, s.committed_slot}));
+      }
+      for (const auto& t : commit.tasks) {
+        ARROW_RETURN_NOT_OK(db->Query("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                      {t.instance, t.stage, t.task, t.cache_key, t.version,
+                                       t.run_id, t.output_json.dump(), t.slot}));
+      }
+      for (const auto& t : commit.tables) {
+        ARROW_RETURN_NOT_OK(db->Query(
+            "INSERT INTO tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {t.instance, t.stage, t.slot, t.table, FilesToJson(t.files).dump(), t.rows, t.bytes,
+             t.schema_json.dump(), t.content_hash, nlohmann::json(t.partition_by).dump()}));
+      }
+      return db->Execute("COMMIT");
+    }();
+    if (!status.ok()) (void)db->Execute("ROLLBACK");
+    return status;
   }
 
   arrow::Status SaveRun(const RunRecord& run) override {
-    ARROW_ASSIGN_OR_RAISE(auto db, OpenDatabase());
-    return db->Execute(fmt::format("INSERT OR REPLACE INTO runs VALUES ({}, {}, {}, {}, {}, {}, {})",
-                                   SqlString(run.run_id), SqlString(run.instance),
-                                   SqlString(run.flow), SqlString(run.started_at),
-                                   SqlString(run.finished_at), SqlString(run.status),
-                                   SqlString(run.error)));
+    ARROW_ASSIGN_OR_RAISE(auto db, Connection::Open(path_));
+    return db->Query("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     {run.run_id, run.instance, run.flow, run.started_at, run.finished_at,
+                      run.status, run.error});
   }
 
   std::string Describe() const override { return fmt::format("embedded ({})", path_); }
 
  private:
-  /// DuckDB lets one process at a time open a file for writing: another process's short
-  /// call may hold it, so opening retries for a while.
-  arrow::Result<std::unique_ptr<duckdb::Database>> OpenDatabase() {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, decltype(pause)(200))) {
-      auto db = duckdb::Database::Open({path_, false, ""});
-      if (db.ok() || std::chrono::steady_clock::now() > deadline ||
-          db.status().message().find("lock") == std::string::npos) {
-        return db;
-      }
-      std::this_thread::sleep_for(pause);
-    }
-  }
-
   const std::string path_;
   const std::string lock_dir_;
 };

@@ -45,7 +45,8 @@ const TaskRecord* MetadataSnapshot::FindTask(const std::string& stage, const std
 std::string OtherSlot(const std::string& slot) { return slot == "odd" ? "even" : "odd"; }
 
 nlohmann::json ToJson(const TableFile& file) {
-  return {{"path", file.path}, {"rows", file.rows}, {"bytes", file.bytes}, {"sha256", file.checksum}};
+  return {
+      {"path", file.path}, {"rows", file.rows}, {"bytes", file.bytes}, {"sha256", file.checksum}};
 }
 
 arrow::Result<TableFile> TableFileFromJson(const nlohmann::json& json) {

@@ -65,7 +65,7 @@ struct RunRecord {
   std::string instance;
   std::string flow;
   std::string started_at;
-  std::string finished_at;          ///< "" while running
+  std::string finished_at;         ///< "" while running
   std::string status = "running";  ///< running | succeeded | failed
   std::string error;
 };

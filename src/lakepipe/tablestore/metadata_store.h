@@ -30,7 +30,7 @@ class MetadataStore {
 
   /// Takes the locks of `stages` of `instance` (waiting for other runs), in a fixed order.
   virtual arrow::Result<std::unique_ptr<StageLocks>> Lock(const std::string& instance,
-                                                         std::vector<std::string> stages) = 0;
+                                                          std::vector<std::string> stages) = 0;
 
   /// Everything recorded for `instance`.
   virtual arrow::Result<MetadataSnapshot> Load(const std::string& instance) = 0;
@@ -48,7 +48,7 @@ class MetadataStore {
 /// Opens the metadata store named by a flow's `metadata:` value: "embedded" (a DuckDB file
 /// at `embedded_path`, locks as files under `lock_dir`) or a postgresql:// URL.
 arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& metadata,
-                                                                 const std::string& embedded_path,
-                                                                 const std::string& lock_dir);
+                                                                const std::string& embedded_path,
+                                                                const std::string& lock_dir);
 
 }  // namespace lakepipe::tablestore

@@ -20,7 +20,8 @@ namespace {
 /// Keeps the DuckDB session that produces a streamed result alive as long as the reader.
 class SessionReader : public arrow::RecordBatchReader {
  public:
-  SessionReader(std::unique_ptr<duckdb::Database> db, std::shared_ptr<arrow::RecordBatchReader> inner)
+  SessionReader(std::unique_ptr<duckdb::Database> db,
+                std::shared_ptr<arrow::RecordBatchReader> inner)
       : db_(std::move(db)), inner_(std::move(inner)) {}
   ~SessionReader() override { inner_.reset(); }
   std::shared_ptr<arrow::Schema> schema() const override { return inner_->schema(); }
@@ -45,8 +46,8 @@ std::string ReadParquetSql(const storage::Uri& base, const TableRecord& table) {
 }  // namespace
 
 arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& metadata,
-                                                                 const std::string& embedded_path,
-                                                                 const std::string& lock_dir) {
+                                                                const std::string& embedded_path,
+                                                                const std::string& lock_dir) {
   if (metadata.empty() || metadata == "embedded") {
     return OpenEmbeddedMetadataStore(embedded_path, lock_dir);
   }
@@ -57,15 +58,16 @@ arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::strin
       fmt::format("metadata '{}': use embedded or a postgresql:// URL", metadata));
 }
 
-arrow::Result<std::unique_ptr<TableStore>> TableStore::Open(TableStoreOptions options,
-                                                            storage::StorageOptions storage_options) {
-  if (options.catalog_path.empty()) return arrow::Status::Invalid("table store needs a catalog path");
+arrow::Result<std::unique_ptr<TableStore>> TableStore::Open(
+    TableStoreOptions options, storage::StorageOptions storage_options) {
+  if (options.catalog_path.empty())
+    return arrow::Status::Invalid("table store needs a catalog path");
   ARROW_ASSIGN_OR_RAISE(auto base, storage::Uri::Parse(options.base));
   auto store = std::unique_ptr<TableStore>(new TableStore(std::move(options), std::move(base)));
   ARROW_ASSIGN_OR_RAISE(store->storage_, storage::Storage::Make(std::move(storage_options)));
   const std::filesystem::path catalog = std::filesystem::absolute(store->options_.catalog_path);
   const std::string stem = catalog.stem().string();
-  const std::string embedded = (catalog.parent_path() / (stem + ".meta.duckdb")).string();
+  const std::string embedded = (catalog.parent_path() / (stem + ".meta.sqlite")).string();
   const std::string locks = (catalog.parent_path() / ("." + stem + ".locks")).string();
   ARROW_ASSIGN_OR_RAISE(store->metadata_,
                         OpenMetadataStore(store->options_.metadata, embedded, locks));
@@ -114,15 +116,16 @@ arrow::Result<std::unique_ptr<duckdb::Database>> TableStore::OpenSqlSession(
     if (schemas.insert(ref.stage).second) {
       sql += fmt::format("CREATE SCHEMA IF NOT EXISTS {};\n", SqlIdentifier(ref.stage));
     }
-    sql += fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {};\n",
-                       SqlIdentifier(ref.stage), SqlIdentifier(ref.table),
-                       ReadParquetSql(base_, *record));
+    sql +=
+        fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {};\n", SqlIdentifier(ref.stage),
+                    SqlIdentifier(ref.table), ReadParquetSql(base_, *record));
   }
   if (!sql.empty()) ARROW_RETURN_NOT_OK(db->Execute(sql));
   return db;
 }
 
-arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> TableStore::ReadTable(const TableRef& ref) {
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> TableStore::ReadTable(
+    const TableRef& ref) {
   ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
   const StageRecord* stage = snapshot.FindStage(ref.stage);
   const TableRecord* table =
@@ -179,8 +182,7 @@ arrow::Result<std::vector<std::string>> TableStore::CollectGarbage(bool dry_run)
 // --- StageTransaction ------------------------------------------------------------------
 
 StageTransaction::StageTransaction(TableStore* store, std::string stage, std::string slot,
-                                   std::string run_id, StageLocks* locks,
-                                   MetadataSnapshot snapshot)
+                                   std::string run_id, StageLocks* locks, MetadataSnapshot snapshot)
     : store_(store),
       stage_(std::move(stage)),
       slot_(std::move(slot)),
@@ -188,7 +190,8 @@ StageTransaction::StageTransaction(TableStore* store, std::string stage, std::st
       locks_(locks),
       snapshot_(std::move(snapshot)) {}
 
-arrow::Result<TableRecord> StageTransaction::AddWritten(const std::string& table, TableRecord record) {
+arrow::Result<TableRecord> StageTransaction::AddWritten(const std::string& table,
+                                                        TableRecord record) {
   record.instance = store_->options().instance;
   record.stage = stage_;
   record.slot = slot_;
@@ -250,7 +253,8 @@ arrow::Result<TableRecord> StageTransaction::WriteSql(const std::string& table,
   }
   ARROW_ASSIGN_OR_RAISE(auto db, store_->OpenSqlSession(views));
   std::string query = sql;
-  while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';')) {
+  while (!query.empty() &&
+         (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';')) {
     query.pop_back();
   }
   if (!options.sort_by.empty()) {
@@ -282,8 +286,8 @@ arrow::Result<TableRecord> StageTransaction::CopyCommitted(const std::string& ta
     for (size_t i = next++; i < record.files.size(); i = next++) {
       auto& file = record.files[i];
       const std::string target = to + file.path.substr(from.size());
-      auto status = store_->storage().Copy(store_->base().Join(file.path),
-                                           store_->base().Join(target));
+      auto status =
+          store_->storage().Copy(store_->base().Join(file.path), store_->base().Join(target));
       std::lock_guard lock(error_mutex);
       if (!status.ok() && first_error.ok()) first_error = status;
       file.path = target;
@@ -309,7 +313,8 @@ void StageTransaction::RecordTask(TaskRecord task) {
 arrow::Status StageTransaction::Commit() {
   ARROW_RETURN_NOT_OK(locks_->Validate());
   StageCommit commit;
-  commit.stage = {store_->options().instance, stage_, slot_, run_id_, IsoUtc(std::chrono::system_clock::now())};
+  commit.stage = {store_->options().instance, stage_, slot_, run_id_,
+                  IsoUtc(std::chrono::system_clock::now())};
   {
     std::lock_guard lock(mutex_);
     commit.tasks = tasks_;

@@ -21,11 +21,11 @@ class Database;
 namespace lakepipe::tablestore {
 
 struct TableStoreOptions {
-  std::string base;                ///< any storage URI: ./dir, s3://, gs://, az://
+  std::string base;  ///< any storage URI: ./dir, s3://, gs://, az://
   std::string instance = "default";
-  std::string catalog_path;        ///< local DuckDB file of views
+  std::string catalog_path;           ///< local DuckDB file of views
   std::string metadata = "embedded";  ///< or postgresql://…
-  std::string flow;                ///< the flow's name, for run records
+  std::string flow;                   ///< the flow's name, for run records
   TableOptions table_defaults;
 };
 
@@ -88,7 +88,8 @@ class TableStore {
                        const std::string& table) const;
 
  private:
-  TableStore(TableStoreOptions options, storage::Uri base) : options_(std::move(options)), base_(std::move(base)) {}
+  TableStore(TableStoreOptions options, storage::Uri base)
+      : options_(std::move(options)), base_(std::move(base)) {}
 
   TableStoreOptions options_;
   storage::Uri base_;
@@ -142,7 +143,6 @@ class StageTransaction {
   arrow::Status Commit();
 
  private:
-
   TableStore* store_;
   const std::string stage_;
   const std::string slot_;

@@ -154,7 +154,7 @@ struct TableWriter::State {
   storage::Uri base;
   std::string relative_dir;
   TableOptions options;
-  std::shared_ptr<arrow::Schema> schema;  ///< with not_null applied
+  std::shared_ptr<arrow::Schema> schema;       ///< with not_null applied
   std::shared_ptr<arrow::Schema> file_schema;  ///< without the partition columns
   std::vector<int> not_null_columns;
   std::vector<int> partition_columns;
@@ -201,8 +201,8 @@ arrow::Result<std::unique_ptr<TableWriter>> TableWriter::Make(
     return arrow::Status::Invalid("every column is a partition column: nothing left to write");
   }
   state->file_schema = arrow::schema(file_fields, state->schema->metadata());
-  state->writer = std::make_unique<PartitionedWriter>(
-      storage, state->base, state->relative_dir, state->file_schema, state->options);
+  state->writer = std::make_unique<PartitionedWriter>(storage, state->base, state->relative_dir,
+                                                      state->file_schema, state->options);
   return std::unique_ptr<TableWriter>(new TableWriter(std::move(state)));
 }
 
@@ -221,7 +221,8 @@ arrow::Status TableWriter::Write(const arrow::RecordBatch& batch) {
     } else {
       ARROW_ASSIGN_OR_RAISE(auto pieces,
                             Split(*typed, s.partition_columns, s.data_columns, s.file_schema));
-      for (const auto& [folder, piece] : pieces) ARROW_RETURN_NOT_OK(s.writer->Write(folder, *piece));
+      for (const auto& [folder, piece] : pieces)
+        ARROW_RETURN_NOT_OK(s.writer->Write(folder, *piece));
     }
     s.rows += batch.num_rows();
     return arrow::Status::OK();

@@ -18,11 +18,11 @@ namespace lakepipe::tablestore {
 
 /// How a table is written (TABLESTORE.md §6); the flow file sets these per store and task.
 struct TableOptions {
-  parquet::ParquetWriteOptions parquet;  ///< codec, level, row-group size
+  parquet::ParquetWriteOptions parquet;          ///< codec, level, row-group size
   int64_t file_size_bytes = int64_t{256} << 20;  ///< files roll at this size
-  std::vector<std::string> not_null;      ///< checked, and written as required fields
-  std::vector<std::string> sort_by;       ///< applied by the query that produces the rows
-  std::vector<std::string> partition_by;  ///< hive-style folders, in this order
+  std::vector<std::string> not_null;             ///< checked, and written as required fields
+  std::vector<std::string> sort_by;              ///< applied by the query that produces the rows
+  std::vector<std::string> partition_by;         ///< hive-style folders, in this order
 };
 
 /// Writes batches of one schema as a table into Parquet files under `base`/`relative_dir`
@@ -61,6 +61,7 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ApplyNotNull(
 
 /// Hive folder name for one partition value ("dt=2024-01-31"); NULL is
 /// __HIVE_DEFAULT_PARTITION__, and characters that are special in paths are %-escaped.
-std::string HivePartitionSegment(const std::string& column, const std::optional<std::string>& value);
+std::string HivePartitionSegment(const std::string& column,
+                                 const std::optional<std::string>& value);
 
 }  // namespace lakepipe::tablestore
