@@ -1,0 +1,111 @@
+#include "lakepipe/flow/flow_config.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "lakepipe/flow/flow_runner.h"
+#include "lakepipe/flow/sql_references.h"
+
+namespace lakepipe::flow {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FlowConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lakepipe-flowcfg-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  arrow::Result<FlowConfig> Load(const std::string& yaml,
+                                 const std::optional<std::string>& instance = {}) {
+    const auto path = (dir_ / "flow.yaml").string();
+    std::ofstream(path) << yaml;
+    return LoadFlowConfig(path, instance);
+  }
+  std::string Error(const std::string& yaml) {
+    auto config = Load(yaml);
+    if (!config.ok()) return config.status().message();
+    auto status = ResolveTaskInputs(&*config);
+    return status.ok() ? "OK" : status.message();
+  }
+  std::string File() const { return (dir_ / "flow.yaml").string(); }
+
+  fs::path dir_;
+};
+
+constexpr char kHeader[] = "name: shop\ninstance: dev\ntable_store: { base: ./lake }\nstages:\n";
+
+TEST_F(FlowConfigTest, ResolvesPathsAndTaskOptions) {
+  auto config = Load(std::string(kHeader) + R"(  - name: raw
+    tasks:
+      - name: orders
+        read: { uri: orders.csv }
+        compression: snappy
+        not_null: [id]
+)").ValueOrDie();
+  EXPECT_EQ(config.store.base, (dir_ / "lake").string());
+  EXPECT_EQ(config.store.catalog_path, (dir_ / "shop.duckdb").string());
+  EXPECT_EQ(config.store.instance, "dev");
+  const auto& task = config.stages.at(0).tasks.at(0);
+  EXPECT_EQ(task.kind, TaskKind::kRead);
+  EXPECT_EQ(task.table.parquet.compression, "snappy");
+  EXPECT_EQ(task.table.not_null, std::vector<std::string>{"id"});
+}
+
+TEST_F(FlowConfigTest, AnotherInstanceGetsItsOwnCatalog) {
+  auto config = Load(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: 'SELECT 1'}]\n",
+                     "ci").ValueOrDie();
+  EXPECT_EQ(config.store.instance, "ci");
+  EXPECT_EQ(config.store.catalog_path, (dir_ / "shop_ci.duckdb").string());
+}
+
+TEST_F(FlowConfigTest, ErrorsNameTheFileLineAndKey) {
+  EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n    taks: []\n"),
+            File() + ":6: unknown key 'stages[0].taks'");
+  EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: x, exec: [y]}]\n"),
+            File() + ":6: task 'a' needs exactly one of sql, read, exec, ingest");
+}
+
+TEST_F(FlowConfigTest, SqlReferencesComeFromDuckDbsParser) {
+  auto config = Load(std::string(kHeader) + R"(  - name: raw
+    tasks:
+      - name: a
+        sql: "SELECT 1 AS x"
+  - name: model
+    tasks:
+      - name: b
+        sql: |
+          WITH t AS (SELECT * FROM raw.a) -- raw.fake in a comment
+          SELECT 'raw.fake' AS s, x FROM t JOIN model.c USING (x)
+      - name: c
+        sql: "SELECT x FROM raw.a"
+)").ValueOrDie();
+  ASSERT_TRUE(ResolveTaskInputs(&config).ok());
+  const auto& b = config.stages[1].tasks[0];
+  ASSERT_EQ(b.inputs.size(), 2u);
+  EXPECT_EQ(b.inputs[0].ToString(), "model.c");
+  EXPECT_EQ(b.inputs[1].ToString(), "raw.a");
+}
+
+TEST_F(FlowConfigTest, BadReferencesAndCyclesAreErrors) {
+  const std::string one_stage = std::string(kHeader) + "  - name: raw\n    tasks:\n";
+  EXPECT_EQ(Error(one_stage + "      - {name: a, sql: 'SELECT * FROM raw.nope'}\n"),
+            "flow 'shop', stage 'raw', task 'a' (" + File() + ":7): 'raw.nope' is not produced by any task");
+  EXPECT_EQ(Error(one_stage + "      - {name: a, sql: 'SELECT * FROM raw.b'}\n"
+                              "      - {name: b, sql: 'SELECT * FROM raw.a'}\n"),
+            "flow 'shop', stage 'raw': tasks a, b depend on each other in a cycle");
+  EXPECT_EQ(Error(one_stage + "      - {name: a, sql: 'SELEC 1'}\n"),
+            "flow 'shop', stage 'raw', task 'a' (" + File() +
+                ":7): SQL: syntax error at or near \"SELEC\" (SQL line 1, column 1)");
+  EXPECT_EQ(Error(one_stage + "      - name: a\n        sql: |\n          SELECT 1\n          FROM raw.x WHERE\n"),
+            "flow 'shop', stage 'raw', task 'a' (" + File() +
+                ":7): SQL: syntax error at end of input (SQL line 3, column 1)");
+}
+
+}  // namespace
+}  // namespace lakepipe::flow

@@ -1,0 +1,166 @@
+#include "lakepipe/tablestore/table_store.h"
+
+#include <filesystem>
+
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <arrow/json/from_string.h>
+#include <gtest/gtest.h>
+#include <parquet/arrow/reader.h>
+
+#include "lakepipe/duckdb/database.h"
+
+namespace lakepipe::tablestore {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TableStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("lakepipe-tablestore-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    TableStoreOptions options;
+    options.base = (dir_ / "lake").string();
+    options.instance = "dev";
+    options.catalog_path = (dir_ / "shop.duckdb").string();
+    options.flow = "shop";
+    store_ = TableStore::Open(options, storage::StorageOptions{}).ValueOrDie();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static std::shared_ptr<arrow::Table> Ids(const std::string& json) {
+    auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("tag", arrow::utf8())});
+    auto batch = arrow::RecordBatch::FromStructArray(
+                     arrow::json::ArrayFromJSONString(arrow::struct_(schema->fields()), json).ValueOrDie())
+                     .ValueOrDie();
+    return arrow::Table::FromRecordBatches({batch}).ValueOrDie();
+  }
+
+  /// Commits `data` as raw.items in a new transaction; returns the slot.
+  std::string CommitItems(const std::shared_ptr<arrow::Table>& data, const TableOptions& options = {}) {
+    auto locks = store_->Lock({"raw"}).ValueOrDie();
+    auto tx = store_->BeginStage("raw", "run", locks.get()).ValueOrDie();
+    auto written = tx->WriteTable("items", *data, options);
+    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    auto status = tx->Commit();
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return tx->slot();
+  }
+
+  std::string CatalogQuery(const std::string& sql) {
+    auto db = duckdb::Database::Open({(dir_ / "shop.duckdb").string(), true, ""}).ValueOrDie();
+    auto result = db->QueryText(sql).ValueOrDie();
+    std::string out;
+    for (const auto& row : result.rows) {
+      for (const auto& value : row) out += value.value_or("NULL") + ",";
+      out += ";";
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<TableStore> store_;
+};
+
+TEST_F(TableStoreTest, CommitsAlternateSlotsAndTheCatalogFollows) {
+  EXPECT_EQ(CommitItems(Ids(R"([{"id": 1, "tag": "a"}])")), "odd");
+  EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items"), "1,a,;");
+  EXPECT_EQ(CommitItems(Ids(R"([{"id": 2, "tag": "b"}, {"id": 3, "tag": null}])")), "even");
+  EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items ORDER BY id"), "2,b,;3,NULL,;");
+  EXPECT_EQ(CatalogQuery("SELECT committed_slot FROM lakepipe.stages"), "even,;");
+  // The previous slot's files stay until the next transaction begins on it.
+  EXPECT_TRUE(fs::exists(dir_ / "lake/dev/raw__odd/items/part-0000.parquet"));
+}
+
+TEST_F(TableStoreTest, AnUncommittedTransactionLeavesTheCommittedSlotLive) {
+  CommitItems(Ids(R"([{"id": 1, "tag": "a"}])"));
+  {
+    auto locks = store_->Lock({"raw"}).ValueOrDie();
+    auto tx = store_->BeginStage("raw", "run2", locks.get()).ValueOrDie();
+    ASSERT_TRUE(tx->WriteTable("items", *Ids(R"([{"id": 9, "tag": "z"}])"), {}).ok());
+  }  // dropped without Commit()
+  EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
+  auto reader = store_->ReadTable({"raw", "items"}).ValueOrDie();
+  auto table = reader->ToTable().ValueOrDie();
+  EXPECT_EQ(table->num_rows(), 1);
+  // gc removes what the abandoned transaction wrote, and only that.
+  auto removed = store_->CollectGarbage(false).ValueOrDie();
+  EXPECT_EQ(removed, std::vector<std::string>{"dev/raw__even/items/part-0000.parquet"});
+  EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
+}
+
+TEST_F(TableStoreTest, NotNullColumnsAreCheckedAndWrittenAsRequired) {
+  TableOptions options;
+  options.not_null = {"tag"};
+  auto locks = store_->Lock({"raw"}).ValueOrDie();
+  auto tx = store_->BeginStage("raw", "run", locks.get()).ValueOrDie();
+  auto bad = tx->WriteTable("items", *Ids(R"([{"id": 1, "tag": "a"}, {"id": 2, "tag": null}])"), options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "column 'tag' is not_null but row 2 is NULL");
+  auto good = tx->WriteTable("items", *Ids(R"([{"id": 1, "tag": "a"}])"), options).ValueOrDie();
+  std::unique_ptr<::parquet::arrow::FileReader> reader;
+  auto file = arrow::io::ReadableFile::Open((dir_ / "lake" / good.files[0].path).string()).ValueOrDie();
+  reader = ::parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
+  std::shared_ptr<arrow::Schema> schema;
+  ASSERT_TRUE(reader->GetSchema(&schema).ok());
+  EXPECT_FALSE(schema->GetFieldByName("tag")->nullable());
+  EXPECT_TRUE(schema->GetFieldByName("id")->nullable());
+}
+
+TEST_F(TableStoreTest, PartitionedTablesUseHiveFoldersAndReadBack) {
+  TableOptions options;
+  options.partition_by = {"tag"};
+  CommitItems(Ids(R"([{"id": 1, "tag": "a/b"}, {"id": 2, "tag": "c"}, {"id": 3, "tag": null}])"), options);
+  EXPECT_TRUE(fs::exists(dir_ / "lake/dev/raw__odd/items/tag=a%2Fb/part-0000.parquet"));
+  EXPECT_TRUE(fs::exists(dir_ / "lake/dev/raw__odd/items/tag=__HIVE_DEFAULT_PARTITION__/part-0000.parquet"));
+  EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items ORDER BY id"), "1,a/b,;2,c,;3,NULL,;");
+}
+
+TEST_F(TableStoreTest, AnEmptyTableStillHasAFileWithItsColumns) {
+  CommitItems(Ids("[]"));
+  EXPECT_EQ(CatalogQuery("SELECT count(*), max(id) FROM raw.items"), "0,NULL,;");
+}
+
+TEST_F(TableStoreTest, CacheHitCopiesTheCommittedFilesIntoTheNewSlot) {
+  CommitItems(Ids(R"([{"id": 1, "tag": "a"}])"));
+  auto locks = store_->Lock({"raw"}).ValueOrDie();
+  auto tx = store_->BeginStage("raw", "run2", locks.get()).ValueOrDie();
+  auto copied = tx->CopyCommitted("items").ValueOrDie();
+  ASSERT_EQ(copied.files.size(), 1u);
+  EXPECT_EQ(copied.files[0].path, "dev/raw__even/items/part-0000.parquet");
+  EXPECT_EQ(copied.slot, "even");
+  ASSERT_TRUE(tx->Commit().ok());
+  EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
+  const auto snapshot = store_->Load().ValueOrDie();
+  EXPECT_EQ(snapshot.FindTable("raw", "even", "items")->content_hash,
+            snapshot.FindTable("raw", "odd", "items")->content_hash);
+}
+
+TEST_F(TableStoreTest, SqlReadsCommittedStagesAndTablesOfItsOwnStage) {
+  CommitItems(Ids(R"([{"id": 1, "tag": "a"}, {"id": 2, "tag": "b"}])"));
+  auto locks = store_->Lock({"model"}).ValueOrDie();
+  auto tx = store_->BeginStage("model", "run", locks.get()).ValueOrDie();
+  TableOptions sorted;
+  sorted.sort_by = {"id"};
+  ASSERT_TRUE(tx->WriteSql("doubled", "SELECT id * 2 AS id FROM raw.items", {{"raw", "items"}}, sorted).ok());
+  auto sum = tx->WriteSql("total", "SELECT sum(id) AS s FROM model.doubled", {{"model", "doubled"}}, {});
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(sum->rows, 1);
+  auto missing = tx->WriteSql("x", "SELECT * FROM model.nope", {{"model", "nope"}}, {});
+  EXPECT_EQ(missing.status().message(), "table 'model.nope' is not written yet in this stage");
+  ASSERT_TRUE(tx->Commit().ok());
+  EXPECT_EQ(CatalogQuery("SELECT s FROM model.total"), "6,;");
+}
+
+TEST(HivePartitionSegmentTest, EscapesPathCharacters) {
+  EXPECT_EQ(HivePartitionSegment("dt", std::string("2024-01-31")), "dt=2024-01-31");
+  EXPECT_EQ(HivePartitionSegment("k", std::string("a=b:c%")), "k=a%3Db%3Ac%25");
+  EXPECT_EQ(HivePartitionSegment("k", std::nullopt), "k=__HIVE_DEFAULT_PARTITION__");
+}
+
+}  // namespace
+}  // namespace lakepipe::tablestore
