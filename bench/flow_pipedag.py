@@ -7,6 +7,7 @@ PostgreSQL), file locks under STORE/locks, the SequentialEngine. Runs in the pip
     flow_pipedag.py --store DIR --inputs DIR
 """
 import argparse
+import logging
 import os
 import re
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from pydiverse.pipedag import Flow, Stage, Table, materialize
 from pydiverse.pipedag.core.config import PipedagConfig
+from pydiverse.common.util.structlog import setup_logging
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import flow_sql  # noqa: E402
@@ -89,6 +91,7 @@ def main():
     parser.add_argument("--inputs", required=True)
     args = parser.parse_args()
     store, inputs = Path(args.store).resolve(), Path(args.inputs).resolve()
+    setup_logging(log_level=logging.WARNING)  # quiet, like lakepipe without -v
     store.mkdir(parents=True, exist_ok=True)
     os.chdir(store)
     with config(store).get("bench"):

@@ -3,19 +3,17 @@
 both the project's venv and the pipedag venv load it.
 
 Tables are named `stage.table`; pipedag's script swaps each reference for the view its
-table store hands the task. The statements carry no SQL literal (no 'text', no numbers,
-no LIMIT): lakepipe at the time of writing aborts on any SQL literal in a task (see
-bench/README.md, "Known lakepipe problems"); the inputs are therefore read with
-FROM '<path>' (a DuckDB replacement scan) rather than read_parquet('<path>').
+table store hands the task.
 """
 
-# Case "flow-sql": one GROUP BY + join, over the Parquet inputs named by their paths.
+# Case "flow-sql": one join + GROUP BY over the Parquet inputs, read by path.
 SQL_TASK = """
 SELECT c.region, c.segment, o.customer_id,
        count(*) AS orders, sum(o.qty) AS items, sum(o.amount) AS revenue,
        avg(o.amount) AS avg_amount, max(o.ts) AS last_order
-FROM '{orders}' o
-JOIN '{customers}' c ON c.customer_id = o.customer_id
+FROM read_parquet('{orders}') o
+JOIN read_parquet('{customers}') c ON c.customer_id = o.customer_id
+WHERE o.status <> 'returned'
 GROUP BY ALL
 """
 
@@ -34,13 +32,15 @@ SELECT c.customer_id, c.name, c.region, c.segment,
 FROM raw.orders o JOIN raw.customers c ON c.customer_id = o.customer_id
 GROUP BY ALL"""),
     ("model", "daily_region", ["raw.orders", "raw.customers"], """
-SELECT c.region, o.ts::DATE AS day, o.status, count(*) AS orders, sum(o.amount) AS revenue
+SELECT c.region, date_trunc('day', o.ts)::DATE AS day, o.status,
+       count(*) AS orders, sum(o.amount) AS revenue
 FROM raw.orders o JOIN raw.customers c ON c.customer_id = o.customer_id
 GROUP BY ALL"""),
     ("model", "product_month", ["raw.orders"], """
-SELECT o.product_id, year(o.ts) AS year, month(o.ts) AS month,
+SELECT o.product_id, date_trunc('month', o.ts)::DATE AS month,
        count(*) AS orders, sum(o.qty) AS qty, sum(o.amount) AS revenue
 FROM raw.orders o
+WHERE o.status <> 'returned'
 GROUP BY ALL"""),
     ("model", "order_facts", ["raw.orders", "raw.customers"], """
 SELECT o.order_id, o.customer_id, o.product_id, o.ts, o.qty, o.amount,
@@ -55,11 +55,13 @@ GROUP BY ALL"""),
 SELECT p.product_id, sum(p.revenue) AS revenue, sum(p.orders) AS orders,
        rank() OVER (ORDER BY sum(p.revenue) DESC) AS revenue_rank
 FROM model.product_month p
-GROUP BY p.product_id"""),
+GROUP BY p.product_id
+QUALIFY revenue_rank <= 100"""),
     ("report", "region_month", ["model.daily_region"], """
-SELECT d.region, year(d.day) AS year, month(d.day) AS month,
+SELECT d.region, date_trunc('month', d.day)::DATE AS month,
        sum(d.orders) AS orders, sum(d.revenue) AS revenue
 FROM model.daily_region d
+WHERE d.status IN ('paid', 'shipped', 'delivered')
 GROUP BY ALL"""),
     ("report", "segment_weekday", ["model.order_facts", "model.customer_totals"], """
 SELECT t.segment, dayofweek(f.ts) AS weekday, count(*) AS orders,

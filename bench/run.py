@@ -1,6 +1,7 @@
 """lakepipe benchmarks, side by side with their peers in the same run.
 
-    bench/run.py [--quick] [--records N] [--reps R]
+    bench/run.py [--quick] [--records N] [--rows N] [--flow-rows N] [--reps R]
+                 [--case singer-ingest|flow-sql|flow ...]
 
 Case "singer-ingest": one recorded Singer tap output (bench/singer_records.py, fixed seed,
 12 columns with strings, ints, floats, timestamps and a nested object) replayed by
@@ -8,7 +9,9 @@ bench/replay_tap.sh into zstd Parquet on a local bucket, by lakepipe and by Data
 (pinned, in its own venv under .deps/bench). Runs alternate, after one warm-up each; the
 table reports median/min/max wall time, records/s, the ratio of medians and peak RSS, and
 every run's output is checked with pyarrow (row count) before its time counts.
-Results go to bench/RESULTS.md.
+Cases "flow-sql" (one SQL task vs DuckDB's COPY) and "flow" (3 stages, 10 tasks, cold and
+cached, vs pydiverse.pipedag) live in bench/flow_cases.py.
+Results go to bench/RESULTS.md; a run of some cases replaces only their sections.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -24,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import flow_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -126,24 +132,74 @@ def machine() -> str:
                                       capture_output=True, text=True).stdout.strip()
     return (f"{os.cpu_count()} cores, {mem:.0f} GiB, {platform.platform()}, "
             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}; "
-            f"{lakepipe_version}; peer {PEER}")
+            f"{lakepipe_version}; peers {PEER}, duckdb {duckdb_version()} (Python), "
+            f"{flow_cases.PIPEDAG} (pins: {', '.join(flow_cases.PIPEDAG_PINS[1:])})")
+
+
+def duckdb_version() -> str:
+    import duckdb
+    return duckdb.__version__
+
+
+CASES = ["singer-ingest", "flow-sql", "flow"]
+
+
+def merge_results(sections: dict, header: str) -> str:
+    """RESULTS.md with `sections` (case key → text) replacing those cases' old sections and
+    the other cases' sections kept from the previous file."""
+    old = {}
+    path = BENCH / "RESULTS.md"
+    previous = path.read_text() if path.exists() else ""
+    if "<!-- case: " not in previous and "\n### Singer JSON" in previous:
+        # A file from before the sections had markers: its one section is singer-ingest.
+        command = re.search(r"\nCommand: [^\n]*\n", previous)
+        section = previous[previous.index("\n### Singer JSON") + 1:]
+        if command:
+            section = section.replace("\n\n", f"\n\n{command.group(0).strip()}\n\n", 1)
+        old["singer-ingest"] = section.rstrip("\n") + "\n"
+    if previous:
+        for part in previous.split("\n<!-- case: ")[1:]:
+            key, _, text = part.partition(" -->\n")
+            old[key] = text.rstrip("\n") + "\n"
+    old.update(sections)
+    body = [f"<!-- case: {key} -->\n{old[key]}" for key in CASES if key in old]
+    return header + "\n" + "\n".join(body)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small inputs, a few minutes")
-    parser.add_argument("--records", type=int, default=None)
+    parser.add_argument("--records", type=int, default=None, help="singer-ingest records")
+    parser.add_argument("--rows", type=int, default=None, help="flow-sql input rows")
+    parser.add_argument("--flow-rows", type=int, default=None, help="flow input (orders) rows")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--case", action="append", choices=CASES,
+                        help="run only this case (repeatable; default: all)")
     args = parser.parse_args()
+    cases = args.case or CASES
     records = args.records or (200_000 if args.quick else 1_000_000)
+    rows = args.rows or (2_000_000 if args.quick else 20_000_000)
+    flow_rows = args.flow_rows or (2_000_000 if args.quick else 10_000_000)
     lakepipe = ROOT / "build" / "lakepipe"
+    command = " ".join(["bench/run.py", *sys.argv[1:]])
+    stamp = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}"
+    run_line = (f"Command: `{command}` ({args.reps} alternating repetitions after a warm-up), "
+                f"{stamp}.")
+    sections = {}
     with tempfile.TemporaryDirectory(prefix="lakepipe-bench-") as tmp:
-        result = singer_ingest(records, args.reps, Path(tmp), lakepipe)
-    text = "\n".join(["# lakepipe benchmark results", "",
-                      f"Machine: {machine()}.", "",
-                      f"Command: `bench/run.py{' --quick' if args.quick else ''}` "
-                      f"({args.reps} alternating repetitions after a warm-up).", "",
-                      summarize(result)])
+        if "singer-ingest" in cases:
+            result = singer_ingest(records, args.reps, Path(tmp), lakepipe)
+            sections["singer-ingest"] = summarize(result).replace("\n\n", f"\n\n{run_line}\n\n", 1)
+        if "flow-sql" in cases:
+            result = flow_cases.flow_sql_case(rows, args.reps, Path(tmp), lakepipe)
+            sections["flow-sql"] = flow_cases.summarize_flow_sql(result).replace(
+                "\n\n", f"\n\n{run_line}\n\n", 1)
+        if "flow" in cases:
+            result = flow_cases.flow_case(flow_rows, args.reps, Path(tmp), lakepipe)
+            sections["flow"] = flow_cases.summarize_flow(result).replace(
+                "\n\n", f"\n\n{run_line}\n\n", 1)
+    header = "\n".join(["# lakepipe benchmark results", "", f"Machine: {machine()}.", ""])
+    text = merge_results(sections, header)
     (BENCH / "RESULTS.md").write_text(text)
     print(text)
 

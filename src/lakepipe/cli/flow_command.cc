@@ -54,6 +54,7 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
       flow::FlowRunOptions options;
       if (!stage->empty()) options.stage = *stage;
       options.force = *force;
+      options.home = flags.home;
       options.cancel = &g_flow_cancel;
       std::signal(SIGINT, OnFlowSignal);
       std::signal(SIGTERM, OnFlowSignal);

@@ -47,7 +47,8 @@ TEST_F(FlowConfigTest, ResolvesPathsAndTaskOptions) {
         read: { uri: orders.csv }
         compression: snappy
         not_null: [id]
-)").ValueOrDie();
+)")
+                    .ValueOrDie();
   EXPECT_EQ(config.store.base, (dir_ / "lake").string());
   EXPECT_EQ(config.store.catalog_path, (dir_ / "shop.duckdb").string());
   EXPECT_EQ(config.store.instance, "dev");
@@ -58,8 +59,9 @@ TEST_F(FlowConfigTest, ResolvesPathsAndTaskOptions) {
 }
 
 TEST_F(FlowConfigTest, AnotherInstanceGetsItsOwnCatalog) {
-  auto config = Load(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: 'SELECT 1'}]\n",
-                     "ci").ValueOrDie();
+  auto config =
+      Load(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: 'SELECT 1'}]\n", "ci")
+          .ValueOrDie();
   EXPECT_EQ(config.store.instance, "ci");
   EXPECT_EQ(config.store.catalog_path, (dir_ / "shop_ci.duckdb").string());
 }
@@ -67,8 +69,9 @@ TEST_F(FlowConfigTest, AnotherInstanceGetsItsOwnCatalog) {
 TEST_F(FlowConfigTest, ErrorsNameTheFileLineAndKey) {
   EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n    taks: []\n"),
             File() + ":6: unknown key 'stages[0].taks'");
-  EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: x, exec: [y]}]\n"),
-            File() + ":6: task 'a' needs exactly one of sql, read, exec, ingest");
+  EXPECT_EQ(
+      Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: x, exec: [y]}]\n"),
+      File() + ":6: task 'a' needs exactly one of sql, read, exec, ingest");
 }
 
 TEST_F(FlowConfigTest, SqlReferencesComeFromDuckDbsParser) {
@@ -84,7 +87,8 @@ TEST_F(FlowConfigTest, SqlReferencesComeFromDuckDbsParser) {
           SELECT 'raw.fake' AS s, x FROM t JOIN model.c USING (x)
       - name: c
         sql: "SELECT x FROM raw.a"
-)").ValueOrDie();
+)")
+                    .ValueOrDie();
   ASSERT_TRUE(ResolveTaskInputs(&config).ok());
   const auto& b = config.stages[1].tasks[0];
   ASSERT_EQ(b.inputs.size(), 2u);
@@ -95,16 +99,19 @@ TEST_F(FlowConfigTest, SqlReferencesComeFromDuckDbsParser) {
 TEST_F(FlowConfigTest, BadReferencesAndCyclesAreErrors) {
   const std::string one_stage = std::string(kHeader) + "  - name: raw\n    tasks:\n";
   EXPECT_EQ(Error(one_stage + "      - {name: a, sql: 'SELECT * FROM raw.nope'}\n"),
-            "flow 'shop', stage 'raw', task 'a' (" + File() + ":7): 'raw.nope' is not produced by any task");
+            "flow 'shop', stage 'raw', task 'a' (" + File() +
+                ":7): 'raw.nope' is not produced by any task");
   EXPECT_EQ(Error(one_stage + "      - {name: a, sql: 'SELECT * FROM raw.b'}\n"
                               "      - {name: b, sql: 'SELECT * FROM raw.a'}\n"),
             "flow 'shop', stage 'raw': tasks a, b depend on each other in a cycle");
   EXPECT_EQ(Error(one_stage + "      - {name: a, sql: 'SELEC 1'}\n"),
             "flow 'shop', stage 'raw', task 'a' (" + File() +
                 ":7): SQL: syntax error at or near \"SELEC\" (SQL line 1, column 1)");
-  EXPECT_EQ(Error(one_stage + "      - name: a\n        sql: |\n          SELECT 1\n          FROM raw.x WHERE\n"),
-            "flow 'shop', stage 'raw', task 'a' (" + File() +
-                ":7): SQL: syntax error at end of input (SQL line 3, column 1)");
+  EXPECT_EQ(
+      Error(one_stage +
+            "      - name: a\n        sql: |\n          SELECT 1\n          FROM raw.x WHERE\n"),
+      "flow 'shop', stage 'raw', task 'a' (" + File() +
+          ":7): SQL: syntax error at end of input (SQL line 3, column 1)");
 }
 
 }  // namespace

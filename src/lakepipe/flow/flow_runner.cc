@@ -18,7 +18,9 @@
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/exec_task.h"
+#include "lakepipe/flow/ingest_task.h"
 #include "lakepipe/flow/sql_references.h"
+#include "lakepipe/lake/table_entry.h"
 #include "lakepipe/sources/file_source.h"
 #include "lakepipe/tablestore/catalog.h"
 
@@ -115,6 +117,15 @@ class StageRunner {
   arrow::Result<StageOutcome> Run(const StageConfig& stage) {
     StageOutcome outcome;
     outcome.stage = stage.name;
+    ingested_.clear();
+    // Ingest tasks land their pipeline's new data first: the cache key is the table the
+    // pipeline's bucket holds afterwards.
+    for (const auto& task : stage.tasks) {
+      if (task.kind != TaskKind::kIngest) continue;
+      auto ingested = RunIngestTask(options_.home, task.ingest_pipeline, task.ingest_stream);
+      ARROW_RETURN_NOT_OK(InTask(ingested.status(), config_, stage.name, task.name));
+      ingested_[task.name] = std::move(*ingested);
+    }
     ARROW_ASSIGN_OR_RAISE(auto snapshot, store_->Load());
     const auto* committed = snapshot.FindStage(stage.name);
     if (!options_.force && committed) {
@@ -176,9 +187,17 @@ class StageRunner {
         key["scripts"] = scripts;
         break;
       }
-      case TaskKind::kIngest:
+      case TaskKind::kIngest: {
         key["ingest"] = {{"pipeline", task.ingest_pipeline}, {"stream", task.ingest_stream}};
+        // Ingest files are immutable (numbers are never reused): names and sizes say it all.
+        const auto& ingested = ingested_.at(task.name);
+        nlohmann::json files = nlohmann::json::array();
+        for (size_t i = 0; i < ingested.files.size(); ++i) {
+          files.push_back({ingested.files[i].ToString(), ingested.bytes[i]});
+        }
+        key["files"] = files;
         break;
+      }
     }
     nlohmann::json inputs = nlohmann::json::object();
     for (const auto& ref : task.inputs) {
@@ -388,11 +407,37 @@ class StageRunner {
         return tx->WriteTable(task.name, *reader, task.table);
       }
       case TaskKind::kIngest:
-        return arrow::Status::NotImplemented(
-            "ingest tasks are not available yet: land the pipeline with `lakepipe run` and "
-            "use a read task on its files");
+        return CopyIngested(task, tx);
     }
     return arrow::Status::Invalid("unknown task kind");
+  }
+
+  /// The pipeline's files for the stream, copied into the slot (server-side when the
+  /// bucket is on the store's filesystem).
+  arrow::Result<TableRecord> CopyIngested(const TaskConfig& task, StageTransaction* tx) {
+    const auto& ingested = ingested_.at(task.name);
+    if (ingested.files.empty()) {
+      return arrow::Status::Invalid(fmt::format("'{}' has no data files yet", ingested.key));
+    }
+    const std::string dir = store_->TableDir(tx->stage(), tx->slot(), task.name);
+    TableRecord record;
+    for (size_t i = 0; i < ingested.files.size(); ++i) {
+      const std::string relative = fmt::format("{}/part-{:04d}.parquet", dir, i);
+      ARROW_RETURN_NOT_OK(store_->storage().Copy(ingested.files[i], store_->base().Join(relative)));
+      common::Sha256 fingerprint;
+      fingerprint.Update(fmt::format("{}:{}", ingested.files[i].ToString(), ingested.bytes[i]));
+      record.files.push_back(
+          {relative, ingested.rows[i], ingested.bytes[i], fingerprint.HexDigest()});
+      record.rows += ingested.rows[i];
+      record.bytes += ingested.bytes[i];
+    }
+    ARROW_ASSIGN_OR_RAISE(auto reader, store_->ReadFiles(record));
+    for (const auto& column : lake::ColumnsOf(*reader->schema())) {
+      record.schema_json.push_back(
+          {{"name", column.name}, {"type", column.type}, {"nullable", column.nullable}});
+    }
+    record.content_hash = tablestore::ContentHash(record.files);
+    return tx->AddWritten(task.name, std::move(record));
   }
 
   static std::string FormatOf(const std::string& uri) {
@@ -416,6 +461,7 @@ class StageRunner {
   const std::string& run_id_;
   const TaskCallback& on_task_;
   std::mutex report_mutex_;
+  std::map<std::string, IngestedTable> ingested_;  ///< by task, for the current stage
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ namespace lakepipe::flow {
 struct FlowRunOptions {
   std::optional<std::string> stage;  ///< run only this stage
   bool force = false;                ///< ignore the cache
+  std::string home;                  ///< lakepipe home of ingest pipelines ("" = default)
   const std::atomic<bool>* cancel = nullptr;
 };
 

@@ -18,7 +18,10 @@ struct TableFile {
   std::string path;
   int64_t rows = 0;
   int64_t bytes = 0;
-  std::string checksum;  ///< sha256 of the file's bytes, hex
+  /// sha256 (hex) of the file's bytes for files lakepipe writes; for files copied from an
+  /// ingest bucket, of their source URI and size (those files are immutable: file numbers
+  /// are never reused), so no byte is read again to fingerprint them.
+  std::string checksum;
 };
 
 /// A table as written into one slot of a stage.

@@ -33,15 +33,18 @@ class TableStoreTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   static std::shared_ptr<arrow::Table> Ids(const std::string& json) {
-    auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("tag", arrow::utf8())});
-    auto batch = arrow::RecordBatch::FromStructArray(
-                     arrow::json::ArrayFromJSONString(arrow::struct_(schema->fields()), json).ValueOrDie())
-                     .ValueOrDie();
+    auto schema =
+        arrow::schema({arrow::field("id", arrow::int64()), arrow::field("tag", arrow::utf8())});
+    auto batch =
+        arrow::RecordBatch::FromStructArray(
+            arrow::json::ArrayFromJSONString(arrow::struct_(schema->fields()), json).ValueOrDie())
+            .ValueOrDie();
     return arrow::Table::FromRecordBatches({batch}).ValueOrDie();
   }
 
   /// Commits `data` as raw.items in a new transaction; returns the slot.
-  std::string CommitItems(const std::shared_ptr<arrow::Table>& data, const TableOptions& options = {}) {
+  std::string CommitItems(const std::shared_ptr<arrow::Table>& data,
+                          const TableOptions& options = {}) {
     auto locks = store_->Lock({"raw"}).ValueOrDie();
     auto tx = store_->BeginStage("raw", "run", locks.get()).ValueOrDie();
     auto written = tx->WriteTable("items", *data, options);
@@ -98,12 +101,14 @@ TEST_F(TableStoreTest, NotNullColumnsAreCheckedAndWrittenAsRequired) {
   options.not_null = {"tag"};
   auto locks = store_->Lock({"raw"}).ValueOrDie();
   auto tx = store_->BeginStage("raw", "run", locks.get()).ValueOrDie();
-  auto bad = tx->WriteTable("items", *Ids(R"([{"id": 1, "tag": "a"}, {"id": 2, "tag": null}])"), options);
+  auto bad =
+      tx->WriteTable("items", *Ids(R"([{"id": 1, "tag": "a"}, {"id": 2, "tag": null}])"), options);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), "column 'tag' is not_null but row 2 is NULL");
   auto good = tx->WriteTable("items", *Ids(R"([{"id": 1, "tag": "a"}])"), options).ValueOrDie();
   std::unique_ptr<::parquet::arrow::FileReader> reader;
-  auto file = arrow::io::ReadableFile::Open((dir_ / "lake" / good.files[0].path).string()).ValueOrDie();
+  auto file =
+      arrow::io::ReadableFile::Open((dir_ / "lake" / good.files[0].path).string()).ValueOrDie();
   reader = ::parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
   std::shared_ptr<arrow::Schema> schema;
   ASSERT_TRUE(reader->GetSchema(&schema).ok());
@@ -114,9 +119,11 @@ TEST_F(TableStoreTest, NotNullColumnsAreCheckedAndWrittenAsRequired) {
 TEST_F(TableStoreTest, PartitionedTablesUseHiveFoldersAndReadBack) {
   TableOptions options;
   options.partition_by = {"tag"};
-  CommitItems(Ids(R"([{"id": 1, "tag": "a/b"}, {"id": 2, "tag": "c"}, {"id": 3, "tag": null}])"), options);
+  CommitItems(Ids(R"([{"id": 1, "tag": "a/b"}, {"id": 2, "tag": "c"}, {"id": 3, "tag": null}])"),
+              options);
   EXPECT_TRUE(fs::exists(dir_ / "lake/dev/raw__odd/items/tag=a%2Fb/part-0000.parquet"));
-  EXPECT_TRUE(fs::exists(dir_ / "lake/dev/raw__odd/items/tag=__HIVE_DEFAULT_PARTITION__/part-0000.parquet"));
+  EXPECT_TRUE(fs::exists(
+      dir_ / "lake/dev/raw__odd/items/tag=__HIVE_DEFAULT_PARTITION__/part-0000.parquet"));
   EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items ORDER BY id"), "1,a/b,;2,c,;3,NULL,;");
 }
 
@@ -146,8 +153,11 @@ TEST_F(TableStoreTest, SqlReadsCommittedStagesAndTablesOfItsOwnStage) {
   auto tx = store_->BeginStage("model", "run", locks.get()).ValueOrDie();
   TableOptions sorted;
   sorted.sort_by = {"id"};
-  ASSERT_TRUE(tx->WriteSql("doubled", "SELECT id * 2 AS id FROM raw.items", {{"raw", "items"}}, sorted).ok());
-  auto sum = tx->WriteSql("total", "SELECT sum(id) AS s FROM model.doubled", {{"model", "doubled"}}, {});
+  ASSERT_TRUE(
+      tx->WriteSql("doubled", "SELECT id * 2 AS id FROM raw.items", {{"raw", "items"}}, sorted)
+          .ok());
+  auto sum =
+      tx->WriteSql("total", "SELECT sum(id) AS s FROM model.doubled", {{"model", "doubled"}}, {});
   ASSERT_TRUE(sum.ok()) << sum.status().ToString();
   EXPECT_EQ(sum->rows, 1);
   auto missing = tx->WriteSql("x", "SELECT * FROM model.nope", {{"model", "nope"}}, {});
