@@ -80,6 +80,7 @@ def test_cache_hit_run_touches_no_table_object_on_s3(moto, run_lakepipe, request
     second = flow.run()
     assert metadata_only(second) == {"raw": True, "model": True, "report": True}
     seen = proxy.take()
+    print("SECOND RUN REQUESTS", seen)
     touching = [(m, p) for m, p in seen if p.split("?")[0].startswith(tables)
                 and m in ("GET", "PUT", "POST", "DELETE")]
     assert touching == [], f"an all-hit run read or wrote table objects: {touching}"

@@ -11,6 +11,9 @@ namespace lakepipe {
 ///   after-journal-commit         journal committed, nothing applied
 ///   after-manifest-before-state  manifest published, state and log not written
 ///   after-commit-before-cleanup  everything applied, journal not removed
+/// Points in a flow's stage commit:
+///   stage-after-data-before-commit      the slot's tables written, metadata untouched
+///   stage-after-metadata-before-catalog metadata committed, catalog not republished
 void CrashPoint(std::string_view point);
 
 }  // namespace lakepipe

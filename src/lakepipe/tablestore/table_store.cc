@@ -9,6 +9,7 @@
 #include <arrow/array.h>
 #include <fmt/format.h>
 
+#include "lakepipe/common/crash_point.h"
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/catalog.h"
@@ -320,7 +321,9 @@ arrow::Status StageTransaction::Commit() {
     commit.tasks = tasks_;
     for (const auto& [name, table] : tables_) commit.tables.push_back(*table);
   }
+  CrashPoint("stage-after-data-before-commit");
   ARROW_RETURN_NOT_OK(store_->metadata().CommitStage(commit));
+  CrashPoint("stage-after-metadata-before-catalog");
   return store_->PublishCatalog();
 }
 
