@@ -557,6 +557,7 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   std::vector<std::string> names;
   for (const auto* stage : stages) names.push_back(stage->name);
   ARROW_ASSIGN_OR_RAISE(auto locks, store->Lock(names));
+  ARROW_RETURN_NOT_OK(store->PublishCatalogIfStale());
   ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
   StageRunner runner(config, options, store.get(), locks.get(), result.run_id, on_task);
   arrow::Status status;

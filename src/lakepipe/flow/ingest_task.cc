@@ -12,11 +12,10 @@
 namespace lakepipe::flow {
 
 arrow::Result<IngestedTable> RunIngestTask(const std::string& home_flag,
-                                           const std::string& pipeline,
-                                           const std::string& stream) {
+                                           const std::string& pipeline, const std::string& stream) {
   const auto home = pipeline::Home::Resolve(home_flag);
-  ARROW_ASSIGN_OR_RAISE(auto config, pipeline::LoadPipelineFile(home.PipelineFile(pipeline),
-                                                                pipeline, home.path()));
+  ARROW_ASSIGN_OR_RAISE(
+      auto config, pipeline::LoadPipelineFile(home.PipelineFile(pipeline), pipeline, home.path()));
   ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
   pipeline::RunResult result;
   {
@@ -26,9 +25,9 @@ arrow::Result<IngestedTable> RunIngestTask(const std::string& home_flag,
   std::string table = stream;
   if (table.empty()) {
     if (result.streams.size() != 1) {
-      return arrow::Status::Invalid(fmt::format(
-          "pipeline '{}' has {} streams: name one with ingest.stream", pipeline,
-          result.streams.size()));
+      return arrow::Status::Invalid(
+          fmt::format("pipeline '{}' has {} streams: name one with ingest.stream", pipeline,
+                      result.streams.size()));
     }
     table = result.streams.begin()->first;
   }
@@ -36,8 +35,8 @@ arrow::Result<IngestedTable> RunIngestTask(const std::string& home_flag,
   lake::ManifestStore manifest(storage.get(), lake::BucketLayout(bucket));
   ARROW_ASSIGN_OR_RAISE(auto entry, manifest.LoadTable(config.SourceName(), table));
   if (!entry) {
-    return arrow::Status::KeyError(fmt::format("pipeline '{}' has no table for stream '{}'",
-                                               pipeline, table));
+    return arrow::Status::KeyError(
+        fmt::format("pipeline '{}' has no table for stream '{}'", pipeline, table));
   }
   IngestedTable out;
   out.key = entry->Key();

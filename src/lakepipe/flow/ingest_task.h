@@ -11,10 +11,10 @@ namespace lakepipe::flow {
 
 /// A stream's table as an ingest pipeline left it in its bucket.
 struct IngestedTable {
-  std::string key;                       ///< "<source>/<table>" in the bucket's manifest
-  std::vector<storage::Uri> files;       ///< the entry's data files
-  std::vector<int64_t> rows;             ///< per file
-  std::vector<int64_t> bytes;            ///< per file
+  std::string key;                  ///< "<source>/<table>" in the bucket's manifest
+  std::vector<storage::Uri> files;  ///< the entry's data files
+  std::vector<int64_t> rows;        ///< per file
+  std::vector<int64_t> bytes;       ///< per file
 };
 
 /// Runs the ingest pipeline `pipeline` (from the lakepipe home `home`, "" = the default)

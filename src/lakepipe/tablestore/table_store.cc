@@ -107,6 +107,30 @@ arrow::Status TableStore::PublishCatalog() {
       {options_.catalog_path, base_, options_.instance, storage_->options()}, snapshot);
 }
 
+arrow::Status TableStore::PublishCatalogIfStale() {
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
+  std::set<std::string> expected;
+  for (const auto& s : snapshot.stages) {
+    expected.insert(s.stage + "|" + s.committed_slot + "|" + s.run_id);
+  }
+  std::set<std::string> published;
+  std::error_code ec;
+  if (std::filesystem::exists(options_.catalog_path, ec)) {
+    auto db = duckdb::Database::Open({options_.catalog_path, /*read_only=*/true, ""});
+    if (db.ok()) {
+      auto rows = (*db)->QueryText("SELECT stage, committed_slot, run_id FROM lakepipe.stages");
+      if (rows.ok()) {
+        for (const auto& r : rows->rows) {
+          published.insert(r[0].value_or("") + "|" + r[1].value_or("") + "|" + r[2].value_or(""));
+        }
+      }
+    }
+  }
+  if (published == expected && !expected.empty()) return arrow::Status::OK();
+  return tablestore::PublishCatalog(
+      {options_.catalog_path, base_, options_.instance, storage_->options()}, snapshot);
+}
+
 arrow::Result<std::unique_ptr<duckdb::Database>> TableStore::OpenSqlSession(
     const std::vector<std::pair<TableRef, const TableRecord*>>& tables) {
   ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));

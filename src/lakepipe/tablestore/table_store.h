@@ -67,6 +67,10 @@ class TableStore {
 
   /// Rebuilds the catalog file from the metadata store.
   arrow::Status PublishCatalog();
+  /// Rebuilds it only when its stages (slot, run) differ from the metadata store's, as
+  /// after a crash between a stage's commit and its catalog: a run calls this before it
+  /// empties any slot, so the published catalog never points at files about to go.
+  arrow::Status PublishCatalogIfStale();
 
   /// A committed table, streamed.
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> ReadTable(const TableRef& ref);
