@@ -84,6 +84,7 @@ arrow::Result<std::unique_ptr<ParquetFileWriter>> ParquetFileWriter::Open(
   ARROW_ASSIGN_OR_RAISE(auto codec, CodecOf(options.compression));
   ::parquet::WriterProperties::Builder props;
   props.compression(codec)->max_row_group_length(options.row_group_rows)->enable_statistics();
+  props.dictionary_pagesize_limit(options.dictionary_page_limit_bytes);
   if (options.compression_level >= 0) props.compression_level(options.compression_level);
   auto arrow_props = ::parquet::ArrowWriterProperties::Builder()
                          .store_schema()
