@@ -5,6 +5,7 @@ wrote (Python DuckDB over the catalog file, pyarrow over the Parquet files).
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import http.client
 import http.server
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+import pytest
 
 from services import DEPS
 
@@ -64,7 +66,8 @@ def csv_text(header: list[str], rows) -> str:
     return "\n".join(lines) + "\n"
 
 
-def expected_tables(customers=CUSTOMERS, orders=ORDERS) -> dict[tuple, list[tuple]]:
+def expected_tables(customers=CUSTOMERS, orders=ORDERS,
+                    report: bool = True) -> dict[tuple, list[tuple]]:
     """Every table of the standard flow, computed in plain Python, rows sorted."""
     by_id = {c[0]: c for c in customers}
     totals: dict[int, list] = {}
@@ -78,7 +81,7 @@ def expected_tables(customers=CUSTOMERS, orders=ORDERS) -> dict[tuple, list[tupl
     scored = [(r[0], r[1], r[4], r[4] * 2, rank) for rank, r in enumerate(ranked, start=1)]
     big = [(r[0], r[3]) for r in model_totals if r[3] >= BIG_MIN_ORDERS]
     names = [(c[0], c[1]) for c in customers]
-    return {
+    tables = {
         ("raw", "customers"): sorted(customers),
         ("raw", "orders"): sorted(orders),
         ("model", "totals"): sorted(model_totals),
@@ -87,6 +90,7 @@ def expected_tables(customers=CUSTOMERS, orders=ORDERS) -> dict[tuple, list[tupl
         ("report", "scored"): sorted(scored),
         ("report", "big"): sorted(big),
     }
+    return tables if report else {k: v for k, v in tables.items() if k[0] != "report"}
 
 
 # --- the exec tasks' program -----------------------------------------------------------
@@ -98,6 +102,7 @@ def expected_tables(customers=CUSTOMERS, orders=ORDERS) -> dict[tuple, list[tupl
 #   big     reads model.totals as an Arrow IPC stream on stdin.
 #   fail    writes two stderr lines and exits 1.   garbage: writes text, not IPC.
 #   nulls   emits a table whose `v` column has a NULL in row 3.
+#   types   emits decimal, timestamp with time zone, list, struct, date and binary columns.
 TASKS_SCRIPT = r'''
 import json, os, sys, time
 from urllib.parse import urlparse
@@ -159,6 +164,19 @@ elif mode == "garbage":
 elif mode == "nulls":
     emit(pa.table({"k": pa.array([1, 2, 3, 4], pa.int64()),
                    "v": pa.array([10, 20, None, 40], pa.int64())}))
+elif mode == "types":
+    import datetime, decimal
+    utc = datetime.timezone.utc
+    emit(pa.table({
+        "d": pa.array([decimal.Decimal("12.345"), None], pa.decimal128(12, 3)),
+        "ts": pa.array([datetime.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=utc), None],
+                       pa.timestamp("us", tz="UTC")),
+        "l": pa.array([[1, 2, 3], []], pa.list_(pa.int64())),
+        "s": pa.array([{"a": 1, "b": "x"}, {"a": None, "b": "y"}],
+                      pa.struct([("a", pa.int64()), ("b", pa.string())])),
+        "dt": pa.array([datetime.date(2024, 5, 6), None], pa.date32()),
+        "b": pa.array([b"\x00\xff", None], pa.binary()),
+    }))
 else:
     sys.exit(f"unknown mode {mode}")
 '''
@@ -225,17 +243,25 @@ class Flow:
                                         indent=2) + "\n")
         return self.file
 
+    def other_instance(self, instance: str) -> "Flow":
+        """This flow as `--instance <instance>` sees it (its catalog is shop_<instance>)."""
+        other = copy.copy(self)
+        other.instance = instance
+        other.catalog = self.folder / f"shop_{instance}.duckdb"
+        return other
+
     def write_text(self, text: str) -> Path:
         self.file.write_text(text)
         return self.file
 
     def standard_stages(self, customers_uri: str | None = None, orders_uri: str | None = None,
-                        names_version: int = 1) -> list[dict]:
+                        names_version: int = 1, report: bool = True) -> list[dict]:
         """raw (two CSV readers) -> model (join + aggregate SQL; a second SQL task) ->
-        report (an exec task over LAKEPIPE_INPUTS, an exec task fed on stdin, a SQL task)."""
+        report (an exec task over LAKEPIPE_INPUTS, an exec task fed on stdin, a SQL task).
+        Without `report`, the first two stages only (no exec program to start: faster)."""
         customers_uri = customers_uri or self.input_uri("customers.csv")
         orders_uri = orders_uri or self.input_uri("orders.csv")
-        return [
+        stages = [
             {"name": "raw", "tasks": [
                 {"name": "customers", "read": {"uri": customers_uri}},
                 {"name": "orders", "read": {"uri": orders_uri}},
@@ -255,6 +281,7 @@ class Flow:
                  "stdin": "model.totals"},
             ]},
         ]
+        return stages if report else stages[:2]
 
     def input_uri(self, name: str) -> str:
         if self.backend.name == "file":
@@ -371,6 +398,9 @@ class Flow:
         return out
 
     def write_store_file(self, relative: str, data: bytes) -> None:
+        if self.backend.name == "file":
+            Path(self.backend.fs_path(self.store_path(relative))).parent.mkdir(
+                parents=True, exist_ok=True)
         with self.backend.fs.open_output_stream(self.backend.fs_path(self.store_path(relative))) as f:
             f.write(data)
 
@@ -430,18 +460,19 @@ def wait_for(predicate, what: str, timeout: float = 60, proc: subprocess.Popen |
 # --- a reader process that keeps the catalog open --------------------------------------
 
 # argv: catalog, results (JSON lines), control folder, setup SQL (JSON list),
-# queries (JSON {name: sql}). Opens the catalog read-only and queries in a loop, one JSON
+# queries (JSON {name: sql}), "ro" | "rw". Opens the catalog (read-only, or read-write as
+# the duckdb CLI and DBeaver do by default) and queries in a loop, one JSON
 # line per round {"round", "generation", "results"}; reopens the connection when
 # `reopen-<generation+1>` appears in the control folder; stops when `stop` appears.
 READER_SCRIPT = r'''
 import json, os, sys, time
 import duckdb
 
-catalog, results, control, setup, queries = sys.argv[1:6]
+catalog, results, control, setup, queries, mode = sys.argv[1:7]
 setup, queries = json.loads(setup), json.loads(queries)
 
 def connect():
-    con = duckdb.connect(catalog, read_only=True)
+    con = duckdb.connect(catalog, read_only=(mode == "ro"))
     for statement in setup:
         con.execute(statement)
     return con
@@ -465,7 +496,8 @@ con.close()
 class CatalogReader:
     """READER_SCRIPT in its own process, with the rounds it has written so far."""
 
-    def __init__(self, folder: Path, flow: Flow, queries: dict[str, str]):
+    def __init__(self, folder: Path, flow: Flow, queries: dict[str, str],
+                 read_only: bool = True):
         folder.mkdir(parents=True, exist_ok=True)
         self.control = folder
         self.results = folder / "results.jsonl"
@@ -473,7 +505,8 @@ class CatalogReader:
         script.write_text(READER_SCRIPT)
         self.proc = subprocess.Popen(
             [PYTHON, str(script), str(flow.catalog), str(self.results), str(folder),
-             json.dumps(duck_setup_sql(flow.backend)), json.dumps(queries)],
+             json.dumps(duck_setup_sql(flow.backend)), json.dumps(queries),
+             "ro" if read_only else "rw"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.generation = 0
 
@@ -510,11 +543,11 @@ class CatalogReader:
 
 class CountingProxy:
     """A threaded HTTP proxy on loopback that forwards every request to `target_port` and
-    records (method, path) of each."""
+    records (method, path, x-amz-copy-source or None) of each."""
 
     def __init__(self, target_port: int):
         self.target_port = target_port
-        self.requests: list[tuple[str, str]] = []
+        self.requests: list[tuple[str, str, str | None]] = []
         self._lock = threading.Lock()
         proxy = self
 
@@ -541,7 +574,8 @@ class CountingProxy:
             def _forward(self):
                 body = self._body()
                 with proxy._lock:
-                    proxy.requests.append((self.command, self.path))
+                    proxy.requests.append((self.command, self.path,
+                                           self.headers.get("x-amz-copy-source")))
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("transfer-encoding", "expect", "connection")}
                 if body or self.command in ("PUT", "POST"):
@@ -586,15 +620,13 @@ class CountingProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def take(self) -> list[tuple[str, str]]:
+    def take(self) -> list[tuple[str, str, str | None]]:
         with self._lock:
             out, self.requests = self.requests, []
         return out
 
 
 # --- fixtures (imported by the test modules) ---------------------------------------------
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(params=["file", "s3"])

@@ -1,11 +1,9 @@
 """The cache: an unchanged re-run commits metadata only; a changed input re-runs exactly the
 tasks that read it (and what reads them); a version bump invalidates one task; --force
 re-runs everything. On S3, the all-hit run touches no object under the table folders."""
-import pytest
-
-from flow_support import (MORE_ORDERS, PREFIX, CountingProxy, Flow, cache_hits,
-                          expected_tables, flow, flow_on, metadata_only,  # noqa: F401
-                          store_backend)
+from flow_support import (MORE_ORDERS, PREFIX, CountingProxy, cache_hits,
+                          expected_tables, flow_on, metadata_only,
+                          local_flow)  # noqa: F401
 
 ALL = ["raw.customers", "raw.orders", "model.totals", "model.names", "report.roster",
        "report.scored", "report.big"]
@@ -15,7 +13,8 @@ def hits(*keys) -> dict[str, bool]:
     return {key: key in keys for key in ALL}
 
 
-def test_cache_hits_misses_versions_and_force(flow):
+def test_cache_hits_misses_versions_and_force(local_flow):
+    flow = local_flow
     flow.put_data()
     flow.write()
     first = flow.run()
@@ -50,6 +49,14 @@ def test_cache_hits_misses_versions_and_force(flow):
     assert metadata_only(fourth) == {"raw": True, "model": False, "report": True}
     assert flow.catalog_tables() == expected_tables(orders=MORE_ORDERS)
 
+    # The exec tasks' script changes: both exec tasks re-run (their output is the same).
+    with open(flow.folder / "tasks.py", "a") as f:
+        f.write("# edited\n")
+    edited = flow.run()
+    assert cache_hits(edited) == hits(*[k for k in ALL if k not in ("report.scored",
+                                                                     "report.big")])
+    assert metadata_only(edited) == {"raw": True, "model": True, "report": False}
+
     # --force: every task runs, no stage is metadata only.
     fifth = flow.run("--force")
     assert cache_hits(fifth) == hits()
@@ -60,6 +67,8 @@ def test_cache_hits_misses_versions_and_force(flow):
 
 
 def test_cache_hit_run_touches_no_table_object_on_s3(moto, run_lakepipe, request, tmp_path):
+    """Counted by a proxy between lakepipe and the emulator: an all-hit run reads and writes
+    no table object; a hit in a stage that re-runs is a server-side copy (no download)."""
     from conftest import make_backend
     backend = make_backend("s3", request, tmp_path / "store")
     proxy = CountingProxy(moto.port).start()
@@ -70,17 +79,36 @@ def test_cache_hit_run_touches_no_table_object_on_s3(moto, run_lakepipe, request
                    storage={"endpoint": proxy.endpoint, "region": "us-east-1",
                             "url_style": "path"})
     flow.put_data()
-    flow.write()
+    flow.write(flow.standard_stages(report=False))
     flow.run()
-    first = proxy.take()
     tables = f"/{backend.fs_root}/{PREFIX}/"
-    assert any(path.startswith(tables) and method == "PUT" for method, path in first), (
+
+    def under(requests, folder=""):
+        return [(m, p, c) for m, p, c in requests if p.split("?")[0].startswith(tables + folder)]
+
+    first = proxy.take()
+    assert any(m == "PUT" for m, _, _ in under(first)), (
         "the proxy saw none of the first run's writes: lakepipe bypassed it")
 
     second = flow.run()
-    assert metadata_only(second) == {"raw": True, "model": True, "report": True}
+    assert metadata_only(second) == {"raw": True, "model": True}
     seen = proxy.take()
-    print("SECOND RUN REQUESTS", seen)
-    touching = [(m, p) for m, p in seen if p.split("?")[0].startswith(tables)
-                and m in ("GET", "PUT", "POST", "DELETE")]
+    touching = [r for r in under(seen) if r[0] in ("GET", "PUT", "POST", "DELETE")]
     assert touching == [], f"an all-hit run read or wrote table objects: {touching}"
+
+    # orders changes: customers and model.names are hits in stages that re-run, so their
+    # files are copied server-side from the odd slot to the even slot.
+    flow.put_orders(MORE_ORDERS)
+    third = flow.run()
+    assert cache_hits(third) == {"raw.customers": True, "raw.orders": False,
+                                 "model.totals": False, "model.names": True}
+    seen = proxy.take()
+    for stage, table in (("raw", "customers"), ("model", "names")):
+        source = f"dev/{stage}__odd/{table}/part-0000.parquet"
+        target = f"dev/{stage}__even/{table}/part-0000.parquet"
+        assert [m for m, _, _ in under(seen, source) if m == "GET"] == [], (
+            f"{source} was downloaded for a cache hit: {under(seen, source)}")
+        puts = [(m, c) for m, p, c in under(seen, target) if m == "PUT"]
+        assert puts and all(c is not None and c.split("?")[0].lstrip("/").endswith(
+            f"{backend.fs_root}/{PREFIX}/{source}") for _, c in puts), puts
+    assert flow.catalog_tables() == expected_tables(orders=MORE_ORDERS, report=False)

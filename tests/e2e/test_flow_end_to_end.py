@@ -2,13 +2,14 @@
 and on the S3 emulator, read back with independent readers: Python DuckDB through the
 catalog file, and pyarrow over the Parquet files that lakepipe.tables lists."""
 import json
+import re
 import subprocess
 
 import pyarrow as pa
 
-from flow_support import (COLUMNS, CUSTOMERS, ORDERS, PREFIX, by_task, cache_hits,
-                          csv_text, expected_tables, flow, local_flow, location,  # noqa: F401
-                          metadata_only, rows_of, store_backend)
+from flow_support import (COLUMNS, CUSTOMERS, ORDERS, PYTHON, by_task, cache_hits,
+                          expected_tables, location, metadata_only, rows_of,
+                          flow, local_flow, store_backend)  # noqa: F401
 
 KINDS = {"raw.customers": "read", "raw.orders": "read", "model.totals": "sql",
          "model.names": "sql", "report.roster": "sql", "report.scored": "exec",
@@ -160,3 +161,112 @@ def test_read_uri_relative_to_the_flow_file(local_flow, lakepipe_bin, clean_env,
     tables = flow.catalog_tables()
     assert tables[("raw", "customers")] == sorted(CUSTOMERS)
     assert tables[("raw", "orders")] == sorted(ORDERS)
+
+
+def test_multi_file_table(flow):
+    """A table larger than file_size_mb rolls over several files; the catalog reads them all."""
+    flow.write([{"name": "big", "tasks": [{
+        "name": "many", "sql": "SELECT i, md5(CAST(i AS VARCHAR)) AS h FROM range(60000) AS t(i)",
+        "file_size_mb": 1, "row_group_rows": 10000, "sort_by": ["i"]}]}])
+    summary = flow.run()
+    assert by_task(summary)["big.many"]["rows"] == 60000
+    entry = flow.committed()[("big", "many")]
+    paths = [f["path"] for f in entry["files_json"]]
+    assert len(paths) >= 2 and by_task(summary)["big.many"]["files"] == len(paths)
+    assert paths == [f"dev/big__odd/many/part-{i:04d}.parquet" for i in range(len(paths))]
+    assert flow.query("SELECT count(*), count(DISTINCT i), sum(i), min(i), max(i) "
+                      "FROM big.many") == [(60000, 60000, sum(range(60000)), 0, 59999)]
+    data = pa.concat_tables([flow.read_file(p) for p in paths])
+    assert data.column("i").to_pylist() == list(range(60000))
+    assert [f["rows"] for f in entry["files_json"]] == [flow.read_file(p).num_rows
+                                                        for p in paths]
+
+
+def test_column_types_round_trip(local_flow):
+    """Decimals, timestamps with time zone, lists, structs, dates and binary keep their
+    types, from an exec program (Arrow IPC) and from SQL."""
+    import datetime
+    import decimal
+    flow = local_flow
+    flow.write([{"name": "typed", "tasks": [
+        {"name": "from_exec", "exec": [PYTHON, "tasks.py", "types"]},
+        {"name": "from_sql", "sql": "SELECT * FROM typed.from_exec"},
+    ]}])
+    flow.run()
+    utc = datetime.timezone.utc
+    want = pa.schema([("d", pa.decimal128(12, 3)), ("ts", pa.timestamp("us", tz="UTC")),
+                      ("l", pa.list_(pa.int64())),
+                      ("s", pa.struct([("a", pa.int64()), ("b", pa.string())])),
+                      ("dt", pa.date32()), ("b", pa.binary())])
+    committed = flow.committed()
+    for table in ("from_exec", "from_sql"):
+        data = flow.read_file(committed[("typed", table)]["files_json"][0]["path"])
+        # (Parquet names a list's child "element"; DuckDB may name UTC "Etc/UTC".)
+        got = [(f.name, str(f.type).replace("element:", "item:").replace("Etc/UTC", "UTC"))
+               for f in data.schema]
+        assert got == [(f.name, str(f.type)) for f in want], data.schema
+        assert data.to_pylist() == [
+            {"d": decimal.Decimal("12.345"),
+             "ts": datetime.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=utc),
+             "l": [1, 2, 3], "s": {"a": 1, "b": "x"}, "dt": datetime.date(2024, 5, 6),
+             "b": b"\x00\xff"},
+            {"d": None, "ts": None, "l": [], "s": {"a": None, "b": "y"}, "dt": None, "b": None}]
+        assert flow.query(
+            "SELECT typeof(d), typeof(ts), typeof(l), typeof(s), typeof(dt), typeof(b) "
+            f"FROM typed.{table} LIMIT 1") == [
+            ("DECIMAL(12,3)", "TIMESTAMP WITH TIME ZONE", "BIGINT[]",
+             "STRUCT(a BIGINT, b VARCHAR)", "DATE", "BLOB")]
+        assert flow.query(f"SELECT d, l, s, dt, b FROM typed.{table} ORDER BY s.b") == [
+            (decimal.Decimal("12.345"), [1, 2, 3], {"a": 1, "b": "x"},
+             datetime.date(2024, 5, 6), b"\x00\xff"),
+            (None, [], {"a": None, "b": "y"}, None, None)]
+
+
+def test_sql_command_prints_every_type(local_flow):
+    """`lakepipe sql` prints timestamps with time zone, lists and structs (not blanks)."""
+    flow = local_flow
+    flow.write([{"name": "typed", "tasks": [
+        {"name": "from_exec", "exec": [PYTHON, "tasks.py", "types"]}]}])
+    flow.run()
+    query = "SELECT d, ts, l, s, dt FROM typed.from_exec WHERE d IS NOT NULL"
+    text = flow.lakepipe("sql", flow.file, query, output_json=False).stdout.splitlines()
+    assert text[0] == "d\tts\tl\ts\tdt"
+    assert text[1] == "12.345\t2024-01-02 03:04:05.123456+00\t[1, 2, 3]\t{'a': 1, 'b': x}\t2024-05-06"
+    rows = json.loads(flow.lakepipe("sql", flow.file, query).stdout)
+    assert all(value not in ("", None) for value in rows[0].values()), rows
+
+
+def test_stage_and_instance_options(local_flow):
+    flow = local_flow
+    flow.put_data()
+    flow.write()
+    # Only model, in a new instance: raw is not committed there.
+    proc = flow.lakepipe("flow", "run", flow.file, "--stage", "model", "--instance", "ci",
+                         check=False)
+    assert proc.returncode == 1
+    # (Tasks run concurrently: whichever fails first names its input.)
+    assert re.fullmatch(r"lakepipe: error: flow 'shop', stage 'model', task '(totals|names)': "
+                        r"table 'raw\.(customers|orders)' is not committed\n",
+                        proc.stderr), proc.stderr
+    raw = flow.run("--stage", "raw", "--instance", "ci")
+    assert [s["stage"] for s in raw["stages"]] == ["raw"]
+    assert raw["instance"] == "ci" and raw["catalog"] == str(flow.folder / "shop_ci.duckdb")
+    assert [s["stage"] for s in flow.run("--stage", "model", "--instance", "ci")["stages"]] == [
+        "model"]
+    assert sorted({p.split("/")[0] for p in flow.files()}) == ["ci"]
+    assert not flow.catalog.exists()
+    ci = flow.other_instance("ci")
+    tables = ci.catalog_tables()
+    assert set(tables) == {("raw", "customers"), ("raw", "orders"), ("model", "totals"),
+                           ("model", "names")}
+    assert tables[("model", "totals")] == expected_tables()[("model", "totals")]
+
+    # The file's own instance is separate.
+    flow.run()
+    assert sorted({p.split("/")[0] for p in flow.files()}) == ["ci", "dev"]
+    assert flow.catalog_tables() == expected_tables()
+    assert ci.slots() == {"raw": "odd", "model": "odd"}
+
+    proc = flow.lakepipe("flow", "run", flow.file, "--stage", "nope", check=False)
+    assert (proc.returncode, proc.stderr) == (1, "lakepipe: error: flow 'shop' has no stage "
+                                                 "'nope'\n")

@@ -3,6 +3,7 @@
 #include <duckdb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -27,10 +28,29 @@ struct Database::Handles {
 namespace {
 
 // Converts a failed duckdb_result into a Status: the one boundary for DuckDB errors.
+/// DuckDB's message on one line: its lines joined, the caret line under "LINE n:" dropped
+/// (it points into a line that is no longer above it).
+std::string OneLine(const char* message) {
+  if (message == nullptr) return "unknown error";
+  std::string out;
+  std::string_view rest(message);
+  while (!rest.empty()) {
+    const size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+      line.remove_suffix(1);
+    const size_t first = line.find_first_not_of(' ');
+    if (first == std::string_view::npos || line.substr(first) == "^") continue;
+    if (!out.empty()) out += ' ';
+    out += line;
+  }
+  return out;
+}
+
 arrow::Status ResultError(duckdb_result* result) {
-  const char* message = duckdb_result_error(result);
   return arrow::Status::Invalid(
-      storage::RedactSecrets(fmt::format("DuckDB: {}", message ? message : "unknown error")));
+      storage::RedactSecrets(fmt::format("DuckDB: {}", OneLine(duckdb_result_error(result)))));
 }
 
 std::string ExtensionDir(const std::string& configured) {
@@ -97,7 +117,23 @@ arrow::Status Database::Execute(std::string_view sql) {
 
 arrow::Result<TextResult> Database::QueryText(std::string_view sql) {
   duckdb_result result;
-  const std::string text(sql);
+  std::string text(sql);
+  // duckdb_value_varchar cannot print every type (timestamps with zone, lists, structs
+  // come out empty): a single SELECT runs with each column cast to VARCHAR instead, which
+  // prints values as DuckDB's own shell does.
+  {
+    std::string trimmed = text;
+    while (!trimmed.empty() &&
+           (std::isspace(static_cast<unsigned char>(trimmed.back())) || trimmed.back() == ';')) {
+      trimmed.pop_back();
+    }
+    duckdb_prepared_statement prepared = nullptr;
+    if (duckdb_prepare(handles_->conn, trimmed.c_str(), &prepared) == DuckDBSuccess &&
+        duckdb_prepared_statement_type(prepared) == DUCKDB_STATEMENT_TYPE_SELECT) {
+      text = "SELECT COLUMNS(*)::VARCHAR FROM (\n" + trimmed + "\n)";
+    }
+    duckdb_destroy_prepare(&prepared);
+  }
   if (duckdb_query(handles_->conn, text.c_str(), &result) != DuckDBSuccess) {
     auto status = ResultError(&result);
     duckdb_destroy_result(&result);
@@ -131,17 +167,15 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(
   const std::string text(sql);
   duckdb_prepared_statement prepared = nullptr;
   if (duckdb_prepare(handles_->conn, text.c_str(), &prepared) != DuckDBSuccess) {
-    const char* message = duckdb_prepare_error(prepared);
-    auto status = arrow::Status::Invalid(storage::RedactSecrets(
-        fmt::format("DuckDB: {}", message ? message : "cannot prepare the query")));
+    auto status = arrow::Status::Invalid(
+        storage::RedactSecrets(fmt::format("DuckDB: {}", OneLine(duckdb_prepare_error(prepared)))));
     duckdb_destroy_prepare(&prepared);
     return status;
   }
   duckdb_pending_result pending = nullptr;
   if (duckdb_pending_prepared_streaming(prepared, &pending) != DuckDBSuccess) {
-    const char* message = duckdb_pending_error(pending);
-    auto status = arrow::Status::Invalid(storage::RedactSecrets(
-        fmt::format("DuckDB: {}", message ? message : "cannot start the query")));
+    auto status = arrow::Status::Invalid(
+        storage::RedactSecrets(fmt::format("DuckDB: {}", OneLine(duckdb_pending_error(pending)))));
     duckdb_destroy_pending(&pending);
     duckdb_destroy_prepare(&prepared);
     return status;

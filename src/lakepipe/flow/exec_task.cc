@@ -22,7 +22,8 @@ class ExecReader : public arrow::RecordBatchReader {
   ExecReader(std::unique_ptr<singer::TapProcess> process,
              std::shared_ptr<arrow::ipc::RecordBatchStreamReader> ipc, std::thread feeder,
              std::shared_ptr<arrow::Status> feed_status)
-      : process_(std::move(process)),
+      : name_(process->name()),
+        process_(std::move(process)),
         ipc_(std::move(ipc)),
         feeder_(std::move(feeder)),
         feed_status_(std::move(feed_status)) {}
@@ -58,6 +59,7 @@ class ExecReader : public arrow::RecordBatchReader {
   }
 
  private:
+  std::string name_;
   std::unique_ptr<singer::TapProcess> process_;
   std::shared_ptr<arrow::ipc::RecordBatchStreamReader> ipc_;
   std::thread feeder_;
@@ -82,7 +84,7 @@ arrow::Status Feed(int fd, arrow::RecordBatchReader* table) {
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecTask(const ExecLaunch& launch) {
   singer::TapLaunch tap;
   tap.argv = launch.argv;
-  tap.role = fmt::format("exec task '{}': program", launch.task);
+  tap.role = "program";
   tap.working_dir = launch.working_dir;
   tap.stdin_pipe = launch.stdin_table != nullptr;
   nlohmann::json inputs = nlohmann::json::object();
@@ -108,7 +110,9 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecTask(const Exe
     if (feeder.joinable()) feeder.join();
     if (!exit_status.ok()) return exit_status;
     return ipc.status().WithMessage(
-        fmt::format("its output is not an Arrow IPC stream: {}", ipc.status().message()));
+        fmt::format("program '{}': its output is not an Arrow IPC "
+                    "stream: {}",
+                    process->name(), ipc.status().message()));
   }
   return std::make_shared<ExecReader>(std::move(process), std::move(*ipc), std::move(feeder),
                                       std::move(feed_status));

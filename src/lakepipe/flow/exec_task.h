@@ -19,7 +19,6 @@ struct ExecLaunch {
   std::string working_dir;
   std::map<std::string, std::vector<std::string>> input_files;
   std::shared_ptr<arrow::RecordBatchReader> stdin_table;
-  std::string task;  ///< for messages
 };
 
 /// Starts the program; the reader yields its batches, and reports a non-zero exit, a

@@ -53,7 +53,8 @@ arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
 }
 
 arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::string& path,
-                        const tablestore::TableOptions& defaults, TaskConfig* task) {
+                        const std::string& dir, const tablestore::TableOptions& defaults,
+                        TaskConfig* task) {
   ARROW_RETURN_NOT_OK(r.OnlyKeys(
       node, path,
       {"name", "version", "sql", "read", "exec", "ingest", "inputs", "stdin", "not_null", "sort_by",
@@ -81,6 +82,7 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
     ARROW_RETURN_NOT_OK(r.OnlyKeys(read, path + ".read", {"uri", "format", "options"}));
     if (!read["uri"]) return r.Error(read, path + ".read: 'uri' is required");
     ARROW_ASSIGN_OR_RAISE(task->read_uri, r.String(read["uri"], path + ".read.uri"));
+    task->read_uri = Resolve(dir, task->read_uri);
     if (read["format"]) {
       ARROW_ASSIGN_OR_RAISE(task->read_format, r.String(read["format"], path + ".read.format"));
     }
@@ -274,7 +276,7 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
     std::set<std::string> task_names;
     for (size_t t = 0; t < tasks.size(); ++t) {
       TaskConfig task;
-      ARROW_RETURN_NOT_OK(ParseTask(r, tasks[t], fmt::format("{}.tasks[{}]", spath, t),
+      ARROW_RETURN_NOT_OK(ParseTask(r, tasks[t], fmt::format("{}.tasks[{}]", spath, t), out.dir,
                                     out.store.table_defaults, &task));
       if (!task_names.insert(task.name).second) {
         return r.Error(tasks[t],

@@ -391,7 +391,6 @@ class StageRunner {
         ExecLaunch launch;
         launch.argv = task.exec_argv;
         launch.working_dir = config_.dir;
-        launch.task = task.name;
         for (const auto& ref : task.inputs) {
           ARROW_ASSIGN_OR_RAISE(const TableRecord* record, tx->Resolve(ref));
           auto& files = launch.input_files[ref.ToString()];

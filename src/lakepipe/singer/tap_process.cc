@@ -44,9 +44,11 @@ arrow::Status WritePrivateFile(const std::string& path, const std::string& conte
 }
 
 std::string TapName(const std::vector<std::string>& argv) {
-  // "python3 my_tap.py" is named after the script, "tap-x" after itself.
-  const std::string& last = argv.size() > 1 && argv.back().ends_with(".py") ? argv.back() : argv[0];
-  return std::filesystem::path(last).filename().string();
+  // "python3 my_tap.py --flag" is named after the script, "tap-x" after itself.
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i].ends_with(".py")) return std::filesystem::path(argv[i]).filename().string();
+  }
+  return std::filesystem::path(argv[0]).filename().string();
 }
 
 }  // namespace
