@@ -91,6 +91,7 @@ HEADER = ["| tool | median s | min s | max s | records/s (median) | peak RSS MiB
 DUCKDB_SCRIPT = """
 import sys, time, duckdb
 sql, out = sys.argv[1], sys.argv[2]
+duckdb.sql("SET enable_progress_bar = false")
 start = time.perf_counter()
 duckdb.sql(f"COPY ({sql}) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
 print(time.perf_counter() - start)
@@ -125,7 +126,7 @@ def flow_sql_case(rows: int, reps: int, work: Path, lakepipe: Path, seed: int = 
         out.unlink(missing_ok=True)
         result = timed([sys.executable, "-c", DUCKDB_SCRIPT, sql, str(out)])
         assert duckdb.sql(f"SELECT count(*) FROM '{out}'").fetchone()[0] == expected
-        copy_seconds.append(float(result[2].strip()))
+        copy_seconds.append(float(result[2].split()[-1]))
         return result[:2]
 
     runs = {"lakepipe": [], "duckdb": []}

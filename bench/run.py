@@ -183,21 +183,23 @@ def main():
     lakepipe = ROOT / "build" / "lakepipe"
     command = " ".join(["bench/run.py", *sys.argv[1:]])
     stamp = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}"
-    run_line = (f"Command: `{command}` ({args.reps} alternating repetitions after a warm-up), "
-                f"{stamp}.")
+    load = os.getloadavg()[0]
     sections = {}
     with tempfile.TemporaryDirectory(prefix="lakepipe-bench-") as tmp:
         if "singer-ingest" in cases:
             result = singer_ingest(records, args.reps, Path(tmp), lakepipe)
-            sections["singer-ingest"] = summarize(result).replace("\n\n", f"\n\n{run_line}\n\n", 1)
+            sections["singer-ingest"] = summarize(result)
         if "flow-sql" in cases:
             result = flow_cases.flow_sql_case(rows, args.reps, Path(tmp), lakepipe)
-            sections["flow-sql"] = flow_cases.summarize_flow_sql(result).replace(
-                "\n\n", f"\n\n{run_line}\n\n", 1)
+            sections["flow-sql"] = flow_cases.summarize_flow_sql(result)
         if "flow" in cases:
             result = flow_cases.flow_case(flow_rows, args.reps, Path(tmp), lakepipe)
-            sections["flow"] = flow_cases.summarize_flow(result).replace(
-                "\n\n", f"\n\n{run_line}\n\n", 1)
+            sections["flow"] = flow_cases.summarize_flow(result)
+    run_line = (f"Command: `{command}` ({args.reps} alternating repetitions after a warm-up), "
+                f"{stamp}; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at "
+                "the end (above ~0.5, other work shared the cores).")
+    for key in sections:
+        sections[key] = sections[key].replace("\n\n", f"\n\n{run_line}\n\n", 1)
     header = "\n".join(["# lakepipe benchmark results", "", f"Machine: {machine()}.", ""])
     text = merge_results(sections, header)
     (BENCH / "RESULTS.md").write_text(text)

@@ -16,13 +16,14 @@ class Sha256 {
 
   void Update(std::string_view bytes);
   void Update(const void* data, size_t size);
+  /// The 32 raw digest bytes; the object is spent afterwards.
+  std::string Digest();
   /// The digest as 64 lowercase hex digits; the object is spent afterwards.
   std::string HexDigest();
   /// The digest in RFC 4648 base32, lowercase, unpadded (52 characters).
   std::string Base32Digest();
 
  private:
-  std::string Digest();
   struct Context;
   std::unique_ptr<Context> context_;
 };

@@ -551,7 +551,7 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   FlowRunResult result;
   result.run_id = NewRunId();
   result.instance = config.store.instance;
-  tablestore::RunRecord run{result.run_id, config.store.instance, config.name,
+  tablestore::RunRecord run{result.run_id, store->MetadataInstance(), config.name,
                             IsoUtc(std::chrono::system_clock::now())};
   std::vector<std::string> names;
   for (const auto* stage : stages) names.push_back(stage->name);

@@ -14,6 +14,7 @@
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/catalog.h"
 #include "lakepipe/tablestore/embedded_metadata_store.h"
+#include "lakepipe/tablestore/postgres_metadata_store.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -53,10 +54,10 @@ arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::strin
     return OpenEmbeddedMetadataStore(embedded_path, lock_dir);
   }
   if (metadata.starts_with("postgresql://") || metadata.starts_with("postgres://")) {
-    return arrow::Status::NotImplemented("metadata on PostgreSQL is not built yet");
+    return OpenPostgresMetadataStore(metadata);
   }
-  return arrow::Status::Invalid(
-      fmt::format("metadata '{}': use embedded or a postgresql:// URL", metadata));
+  // The value is not repeated: a mistyped URL may hold a password.
+  return arrow::Status::Invalid("metadata: use embedded or a postgresql:// URL");
 }
 
 arrow::Result<std::unique_ptr<TableStore>> TableStore::Open(
@@ -77,10 +78,14 @@ arrow::Result<std::unique_ptr<TableStore>> TableStore::Open(
 
 TableStore::~TableStore() = default;
 
-arrow::Result<MetadataSnapshot> TableStore::Load() { return metadata_->Load(options_.instance); }
+arrow::Result<MetadataSnapshot> TableStore::Load() { return metadata_->Load(MetadataInstance()); }
 
 arrow::Result<std::unique_ptr<StageLocks>> TableStore::Lock(std::vector<std::string> stages) {
-  return metadata_->Lock(options_.instance, std::move(stages));
+  return metadata_->Lock(MetadataInstance(), std::move(stages));
+}
+
+std::string TableStore::MetadataInstance() const {
+  return options_.flow.empty() ? options_.instance : options_.flow + "/" + options_.instance;
 }
 
 std::string TableStore::TableDir(const std::string& stage, const std::string& slot,
@@ -217,7 +222,7 @@ StageTransaction::StageTransaction(TableStore* store, std::string stage, std::st
 
 arrow::Result<TableRecord> StageTransaction::AddWritten(const std::string& table,
                                                         TableRecord record) {
-  record.instance = store_->options().instance;
+  record.instance = store_->MetadataInstance();
   record.stage = stage_;
   record.slot = slot_;
   record.table = table;
@@ -327,7 +332,7 @@ arrow::Result<TableRecord> StageTransaction::CopyCommitted(const std::string& ta
 }
 
 void StageTransaction::RecordTask(TaskRecord task) {
-  task.instance = store_->options().instance;
+  task.instance = store_->MetadataInstance();
   task.stage = stage_;
   task.slot = slot_;
   task.run_id = run_id_;
@@ -338,7 +343,7 @@ void StageTransaction::RecordTask(TaskRecord task) {
 arrow::Status StageTransaction::Commit() {
   ARROW_RETURN_NOT_OK(locks_->Validate());
   StageCommit commit;
-  commit.stage = {store_->options().instance, stage_, slot_, run_id_,
+  commit.stage = {store_->MetadataInstance(), stage_, slot_, run_id_,
                   IsoUtc(std::chrono::system_clock::now())};
   {
     std::lock_guard lock(mutex_);

@@ -87,6 +87,11 @@ class TableStore {
   /// with `dry_run`).
   arrow::Result<std::vector<std::string>> CollectGarbage(bool dry_run);
 
+  /// The instance's key in the metadata store: "<flow>/<instance>", so flows sharing one
+  /// PostgreSQL database (or catalog folder) never mix their stages; the instance alone
+  /// when no flow name is set.
+  std::string MetadataInstance() const;
+
   /// <instance>/<stage>__<slot>/<table>, relative to the base.
   std::string TableDir(const std::string& stage, const std::string& slot,
                        const std::string& table) const;
