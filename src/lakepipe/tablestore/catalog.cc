@@ -101,8 +101,8 @@ std::map<std::string, ViewSpec> DesiredViews(const CatalogTarget& target,
 /// are dropped, kept or created by comparing their statements with those recorded in
 /// lakepipe.catalog_views, so an unchanged view is never bound again (binding reads the
 /// Parquet footers, from the object store when the base is remote).
-arrow::Status UpdateCatalog(duckdb::Database& db, const CatalogTarget& target,
-                            const MetadataSnapshot& snapshot) {
+arrow::Status UpdateCatalogStatements(duckdb::Database& db, const CatalogTarget& target,
+                                      const MetadataSnapshot& snapshot) {
   ARROW_RETURN_NOT_OK(db.Execute(kMetadataTables));
   ARROW_ASSIGN_OR_RAISE(auto existing, db.QueryText("SELECT schema_name, view_name, create_sql "
                                                     "FROM lakepipe.catalog_views"));
@@ -153,6 +153,18 @@ arrow::Status UpdateCatalog(duckdb::Database& db, const CatalogTarget& target,
                        SqlString(view.schema), SqlString(view.name), SqlString(view.create_sql));
   }
   return db.Execute(sql);
+}
+
+arrow::Status UpdateCatalog(duckdb::Database& db, const CatalogTarget& target,
+                            const MetadataSnapshot& snapshot) {
+  // One transaction: one write to the file instead of one per statement.
+  ARROW_RETURN_NOT_OK(db.Execute("BEGIN TRANSACTION"));
+  auto status = UpdateCatalogStatements(db, target, snapshot);
+  if (!status.ok()) {
+    (void)db.Execute("ROLLBACK");
+    return status;
+  }
+  return db.Execute("COMMIT");
 }
 
 }  // namespace
