@@ -46,7 +46,9 @@ def test_three_stage_flow_reads_back_through_the_catalog(flow):
                 assert sorted(cursor.fetchall()) == rows, (schema, table)
         assert sorted(con.execute(
             "SELECT instance, stage, committed_slot FROM lakepipe.stages").fetchall()) == [
-            ("dev", "model", "odd"), ("dev", "raw", "odd"), ("dev", "report", "odd")]
+            # The metadata key is <flow>/<instance>: flows sharing a database never mix.
+            ("shop/dev", "model", "odd"), ("shop/dev", "raw", "odd"),
+            ("shop/dev", "report", "odd")]
         assert con.execute("SELECT status, error FROM lakepipe.runs "
                            "WHERE run_id = ?", [summary["run_id"]]).fetchall() == [
             ("succeeded", "")]
