@@ -31,6 +31,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import flow_data  # noqa: E402
 import flow_sql  # noqa: E402
+from measure import run_measured  # noqa: E402
 
 ROOT = BENCH.parent
 PIPEDAG_VENV = ROOT / ".deps" / "bench" / "pipedag"
@@ -44,18 +45,8 @@ PIPEDAG = PIPEDAG_PINS[0]
 
 
 def timed(argv, cwd=None, env=None):
-    """Like run.py's measured(), keeping stdout: (seconds, peak RSS MiB, stdout)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        out.seek(0), err.seek(0)
-        text, error = out.read().decode(), err.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv[:4]))} failed: {error[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, text
+    """(seconds, peak RSS MiB, stdout) of one process (bench/measure.py)."""
+    return run_measured(argv, env=env, cwd=cwd)
 
 
 def catalog_counts(catalog: Path, tables) -> dict:

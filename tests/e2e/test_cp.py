@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -49,14 +50,14 @@ def test_cp_into_folder_keeps_the_name(backend, run_lakepipe, tmp_path):
 
 
 def run_measured(argv, env):
-    """Runs argv and returns (stdout, peak RSS in MiB) of that one process."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode == 0, f"{argv} exited {proc.returncode}: {err}"
-    return out, usage.ru_maxrss / 1024
+    """Runs argv and returns (stdout, peak RSS in MiB) of that one process. The peak comes
+    from GNU time: wait4() here would report this pytest process's size, which a forked
+    child keeps as its high-water mark until it execs."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *map(str, argv)],
+                              env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, f"{argv} exited {proc.returncode}: {proc.stderr}"
+        return proc.stdout, int(peak.read().split()[-1]) / 1024
 
 
 def test_cp_200mb_local_s3_gcs_azure_local_is_identical_in_constant_memory(
