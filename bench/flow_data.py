@@ -18,12 +18,11 @@ def customers_for(rows: int) -> int:
     return max(1_000, rows // 20)
 
 
-def generate(rows: int, out: Path, seed: int = 42) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
+def orders_query(rows: int, seed: int = 42) -> str:
+    """The SELECT of the orders table (also the CSV and Parquet inputs of file_cases.py)."""
     customers = customers_for(rows)
-    con = duckdb.connect()
     # h(k) is a deterministic 64-bit hash of (row, seed, k); reduce it modulo what we need.
-    orders = f"""
+    return f"""
         SELECT i AS order_id,
                (1 + least(hash(i, {seed}, 1) % {customers}, hash(i, {seed}, 2) % {customers}))::BIGINT
                    AS customer_id,
@@ -34,6 +33,13 @@ def generate(rows: int, out: Path, seed: int = 42) -> dict:
                ((100 + hash(i, {seed}, 6) % 500000) / 100)::DECIMAL(12, 2) AS amount,
                TIMESTAMP '2025-01-01' + to_seconds((hash(i, {seed}, 7) % 31536000)::BIGINT) AS ts
         FROM range(1, {rows} + 1) t(i)"""
+
+
+def generate(rows: int, out: Path, seed: int = 42) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    customers = customers_for(rows)
+    con = duckdb.connect()
+    orders = orders_query(rows, seed)
     con.execute(f"COPY ({orders}) TO '{out / 'orders.parquet'}' "
                 "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
     cust = f"""

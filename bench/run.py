@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import file_cases
 import flow_cases
 from measure import run_measured
 
@@ -233,7 +234,7 @@ def duckdb_version() -> str:
     return duckdb.__version__
 
 
-CASES = ["singer-ingest", "singer-memory", "flow-sql", "flow"]
+CASES = ["singer-ingest", "singer-memory", "csv-parquet", "flow-sql", "flow"]
 
 
 def merge_results(sections: dict, header: str) -> str:
@@ -264,6 +265,8 @@ def main():
     parser.add_argument("--records", type=int, default=None, help="singer-ingest records")
     parser.add_argument("--rows", type=int, default=None, help="flow-sql input rows")
     parser.add_argument("--flow-rows", type=int, default=None, help="flow input (orders) rows")
+    parser.add_argument("--file-rows", type=int, default=None,
+                        help="csv-parquet rows (full 90M: a 5 GB CSV)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--case", action="append", choices=CASES,
                         help="run only this case (repeatable; default: all)")
@@ -272,6 +275,7 @@ def main():
     records = args.records or (200_000 if args.quick else 1_000_000)
     rows = args.rows or (2_000_000 if args.quick else 20_000_000)
     flow_rows = args.flow_rows or (2_000_000 if args.quick else 10_000_000)
+    file_rows = args.file_rows or (4_000_000 if args.quick else 90_000_000)
     lakepipe = ROOT / "build" / "lakepipe"
     command = " ".join(["bench/run.py", *sys.argv[1:]])
     stamp = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}"
@@ -284,6 +288,9 @@ def main():
         if "singer-memory" in cases:
             result = singer_memory(records, Path(tmp), lakepipe)
             sections["singer-memory"] = summarize_memory(result)
+        if "csv-parquet" in cases:
+            result = file_cases.csv_parquet_case(file_rows, args.reps, Path(tmp), lakepipe)
+            sections["csv-parquet"] = file_cases.summarize_csv_parquet(result)
         if "flow-sql" in cases:
             result = flow_cases.flow_sql_case(rows, args.reps, Path(tmp), lakepipe)
             sections["flow-sql"] = flow_cases.summarize_flow_sql(result)
