@@ -100,6 +100,7 @@ class FieldSet {
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<ColumnAppender>> appenders_;
   std::unordered_map<std::string_view, size_t> index_;  ///< views into names_
+  size_t next_guess_ = 0;       ///< the field expected next in the object being appended
   std::vector<uint64_t> seen_;  ///< generation_ of the object that last set each field
   uint64_t generation_ = 0;
 };

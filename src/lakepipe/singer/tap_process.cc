@@ -90,6 +90,10 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
     return arrow::Status::IOError(
         fmt::format("pipe for tap '{}': {}", tap->name_, strerror(errno)));
   }
+  // A 1 MiB pipe instead of Linux's 64 KiB: the tap and lakepipe then switch 16× less
+  // often (pipe reads and writes were ~12% of an ingest's profile). Best effort: a smaller
+  // /proc/sys/fs/pipe-max-size only costs speed.
+  (void)::fcntl(out_pipe[0], F_SETPIPE_SZ, 1 << 20);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (launch.stdin_pipe) {
