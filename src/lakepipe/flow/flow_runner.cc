@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -114,7 +115,10 @@ class StageRunner {
         run_id_(run_id),
         on_task_(on_task) {}
 
-  arrow::Result<StageOutcome> Run(const StageConfig& stage) {
+  /// Runs and commits `stage`. With `last_of_run`, the run is recorded as succeeded with
+  /// the stage's commit (RunFlow then skips its own closing catalog publication).
+  arrow::Result<StageOutcome> Run(const StageConfig& stage,
+                                  const tablestore::RunRecord* last_of_run) {
     StageOutcome outcome;
     outcome.stage = stage.name;
     ingested_.clear();
@@ -134,8 +138,15 @@ class StageRunner {
     }
     ARROW_ASSIGN_OR_RAISE(auto tx, store_->BeginStage(stage.name, run_id_, locks_));
     ARROW_RETURN_NOT_OK(RunTasks(stage, tx.get(), committed, &outcome));
-    ARROW_RETURN_NOT_OK(tx->Commit());
+    std::optional<tablestore::RunRecord> finished;
+    if (last_of_run) {
+      finished = *last_of_run;
+      finished->finished_at = IsoUtc(std::chrono::system_clock::now());
+      finished->status = "succeeded";
+    }
+    ARROW_RETURN_NOT_OK(tx->Commit(finished ? &*finished : nullptr));
     outcome.slot = tx->slot();
+    outcome.recorded_run = finished.has_value();
     return outcome;
   }
 
@@ -560,8 +571,9 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
   StageRunner runner(config, options, store.get(), locks.get(), result.run_id, on_task);
   arrow::Status status;
+  bool recorded = false;
   for (const auto* stage : stages) {
-    auto outcome = runner.Run(*stage);
+    auto outcome = runner.Run(*stage, stage == stages.back() ? &run : nullptr);
     if (!outcome.ok()) {
       status = outcome.status();
       if (status.message().find("flow '") != 0) {
@@ -570,7 +582,13 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
       }
       break;
     }
+    recorded = outcome->recorded_run;
     result.stages.push_back(std::move(*outcome));
+  }
+  if (recorded) {
+    // The last stage's commit recorded the finished run and published the catalog with it.
+    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return result;
   }
   run.finished_at = IsoUtc(std::chrono::system_clock::now());
   run.status = status.ok() ? "succeeded" : (status.IsCancelled() ? "cancelled" : "failed");

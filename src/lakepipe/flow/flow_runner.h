@@ -35,6 +35,7 @@ struct StageOutcome {
   std::string stage;
   std::string slot;            ///< committed by this run
   bool metadata_only = false;  ///< every task was a cache hit: no slot switch, no copies
+  bool recorded_run = false;   ///< the run's end was recorded with this stage's commit
   std::vector<TaskOutcome> tasks;
 };
 

@@ -340,7 +340,7 @@ void StageTransaction::RecordTask(TaskRecord task) {
   tasks_.push_back(std::move(task));
 }
 
-arrow::Status StageTransaction::Commit() {
+arrow::Status StageTransaction::Commit(const RunRecord* finished_run) {
   ARROW_RETURN_NOT_OK(locks_->Validate());
   StageCommit commit;
   commit.stage = {store_->MetadataInstance(), stage_, slot_, run_id_,
@@ -352,6 +352,7 @@ arrow::Status StageTransaction::Commit() {
   }
   CrashPoint("stage-after-data-before-commit");
   ARROW_RETURN_NOT_OK(store_->metadata().CommitStage(commit));
+  if (finished_run) ARROW_RETURN_NOT_OK(store_->metadata().SaveRun(*finished_run));
   CrashPoint("stage-after-metadata-before-catalog");
   return store_->PublishCatalog();
 }

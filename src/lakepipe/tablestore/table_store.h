@@ -148,8 +148,9 @@ class StageTransaction {
   void RecordTask(TaskRecord task);
 
   /// Validates the locks, then records the slot as committed with its tasks and tables in
-  /// one metadata transaction, then republishes the catalog.
-  arrow::Status Commit();
+  /// one metadata transaction, then `finished_run` when given (a run's last stage: its
+  /// catalog publication then shows the run's end too), then republishes the catalog.
+  arrow::Status Commit(const RunRecord* finished_run = nullptr);
 
  private:
   TableStore* store_;
