@@ -20,7 +20,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -243,19 +242,13 @@ def merge_results(sections: dict, header: str) -> str:
     old = {}
     path = BENCH / "RESULTS.md"
     previous = path.read_text() if path.exists() else ""
-    if "<!-- case: " not in previous and "\n### Singer JSON" in previous:
-        # A file from before the sections had markers: its one section is singer-ingest.
-        command = re.search(r"\nCommand: [^\n]*\n", previous)
-        section = previous[previous.index("\n### Singer JSON") + 1:]
-        if command:
-            section = section.replace("\n\n", f"\n\n{command.group(0).strip()}\n\n", 1)
-        old["singer-ingest"] = section.rstrip("\n") + "\n"
     if previous:
         for part in previous.split("\n<!-- case: ")[1:]:
             key, _, text = part.partition(" -->\n")
             old[key] = text.rstrip("\n") + "\n"
     old.update(sections)
-    body = [f"<!-- case: {key} -->\n{old[key]}" for key in CASES if key in old]
+    # "profile" is written by hand (profiles, fixes and before/after figures) and kept.
+    body = [f"<!-- case: {key} -->\n{old[key]}" for key in [*CASES, "profile"] if key in old]
     return header + "\n" + "\n".join(body)
 
 
