@@ -30,6 +30,7 @@ from pathlib import Path
 
 import file_cases
 import flow_cases
+import upload_cases
 from measure import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,7 +234,7 @@ def duckdb_version() -> str:
     return duckdb.__version__
 
 
-CASES = ["singer-ingest", "singer-memory", "csv-parquet", "flow-sql", "flow"]
+CASES = ["singer-ingest", "singer-memory", "csv-parquet", "s3-upload", "flow-sql", "flow"]
 
 
 def merge_results(sections: dict, header: str) -> str:
@@ -260,6 +261,7 @@ def main():
     parser.add_argument("--flow-rows", type=int, default=None, help="flow input (orders) rows")
     parser.add_argument("--file-rows", type=int, default=None,
                         help="csv-parquet rows (full 90M: a 5 GB CSV)")
+    parser.add_argument("--upload-mb", type=int, default=None, help="s3-upload MiB (full 1024)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--case", action="append", choices=CASES,
                         help="run only this case (repeatable; default: all)")
@@ -269,6 +271,7 @@ def main():
     rows = args.rows or (2_000_000 if args.quick else 20_000_000)
     flow_rows = args.flow_rows or (2_000_000 if args.quick else 10_000_000)
     file_rows = args.file_rows or (4_000_000 if args.quick else 90_000_000)
+    upload_mb = args.upload_mb or (256 if args.quick else 1024)
     lakepipe = ROOT / "build" / "lakepipe"
     command = " ".join(["bench/run.py", *sys.argv[1:]])
     stamp = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}"
@@ -284,6 +287,9 @@ def main():
         if "csv-parquet" in cases:
             result = file_cases.csv_parquet_case(file_rows, args.reps, Path(tmp), lakepipe)
             sections["csv-parquet"] = file_cases.summarize_csv_parquet(result)
+        if "s3-upload" in cases:
+            result = upload_cases.s3_upload_case(upload_mb, args.reps, Path(tmp), lakepipe)
+            sections["s3-upload"] = upload_cases.summarize_s3_upload(result)
         if "flow-sql" in cases:
             result = flow_cases.flow_sql_case(rows, args.reps, Path(tmp), lakepipe)
             sections["flow-sql"] = flow_cases.summarize_flow_sql(result)
