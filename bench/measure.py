@@ -30,5 +30,5 @@ def run_measured(argv, env=None, cwd=None) -> tuple[float, float, str]:
         report = peak.read().split()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, argv[:4]))} failed ({proc.returncode}): "
-                           f"{error[-3000:]}")
+                           f"{error[-3000:]}{text[-2000:]}")
     return seconds, int(report[-1]) / 1024, text

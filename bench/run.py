@@ -30,6 +30,7 @@ from pathlib import Path
 
 import file_cases
 import flow_cases
+import postgres_cases
 import upload_cases
 from measure import run_measured
 
@@ -234,7 +235,7 @@ def duckdb_version() -> str:
     return duckdb.__version__
 
 
-CASES = ["singer-ingest", "singer-memory", "csv-parquet", "s3-upload", "flow-sql", "flow"]
+CASES = ["singer-ingest", "singer-memory", "csv-parquet", "postgres-ingest", "s3-upload", "flow-sql", "flow"]
 
 
 def merge_results(sections: dict, header: str) -> str:
@@ -261,6 +262,7 @@ def main():
     parser.add_argument("--flow-rows", type=int, default=None, help="flow input (orders) rows")
     parser.add_argument("--file-rows", type=int, default=None,
                         help="csv-parquet rows (full 90M: a 5 GB CSV)")
+    parser.add_argument("--pg-rows", type=int, default=None, help="postgres-ingest rows (full 10M)")
     parser.add_argument("--upload-mb", type=int, default=None, help="s3-upload MiB (full 1024)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--case", action="append", choices=CASES,
@@ -271,6 +273,7 @@ def main():
     rows = args.rows or (2_000_000 if args.quick else 20_000_000)
     flow_rows = args.flow_rows or (2_000_000 if args.quick else 10_000_000)
     file_rows = args.file_rows or (4_000_000 if args.quick else 90_000_000)
+    pg_rows = args.pg_rows or (1_000_000 if args.quick else 10_000_000)
     upload_mb = args.upload_mb or (256 if args.quick else 1024)
     lakepipe = ROOT / "build" / "lakepipe"
     command = " ".join(["bench/run.py", *sys.argv[1:]])
@@ -287,6 +290,11 @@ def main():
         if "csv-parquet" in cases:
             result = file_cases.csv_parquet_case(file_rows, args.reps, Path(tmp), lakepipe)
             sections["csv-parquet"] = file_cases.summarize_csv_parquet(result)
+        if "postgres-ingest" in cases:
+            tap_rows = 100_000 if args.quick else 1_000_000
+            result = postgres_cases.postgres_case(pg_rows, tap_rows, args.reps, Path(tmp),
+                                                  lakepipe, ensure_peer())
+            sections["postgres-ingest"] = postgres_cases.summarize_postgres(result)
         if "s3-upload" in cases:
             result = upload_cases.s3_upload_case(upload_mb, args.reps, Path(tmp), lakepipe)
             sections["s3-upload"] = upload_cases.summarize_s3_upload(result)
