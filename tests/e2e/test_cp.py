@@ -77,6 +77,8 @@ def test_cp_200mb_local_s3_gcs_azure_local_is_identical_in_constant_memory(
     for src, dst in zip(hops, hops[1:]):
         out, peak_mib = run_measured([str(lakepipe_bin), "--output", "json", "cp", src, dst], env)
         assert json.loads(out)["bytes"] == size
+        if os.environ.get("LAKEPIPE_SANITIZED"):
+            continue  # ASan's quarantine keeps freed chunks: peaks grow with bytes copied
         assert peak_mib < small_peak + 40, (
             f"cp {src} -> {dst} peaked at {peak_mib:.0f} MiB; a file 4x smaller at {small_peak:.0f}")
     assert sha256(tmp_path / "big-back.bin") == sha256(source)

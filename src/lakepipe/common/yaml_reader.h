@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,13 +34,23 @@ class YamlReader {
     if (!map.IsMap()) return Error(map, fmt::format("'{}' must be a map", path));
     const std::set<std::string> keys(allowed.begin(), allowed.end());
     for (const auto& item : map) {
-      const auto key = item.first.as<std::string>();
+      ARROW_ASSIGN_OR_RAISE(const auto key, Key(item.first, path));
       if (!keys.contains(key)) {
         const std::string full = path.empty() ? key : path + "." + key;
         return Error(item.first, fmt::format("unknown key '{}'", full));
       }
     }
     return arrow::Status::OK();
+  }
+
+  /// The text of a key of the map at `path` ("null" for a null key, as yaml-cpp reads it).
+  /// A list or a map used as a key is an error, not an exception.
+  arrow::Result<std::string> Key(const YAML::Node& key, const std::string& path) const {
+    if (key.IsMap() || key.IsSequence()) {
+      return Error(key, path.empty() ? std::string("keys must be strings")
+                                     : fmt::format("keys of '{}' must be strings", path));
+    }
+    return key.as<std::string>();
   }
 
   arrow::Result<std::string> String(const YAML::Node& node, const std::string& path) const {
@@ -61,6 +72,15 @@ class YamlReader {
       return Error(node, fmt::format("'{}' must be a non-negative integer", path));
     }
     return value;
+  }
+
+  /// A size given in MiB ("file_size_mb"), in bytes; too large for int64 is an error.
+  arrow::Result<int64_t> Megabytes(const YAML::Node& node, const std::string& path) const {
+    ARROW_ASSIGN_OR_RAISE(const int64_t mb, Int(node, path));
+    if (mb > (std::numeric_limits<int64_t>::max() >> 20)) {
+      return Error(node, fmt::format("'{}' is too large", path));
+    }
+    return mb << 20;
   }
 
   arrow::Result<std::vector<std::string>> Strings(const YAML::Node& node,

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -52,6 +54,67 @@ arrow::Status ResultError(duckdb_result* result) {
   return arrow::Status::Invalid(
       storage::RedactSecrets(fmt::format("DuckDB: {}", OneLine(duckdb_result_error(result)))));
 }
+
+// duckdb_arrow_scan (DuckDB 1.5.5 C API, src/main/capi/arrow-c.cpp) asks the stream for
+// its schema when the view is registered and each time it is bound, and releases none of
+// those schemas ("the caller's responsibility", though the caller never sees them): each
+// was a leaked export (found by `make test-asan`). OwningSchemaStream wraps the caller's
+// stream in place: it keeps every schema it hands out, gives DuckDB copies whose release
+// does nothing, and releases them all with the stream.
+class OwningSchemaStream {
+ public:
+  static void Wrap(ArrowArrayStream* stream) {
+    auto* self = new OwningSchemaStream(*stream);
+    *stream = ArrowArrayStream{};
+    stream->get_schema = GetSchema;
+    stream->get_next = GetNext;
+    stream->get_last_error = GetLastError;
+    stream->release = Release;
+    stream->private_data = self;
+  }
+
+ private:
+  explicit OwningSchemaStream(ArrowArrayStream inner) : inner_(inner) {}
+
+  static OwningSchemaStream* Self(ArrowArrayStream* stream) {
+    return static_cast<OwningSchemaStream*>(stream->private_data);
+  }
+
+  static int GetSchema(ArrowArrayStream* stream, ArrowSchema* out) {
+    auto* self = Self(stream);
+    std::lock_guard lock(self->mutex_);
+    ArrowSchema schema;
+    if (const int rc = self->inner_.get_schema(&self->inner_, &schema); rc != 0) return rc;
+    self->schemas_.push_back(schema);  // moved: ArrowSchema structs may be moved bitwise
+    *out = schema;
+    out->release = [](ArrowSchema* borrowed) { borrowed->release = nullptr; };
+    return 0;
+  }
+
+  static int GetNext(ArrowArrayStream* stream, ArrowArray* out) {
+    auto* self = Self(stream);
+    return self->inner_.get_next(&self->inner_, out);
+  }
+
+  static const char* GetLastError(ArrowArrayStream* stream) {
+    auto* self = Self(stream);
+    return self->inner_.get_last_error(&self->inner_);
+  }
+
+  static void Release(ArrowArrayStream* stream) {
+    auto* self = Self(stream);
+    for (auto& schema : self->schemas_) {
+      if (schema.release != nullptr) schema.release(&schema);
+    }
+    if (self->inner_.release != nullptr) self->inner_.release(&self->inner_);
+    delete self;
+    stream->release = nullptr;
+  }
+
+  ArrowArrayStream inner_;
+  std::mutex mutex_;
+  std::vector<ArrowSchema> schemas_;
+};
 
 std::string ExtensionDir(const std::string& configured) {
   if (!configured.empty()) return configured;
@@ -195,6 +258,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Database::QueryArrow(
 arrow::Status Database::RegisterArrowView(const std::string& name, ArrowArrayStream* stream) {
   // duckdb_arrow_scan is marked deprecated in 1.5 but is the C API's only way to scan a
   // caller's Arrow stream; BatchSql's comment says how we work around its projection issue.
+  OwningSchemaStream::Wrap(stream);
   if (duckdb_arrow_scan(handles_->conn, name.c_str(),
                         reinterpret_cast<duckdb_arrow_stream>(stream)) != DuckDBSuccess) {
     return arrow::Status::Invalid(

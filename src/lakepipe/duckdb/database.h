@@ -49,7 +49,9 @@ class Database {
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> QueryArrow(std::string_view sql);
 
   /// Makes `stream` readable as the view `name` until the view is dropped; DuckDB reads
-  /// the stream once. The caller keeps the stream alive while the view is used.
+  /// the stream once. The caller keeps the stream alive while the view is used, and
+  /// releases it after: `stream` is wrapped in place, so that also releases the schemas
+  /// DuckDB took from it.
   arrow::Status RegisterArrowView(const std::string& name, struct ArrowArrayStream* stream);
 
   /// Loads an extension ("httpfs", "azure", "postgres_scanner") by absolute path from the

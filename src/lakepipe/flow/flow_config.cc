@@ -44,8 +44,8 @@ arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
                           r.Int(node["row_group_rows"], path + "row_group_rows"));
   }
   if (node["file_size_mb"]) {
-    ARROW_ASSIGN_OR_RAISE(auto mb, r.Int(node["file_size_mb"], path + "file_size_mb"));
-    out->file_size_bytes = mb << 20;
+    ARROW_ASSIGN_OR_RAISE(out->file_size_bytes,
+                          r.Megabytes(node["file_size_mb"], path + "file_size_mb"));
   }
   auto status = parquet::ValidateParquetOptions(out->parquet);
   if (!status.ok()) return r.Error(node, path + status.message());
@@ -89,7 +89,12 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
     if (const auto options = read["options"]) {
       if (!options.IsMap()) return r.Error(options, path + ".read.options must be a map");
       for (const auto& item : options) {
-        task->read_options[item.first.as<std::string>()] = item.second.as<std::string>();
+        ARROW_ASSIGN_OR_RAISE(auto key, r.Key(item.first, path + ".read.options"));
+        if (item.second.IsMap() || item.second.IsSequence()) {
+          return r.Error(item.second,
+                         fmt::format("'{}.read.options.{}' must be a value", path, key));
+        }
+        task->read_options[key] = item.second.as<std::string>();
       }
     }
   }
@@ -184,19 +189,26 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
   if (!in) return arrow::Status::IOError(fmt::format("cannot read flow file '{}'", path));
   std::stringstream text;
   text << in.rdbuf();
+  return ParseFlowYaml(text.str(), path, std::filesystem::absolute(path).parent_path().string(),
+                       instance);
+}
+
+arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::string& where,
+                                        const std::string& dir,
+                                        const std::optional<std::string>& instance) {
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return arrow::Status::Invalid(fmt::format("{}:{}: {}", path, e.mark.line + 1, e.msg));
+    return arrow::Status::Invalid(fmt::format("{}:{}: {}", where, e.mark.line + 1, e.msg));
   }
-  YamlReader r(path);
+  YamlReader r(where);
   ARROW_RETURN_NOT_OK(r.OnlyKeys(root, "",
                                  {"name", "instance", "table_store", "metadata", "locks", "storage",
                                   "stages", "max_parallel_tasks"}));
   FlowConfig out;
-  out.file = path;
-  out.dir = std::filesystem::absolute(path).parent_path().string();
+  out.file = where;
+  out.dir = dir;
   if (!root["name"]) return r.Error(root, "'name' is required");
   ARROW_ASSIGN_OR_RAISE(out.name, r.String(root["name"], "name"));
   out.store.flow = out.name;
@@ -247,7 +259,7 @@ arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
     out.max_parallel_tasks = static_cast<int>(std::max<int64_t>(n, 1));
   }
   out.storage = storage::StorageOptions::FromEnvironment();
-  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(root["storage"], path));
+  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(root["storage"], where));
 
   const auto stages = root["stages"];
   if (!stages || !stages.IsSequence() || stages.size() == 0) {

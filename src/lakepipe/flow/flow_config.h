@@ -57,6 +57,12 @@ struct FlowConfig {
 arrow::Result<FlowConfig> LoadFlowConfig(const std::string& path,
                                          const std::optional<std::string>& instance = {});
 
+/// Parses flow YAML text as LoadFlowConfig does a file's: `where` names it in errors (and
+/// becomes FlowConfig::file), `dir` is the folder relative paths in it are resolved against.
+arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::string& where,
+                                        const std::string& dir,
+                                        const std::optional<std::string>& instance = {});
+
 /// "stage.table" → TableRef; Invalid otherwise.
 arrow::Result<tablestore::TableRef> ParseTableRef(const std::string& text);
 

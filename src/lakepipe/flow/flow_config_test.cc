@@ -114,5 +114,35 @@ TEST_F(FlowConfigTest, BadReferencesAndCyclesAreErrors) {
           ":7): SQL: syntax error at end of input (SQL line 3, column 1)");
 }
 
+TEST(ParseFlowYamlTest, ResolvesPathsAgainstTheGivenFolder) {
+  auto config =
+      ParseFlowYaml(std::string(kHeader) + "  - {name: raw, tasks: [{name: a, sql: x}]}\n",
+                    "shop.yaml", "/srv/flows")
+          .ValueOrDie();
+  EXPECT_EQ(config.file, "shop.yaml");
+  EXPECT_EQ(config.dir, "/srv/flows");
+  EXPECT_EQ(config.store.base, "/srv/flows/lake");
+  EXPECT_EQ(config.store.catalog_path, "/srv/flows/shop.duckdb");
+}
+
+// Found by fuzz/flow_yaml_fuzzer.cc: a list or map used as a key (or as a read option's
+// value) threw yaml-cpp's BadConversion out of the loader, which ended the process.
+TEST(ParseFlowYamlTest, KeysThatAreNotStringsAreErrors) {
+  auto error = [](const std::string& yaml) {
+    auto config = ParseFlowYaml(yaml, "f.yaml", "/srv");
+    return config.ok() ? std::string("OK") : config.status().message();
+  };
+  EXPECT_EQ(error("name: f\ntable_store: {base: x}\nstages:\n  - {name: s, [t]: x}\n"),
+            "f.yaml:4: keys of 'stages[0]' must be strings");
+  EXPECT_EQ(error("{[a, b]: 1}"), "f.yaml:1: keys must be strings");
+  const std::string header = "name: f\ntable_store: {base: x}\nstages:\n  - name: s\n    tasks:\n";
+  EXPECT_EQ(error(header + "      - {name: t, read: {uri: u, options: {{a: 1}: b}}}\n"),
+            "f.yaml:6: keys of 'stages[0].tasks[0].read.options' must be strings");
+  EXPECT_EQ(error(header + "      - {name: t, read: {uri: u, options: {a: [1]}}}\n"),
+            "f.yaml:6: 'stages[0].tasks[0].read.options.a' must be a value");
+  EXPECT_EQ(error("name: f\ntable_store: {base: x}\nstorage: {[a]: 1}\nstages: []\n"),
+            "f.yaml:3: keys of 'storage' must be strings");
+}
+
 }  // namespace
 }  // namespace lakepipe::flow

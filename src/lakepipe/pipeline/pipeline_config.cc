@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include <arrow/util/utf8.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -16,21 +17,39 @@ namespace {
 
 using common::YamlReader;
 
-nlohmann::json YamlToJson(const YAML::Node& node) {
+bool IsUtf8(std::string_view text) {
+  arrow::util::InitializeUTF8();  // the validator's tables, built once
+  return arrow::util::ValidateUTF8(text);
+}
+
+/// `path` names `node` in errors ("source.config").
+arrow::Result<nlohmann::json> YamlToJson(const YamlReader& r, const YAML::Node& node,
+                                         const std::string& path) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       nlohmann::json out = nlohmann::json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = YamlToJson(item.second);
+      for (const auto& item : node) {
+        ARROW_ASSIGN_OR_RAISE(auto key, r.Key(item.first, path));
+        if (!IsUtf8(key)) {
+          return r.Error(item.first, fmt::format("a key of '{}' is not UTF-8 text", path));
+        }
+        ARROW_ASSIGN_OR_RAISE(out[key], YamlToJson(r, item.second, path + "." + key));
+      }
       return out;
     }
     case YAML::NodeType::Sequence: {
       nlohmann::json out = nlohmann::json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
+      for (const auto& item : node) {
+        ARROW_ASSIGN_OR_RAISE(auto value, YamlToJson(r, item, path + "[]"));
+        out.push_back(std::move(value));
+      }
       return out;
     }
     case YAML::NodeType::Scalar: {
       // Keep numbers and booleans typed: taps expect them so in their config.
       const std::string& s = node.Scalar();
+      // The config is written for the tap as JSON, which needs UTF-8 text.
+      if (!IsUtf8(s)) return r.Error(node, fmt::format("'{}' is not UTF-8 text", path));
       if (node.Tag() == "!") return s;  // quoted in the YAML
       long long i = 0;
       double d = 0;
@@ -85,7 +104,7 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
   }
   if (const auto config = node["config"]) {
     if (config.IsMap()) {
-      out->config_inline = YamlToJson(config);
+      ARROW_ASSIGN_OR_RAISE(out->config_inline, YamlToJson(r, config, "source.config"));
     } else if (config.IsScalar()) {
       std::string text = config.Scalar();
       // DataSpoc Pipe's documented files say "~/.dataspoc-pipe/sources/x.json".
@@ -118,7 +137,7 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
   if (const auto options = node["options"]) {
     if (!options.IsMap()) return r.Error(options, "'source.options' must be a map");
     for (const auto& item : options) {
-      const auto key = item.first.as<std::string>();
+      ARROW_ASSIGN_OR_RAISE(const auto key, r.Key(item.first, "source.options"));
       ARROW_ASSIGN_OR_RAISE(out->options[key], r.String(item.second, "source.options." + key));
     }
   }
@@ -170,8 +189,8 @@ arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, cons
                           r.Int(node["row_group_rows"], path + ".row_group_rows"));
   }
   if (node["file_size_mb"]) {
-    ARROW_ASSIGN_OR_RAISE(auto mb, r.Int(node["file_size_mb"], path + ".file_size_mb"));
-    out->file_size_target_bytes = mb << 20;
+    ARROW_ASSIGN_OR_RAISE(out->file_size_target_bytes,
+                          r.Megabytes(node["file_size_mb"], path + ".file_size_mb"));
   }
   auto status = parquet::ValidateParquetOptions(out->parquet);
   if (!status.ok()) return r.Error(node, fmt::format("'{}': {}", path, status.message()));
@@ -262,8 +281,7 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
       ARROW_ASSIGN_OR_RAISE(out.batch_rows, r.Int(batch["rows"], "batch.rows"));
     }
     if (batch["bytes_mb"]) {
-      ARROW_ASSIGN_OR_RAISE(auto mb, r.Int(batch["bytes_mb"], "batch.bytes_mb"));
-      out.batch_bytes = mb << 20;
+      ARROW_ASSIGN_OR_RAISE(out.batch_bytes, r.Megabytes(batch["bytes_mb"], "batch.bytes_mb"));
     }
     if (out.batch_rows <= 0) return r.Error(batch, "'batch.rows' must be positive");
   }

@@ -191,7 +191,12 @@ class Decimal128Appender : public TypedAppender<arrow::Decimal128Builder> {
     if (!arrow::Decimal128::FromString(text, &decimal, &precision, &scale).ok()) {
       return Reject(expected_, v, type);
     }
-    if (scale != scale_) {
+    if (scale > scale_ + 38) {
+      // Arrow's Rescale() handles at most 38 digits of difference (it indexes a table of
+      // powers of ten). With that many more fraction digits only zero fits the column.
+      if (decimal != arrow::Decimal128(0)) return Reject(expected_, v, type);
+      decimal = arrow::Decimal128(0);
+    } else if (scale != scale_) {
       auto rescaled = decimal.Rescale(scale, scale_);
       if (!rescaled.ok()) return Reject(expected_, v, type);
       decimal = *rescaled;

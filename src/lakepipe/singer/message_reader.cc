@@ -11,8 +11,6 @@
 namespace lakepipe::singer {
 namespace {
 
-constexpr size_t kReadBytes = 4 << 20;
-
 // The raw JSON text of any value: objects and arrays through raw_json(), scalars through
 // raw_json_token() (which includes trailing spaces, trimmed here).
 simdjson::error_code RawJson(simdjson::ondemand::value value, std::string_view* out) {
@@ -47,8 +45,9 @@ MessageType TypeOf(std::string_view name) {
 
 class FdMessageReader : public MessageReader {
  public:
-  FdMessageReader(int fd, int64_t max_line_bytes) : fd_(fd), max_line_bytes_(max_line_bytes) {
-    buffer_.resize(kReadBytes + simdjson::SIMDJSON_PADDING);
+  FdMessageReader(int fd, int64_t max_line_bytes, int64_t read_bytes)
+      : fd_(fd), max_line_bytes_(max_line_bytes) {
+    buffer_.resize(static_cast<size_t>(read_bytes) + simdjson::SIMDJSON_PADDING);
   }
 
   arrow::Result<const Message*> Next() override {
@@ -103,11 +102,14 @@ class FdMessageReader : public MessageReader {
     }
     const size_t capacity = buffer_.size() - simdjson::SIMDJSON_PADDING;
     if (end_ == capacity) {
-      if (static_cast<int64_t>(capacity) >= max_line_bytes_) {
+      // The buffer holds one partial line. A line of max_line_bytes_ needs one byte more,
+      // for its '\n' or to read the end of the input after it.
+      if (static_cast<int64_t>(capacity) > max_line_bytes_) {
         return arrow::Status::Invalid(
             fmt::format("line {}: longer than {} bytes", line_number_ + 1, max_line_bytes_));
       }
-      buffer_.resize(std::min<size_t>(capacity * 2, max_line_bytes_) + simdjson::SIMDJSON_PADDING);
+      buffer_.resize(std::min<size_t>(capacity * 2, max_line_bytes_ + 1) +
+                     simdjson::SIMDJSON_PADDING);
     }
     const size_t room = buffer_.size() - simdjson::SIMDJSON_PADDING - end_;
     ssize_t n;
@@ -170,8 +172,12 @@ class FdMessageReader : public MessageReader {
 
 }  // namespace
 
-arrow::Result<std::unique_ptr<MessageReader>> MessageReader::Make(int fd, int64_t max_line_bytes) {
-  return std::make_unique<FdMessageReader>(fd, max_line_bytes);
+arrow::Result<std::unique_ptr<MessageReader>> MessageReader::Make(int fd, int64_t max_line_bytes,
+                                                                  int64_t read_bytes) {
+  if (max_line_bytes < 1 || read_bytes < 1) {
+    return arrow::Status::Invalid("message reader: line limit and read size must be positive");
+  }
+  return std::make_unique<FdMessageReader>(fd, max_line_bytes, read_bytes);
 }
 
 }  // namespace lakepipe::singer

@@ -30,12 +30,15 @@ struct Message {
 
 /// Reads newline-delimited Singer messages from a file descriptor (a tap's stdout) with
 /// simdjson, in large reads, without copying lines. Blank lines are skipped. Lines up to
-/// `max_line_bytes` long are accepted (a longer one is an error naming the line).
-/// Not thread-safe.
+/// `max_line_bytes` long (without their '\n') are accepted (a longer one is an error naming
+/// the line). Not thread-safe.
 class MessageReader {
  public:
+  /// `read_bytes` is the size of each read() and of the initial buffer, which grows for
+  /// longer lines.
   static arrow::Result<std::unique_ptr<MessageReader>> Make(int fd,
-                                                            int64_t max_line_bytes = 1LL << 30);
+                                                            int64_t max_line_bytes = 1LL << 30,
+                                                            int64_t read_bytes = 4LL << 20);
   virtual ~MessageReader() = default;
 
   /// The next message, or nullptr at the end of the input. Errors ("line 12: invalid

@@ -322,6 +322,16 @@ TEST(RecordBatchBuilderTest, DecimalThatNeedsRoundingIsATypeError) {
                   "field 'a': expected decimal(5, 2), got number 1.005");
 }
 
+// Found in review while writing fuzz/record_batch_builder_fuzzer.cc: more than 38 fraction
+// digits beyond the column's scale reached Arrow's Rescale(), which then reads past its
+// table of powers of ten (no sanitizer sees it: Arrow is not instrumented).
+TEST(RecordBatchBuilderTest, DecimalWithFarMoreFractionDigitsFitsOnlyWhenZero) {
+  ExpectTypeError(One(arrow::decimal128(20, 4)), R"({"a": 1e-60})",
+                  "field 'a': expected decimal(20, 4), got number 1e-60");
+  auto batch = Build(One(arrow::decimal128(20, 4)), {R"({"a": 0e-60})", R"({"a": "-0E-45"})"});
+  ExpectColumn(*batch, 0, R"(["0.0000", "0.0000"])");
+}
+
 TEST(RecordBatchBuilderTest, DecimalGivenBooleanIsATypeError) {
   ExpectTypeError(One(arrow::decimal128(5, 2)), R"({"a": true})",
                   "field 'a': expected decimal(5, 2), got boolean true");

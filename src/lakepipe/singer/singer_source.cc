@@ -219,7 +219,7 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
     ARROW_ASSIGN_OR_RAISE(launch.catalog, DiscoverAndSelect(options_));
   }
   ARROW_ASSIGN_OR_RAISE(auto tap, TapProcess::Start(launch));
-  running_ = tap.get();
+  SetRunning(tap.get());
   // Whatever happens below, the log keeps what the tap said on stderr.
   struct RecordStderr {
     nlohmann::json* details;
@@ -241,7 +241,7 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
   auto status = consumer.Run(tap->stdout_fd());
   if (status.ok()) {
     status = tap->Wait();
-    running_ = nullptr;
+    SetRunning(nullptr);
     // Cancel() stopped the tap: its output ended early and its exit says "killed".
     if (cancelled_.load()) return arrow::Status::Cancelled("run cancelled");
     return status;
@@ -251,16 +251,22 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
   const bool died_on_its_own = !status.IsCancelled() && tap->ExitsWithin(1.0);
   if (!died_on_its_own) tap->Terminate();
   auto exit_status = tap->Wait();
-  running_ = nullptr;
+  SetRunning(nullptr);
   if (died_on_its_own && !exit_status.ok()) {
     return status.WithMessage(fmt::format("{} ({})", status.message(), exit_status.message()));
   }
   return status;
 }
 
+void SingerSource::SetRunning(TapProcess* tap) {
+  std::lock_guard lock(running_mutex_);
+  running_ = tap;
+}
+
 void SingerSource::Cancel() {
+  std::lock_guard lock(running_mutex_);
   cancelled_ = true;
-  if (TapProcess* tap = running_.load()) tap->Terminate();
+  if (running_ != nullptr) running_->Terminate();
 }
 
 }  // namespace lakepipe::singer

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ class SingerSource : public sources::IngestSource {
   explicit SingerSource(SingerSourceOptions options) : options_(std::move(options)) {}
 
   arrow::Status Run(sources::IngestSink* sink) override;
+  /// Safe to call from another thread while Run() runs.
   void Cancel() override;
   /// The tap's name, how many lines it wrote on stderr and the last of them (at most
   /// 16 KiB: a chatty tap's whole stderr does not belong in a log document).
@@ -50,9 +52,14 @@ class SingerSource : public sources::IngestSource {
   static arrow::Result<nlohmann::json> DiscoverAndSelect(const SingerSourceOptions& options);
 
  private:
+  void SetRunning(TapProcess* tap);
+
   SingerSourceOptions options_;
   std::atomic<bool> cancelled_{false};
-  std::atomic<TapProcess*> running_{nullptr};
+  /// The tap while Run() has it, for Cancel(). Run() clears it under the mutex before it
+  /// frees the tap, so it waits for a Terminate() under way instead of freeing under it.
+  std::mutex running_mutex_;
+  TapProcess* running_ = nullptr;
   nlohmann::json details_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
@@ -25,6 +26,15 @@ arrow::Status YamlError(const std::string& where, const YAML::Node& node, const 
   return arrow::Status::Invalid(fmt::format("{}: {}", where, what));
 }
 
+// The text of a key of the map `path`; a list or a map as a key is an error.
+arrow::Result<std::string> KeyOf(const YAML::Node& key, const std::string& where,
+                                 const std::string& path) {
+  if (key.IsMap() || key.IsSequence()) {
+    return YamlError(where, key, fmt::format("keys of '{}' must be strings", path));
+  }
+  return key.as<std::string>();
+}
+
 arrow::Result<std::string> ScalarOf(const YAML::Node& node, const std::string& where,
                                     const std::string& key) {
   if (!node.IsScalar()) return YamlError(where, node, fmt::format("'{}' must be a value", key));
@@ -43,7 +53,8 @@ arrow::Result<bool> BoolOf(const YAML::Node& node, const std::string& where,
 arrow::Result<double> NumberOf(const YAML::Node& node, const std::string& where,
                                const std::string& key) {
   double value = 0;
-  if (!node.IsScalar() || !YAML::convert<double>::decode(node, value) || value < 0) {
+  // !(value >= 0) also refuses .nan.
+  if (!node.IsScalar() || !YAML::convert<double>::decode(node, value) || !(value >= 0)) {
     return YamlError(where, node, fmt::format("'{}' must be a non-negative number", key));
   }
   return value;
@@ -100,10 +111,12 @@ arrow::Result<bool> ApplyProviderKey(ProviderOptions* out, const std::string& ke
 arrow::Status ApplyRetry(RetryOptions* out, const YAML::Node& node, const std::string& where) {
   if (!node.IsMap()) return YamlError(where, node, "'retry' must be a map");
   for (const auto& item : node) {
-    const auto key = item.first.as<std::string>();
+    ARROW_ASSIGN_OR_RAISE(const auto key, KeyOf(item.first, where, "storage.retry"));
     ARROW_ASSIGN_OR_RAISE(double value, NumberOf(item.second, where, "retry." + key));
     if (key == "max_attempts") {
-      out->max_attempts = std::max(1, static_cast<int>(value));
+      // Clamped before the cast: a double beyond int's range does not convert.
+      out->max_attempts =
+          std::max(1, static_cast<int>(std::min<double>(value, std::numeric_limits<int>::max())));
     } else if (key == "initial_backoff_seconds") {
       out->initial_backoff_seconds = value;
     } else if (key == "max_backoff_seconds") {
@@ -171,7 +184,7 @@ arrow::Status StorageOptions::MergeYaml(const YAML::Node& node, const std::strin
   if (!node.IsMap()) return YamlError(where, node, "'storage' must be a map");
   // Top-level keys first so that provider blocks override them, whatever their order.
   for (const auto& item : node) {
-    const auto key = item.first.as<std::string>();
+    ARROW_ASSIGN_OR_RAISE(const auto key, KeyOf(item.first, where, "storage"));
     if (key == "s3" || key == "gcs" || key == "azure") continue;
     if (key == "retry") {
       ARROW_RETURN_NOT_OK(ApplyRetry(&retry, item.second, where));
@@ -191,7 +204,8 @@ arrow::Status StorageOptions::MergeYaml(const YAML::Node& node, const std::strin
     if (!block.IsMap())
       return YamlError(where, block, fmt::format("'storage.{}' must be a map", name));
     for (const auto& item : block) {
-      const auto key = item.first.as<std::string>();
+      ARROW_ASSIGN_OR_RAISE(const auto key,
+                            KeyOf(item.first, where, fmt::format("storage.{}", name)));
       ARROW_ASSIGN_OR_RAISE(bool known, ApplyProviderKey(provider, key, item.second, where));
       if (!known) {
         return YamlError(where, item.first, fmt::format("unknown key 'storage.{}.{}'", name, key));

@@ -22,6 +22,14 @@ std::string NormalizeKey(std::string_view key) {
   return out;
 }
 
+// A local path in normal form without trailing slashes: "/" for the root, which
+// lexically_normal() leaves as "//" or "///".
+std::string NormalizeLocalPath(const std::filesystem::path& path) {
+  std::string out = path.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
 }  // namespace
 
 std::string_view ProviderName(Provider provider) {
@@ -47,25 +55,25 @@ arrow::Result<Uri> Uri::Parse(std::string_view text) {
     std::error_code ec;
     auto abs = std::filesystem::absolute(std::filesystem::path(text), ec);
     if (ec) return InvalidUri(text, ec.message());
-    uri.key_ = abs.lexically_normal().string();
-    if (uri.key_.size() > 1 && uri.key_.back() == '/') uri.key_.pop_back();
+    uri.key_ = NormalizeLocalPath(abs);
     return uri;
   }
   std::string scheme(text.substr(0, sep));
   for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string_view rest = text.substr(sep + 3);
+  if (scheme == "file") {
+    // '?' and '#' are plain characters of a local path (and a glob's '?'), as in the plain
+    // path form, whose canonical text is this form.
+    if (rest.starts_with("localhost/")) rest.remove_prefix(9);
+    if (!rest.starts_with("/")) return InvalidUri(text, "file URIs need an absolute path");
+    uri.key_ = NormalizeLocalPath(std::filesystem::path(rest));
+    return uri;
+  }
   if (rest.find('?') != std::string_view::npos || rest.find('#') != std::string_view::npos) {
     // Name the URI without its query: a SAS token or signature must not reach a message.
     return InvalidUri(text.substr(0, text.find_first_of("?#")),
                       "query strings and fragments are not accepted; put settings in "
                       "the storage block");
-  }
-  if (scheme == "file") {
-    if (rest.starts_with("localhost/")) rest.remove_prefix(9);
-    if (!rest.starts_with("/")) return InvalidUri(text, "file URIs need an absolute path");
-    uri.key_ = std::filesystem::path(rest).lexically_normal().string();
-    if (uri.key_.size() > 1 && uri.key_.back() == '/') uri.key_.pop_back();
-    return uri;
   }
   const auto slash = rest.find('/');
   std::string authority(rest.substr(0, slash));
@@ -78,8 +86,8 @@ arrow::Result<Uri> Uri::Parse(std::string_view text) {
     uri.provider_ = Provider::kAzure;
   } else if (scheme == "abfs" || scheme == "abfss") {
     uri.provider_ = Provider::kAzure;
-    uri.abfs_form_ = true;
-    // container@account.dfs.core.windows.net, or a bare container.
+    // container@account.dfs.core.windows.net, or a bare container (the same as az://, so
+    // only the form with an account is kept: equal locations compare equal).
     const auto at = authority.find('@');
     if (at != std::string::npos) {
       std::string host = authority.substr(at + 1);
@@ -87,6 +95,7 @@ arrow::Result<Uri> Uri::Parse(std::string_view text) {
       const auto dot = host.find('.');
       uri.account_ = host.substr(0, dot);
       if (uri.account_.empty()) return InvalidUri(text, "no storage account after '@'");
+      uri.abfs_form_ = true;
     }
   } else {
     return InvalidUri(text, fmt::format("unknown scheme '{}' (use a path, file://, s3://, "

@@ -17,8 +17,9 @@ std::string_view ProviderName(Provider provider);
 ///   plain path (relative to the current directory or absolute), file:///abs/path,
 ///   s3://bucket/key, gs://bucket/key (also gcs://), az://container/path,
 ///   abfs[s]://container@account.dfs.core.windows.net/path, abfs[s]://container/path.
-/// Query strings are refused: settings and credentials belong in StorageOptions, and a
-/// SAS token in a URI would end up in logs.
+/// Query strings (and fragments) in bucket URIs are refused: settings and credentials belong
+/// in StorageOptions, and a SAS token in a URI would end up in logs. In local paths and
+/// file:// URIs '?' and '#' are plain characters. ToString() parses back to an equal Uri.
 ///
 /// Immutable value type; safe to copy and to share between threads.
 class Uri {

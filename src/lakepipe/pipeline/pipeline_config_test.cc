@@ -1,0 +1,75 @@
+#include "lakepipe/pipeline/pipeline_config.h"
+
+#include <limits>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace lakepipe::pipeline {
+namespace {
+
+std::string Error(const std::string& yaml) {
+  auto config = ParsePipelineYaml(yaml, "p", "p.yaml", "/home/lp");
+  return config.ok() ? std::string("OK") : config.status().message();
+}
+
+constexpr char kDestination[] = "destination: {bucket: s3://lake}\n";
+
+TEST(PipelineConfigTest, InlineTapConfigKeepsScalarTypes) {
+  auto config = ParsePipelineYaml(std::string("source:\n  tap: tap-x\n  config: {port: 5432, "
+                                              "ssl: true, ratio: 0.5, name: '42', "
+                                              "hosts: [a, b]}\n") +
+                                      kDestination,
+                                  "p", "p.yaml", "/home/lp")
+                    .ValueOrDie();
+  EXPECT_EQ(config.source.config_inline->dump(),
+            R"({"hosts":["a","b"],"name":"42","port":5432,"ratio":0.5,"ssl":true})");
+}
+
+// Found by fuzz/pipeline_yaml_fuzzer.cc: bytes that are not UTF-8 in the inline tap config
+// made nlohmann::json::dump() throw when the config was written for the tap.
+TEST(PipelineConfigTest, InlineTapConfigMustBeUtf8) {
+  EXPECT_EQ(
+      Error(std::string("source:\n  tap: tap-x\n  config: {host: \"d\xb0\"}\n") + kDestination),
+      "p.yaml:3: 'source.config.host' is not UTF-8 text");
+  EXPECT_EQ(Error(std::string("source:\n  tap: tap-x\n  config: {h\x85st: db}\n") + kDestination),
+            "p.yaml:3: a key of 'source.config' is not UTF-8 text");
+}
+
+// Found by fuzz/pipeline_yaml_fuzzer.cc: a list or map used as a key threw yaml-cpp's
+// BadConversion out of the loader, which ended the process.
+TEST(PipelineConfigTest, KeysThatAreNotStringsAreErrors) {
+  EXPECT_EQ(Error(std::string("source: {reader: demo, [a]: 1}\n") + kDestination),
+            "p.yaml:1: keys of 'source' must be strings");
+  EXPECT_EQ(Error(std::string("source: {tap: t, config: {[a]: 1}}\n") + kDestination),
+            "p.yaml:1: keys of 'source.config' must be strings");
+  EXPECT_EQ(Error(std::string("source: {reader: demo, options: {{a: 1}: 1}}\n") + kDestination),
+            "p.yaml:1: keys of 'source.options' must be strings");
+  EXPECT_EQ(Error(std::string("source: {reader: demo}\n") + kDestination +
+                  "storage: {retry: {[a]: 1}}\n"),
+            "p.yaml:3: keys of 'storage.retry' must be strings");
+  EXPECT_EQ(
+      Error(std::string("source: {reader: demo}\n") + kDestination + "storage: {s3: {[a]: 1}}\n"),
+      "p.yaml:3: keys of 'storage.s3' must be strings");
+}
+
+// Found in review of the fuzz targets' inputs and confirmed under UBSan with
+// fuzz/pipeline_yaml_fuzzer.cc: max_attempts: 1e20 converted a double beyond int's range
+// (undefined), .nan passed as a non-negative number, and sizes in MiB wrapped past int64.
+TEST(PipelineConfigTest, NumbersBeyondTheirTypeAreClampedOrRefused) {
+  const std::string source = std::string("source: {reader: demo}\n") + kDestination;
+  auto config = ParsePipelineYaml(source + "storage: {retry: {max_attempts: 1e20}}\n", "p",
+                                  "p.yaml", "/home/lp")
+                    .ValueOrDie();
+  EXPECT_EQ(config.storage.retry.max_attempts, std::numeric_limits<int>::max());
+  EXPECT_EQ(Error(source + "storage: {retry: {max_attempts: .nan}}\n"),
+            "p.yaml:3: 'retry.max_attempts' must be a non-negative number");
+  EXPECT_EQ(
+      Error("source: {reader: demo}\ndestination: {bucket: b, file_size_mb: 9999999999999}\n"),
+      "p.yaml:2: 'destination.file_size_mb' is too large");
+  EXPECT_EQ(Error(source + "batch: {bytes_mb: 9223372036854775807}\n"),
+            "p.yaml:3: 'batch.bytes_mb' is too large");
+}
+
+}  // namespace
+}  // namespace lakepipe::pipeline
