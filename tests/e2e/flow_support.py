@@ -543,10 +543,16 @@ class CatalogReader:
 
 class CountingProxy:
     """A threaded HTTP proxy on loopback that forwards every request to `target_port` and
-    records (method, path, x-amz-copy-source or None) of each."""
+    records (method, path, x-amz-copy-source or None) of each. With `fault`, a function of
+    (method, path) returning an HTTP status or None, it answers that status with an S3
+    error body instead of forwarding (the fault suite's 500 / 503 responses)."""
 
-    def __init__(self, target_port: int):
+    ERRORS = {500: ("InternalError", "We encountered an internal error. Please try again."),
+              503: ("SlowDown", "Please reduce your request rate.")}
+
+    def __init__(self, target_port: int, fault=None):
         self.target_port = target_port
+        self.fault = fault
         self.requests: list[tuple[str, str, str | None]] = []
         self._lock = threading.Lock()
         proxy = self
@@ -576,6 +582,18 @@ class CountingProxy:
                 with proxy._lock:
                     proxy.requests.append((self.command, self.path,
                                            self.headers.get("x-amz-copy-source")))
+                    status = proxy.fault(self.command, self.path) if proxy.fault else None
+                if status is not None:
+                    code, message = proxy.ERRORS[status]
+                    data = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}"
+                            f"</Code><Message>{message}</Message></Error>").encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
+                    return
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("transfer-encoding", "expect", "connection")}
                 if body or self.command in ("PUT", "POST"):

@@ -216,3 +216,59 @@ class Postgres(Service):
     def psql(self, sql: str) -> str:
         return subprocess.run([self._bin("psql"), self.url, "-Atc", sql], check=True,
                               capture_output=True, text=True).stdout.strip()
+
+
+class Toxiproxy(Service):
+    """toxiproxy-server (built by scripts/install-deps from its Go module): TCP proxies in
+    front of the emulators whose faults ("toxics") a test switches on through its API."""
+
+    name = "toxiproxy"
+
+    def start(self) -> "Toxiproxy":
+        self.spawn([str(DEPS / "bin" / "toxiproxy-server"), "-host", "127.0.0.1",
+                    "-port", str(self.port)])
+        return self
+
+    def api(self, method: str, path: str, body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def proxy(self, name: str, upstream_port: int) -> "ToxicProxy":
+        port = free_port()
+        self.api("POST", "/proxies", {"name": name, "listen": f"127.0.0.1:{port}",
+                                      "upstream": f"127.0.0.1:{upstream_port}",
+                                      "enabled": True})
+        return ToxicProxy(self, name, port)
+
+
+class ToxicProxy:
+    """One toxiproxy proxy: `add` a toxic (latency, bandwidth, timeout, reset_peer,
+    limit_data, slicer, slow_close), `clear` them, `disable` it (the store disappears:
+    connections close and new ones are refused) and `enable` it again."""
+
+    def __init__(self, server: Toxiproxy, name: str, port: int):
+        self.server, self.name, self.port = server, name, port
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def add(self, kind: str, stream: str = "downstream", toxicity: float = 1.0, **attributes):
+        self.server.api("POST", f"/proxies/{self.name}/toxics", {
+            "name": f"{kind}_{stream}", "type": kind, "stream": stream, "toxicity": toxicity,
+            "attributes": attributes})
+
+    def clear(self) -> None:
+        for toxic in self.server.api("GET", f"/proxies/{self.name}/toxics"):
+            self.server.api("DELETE", f"/proxies/{self.name}/toxics/{toxic['name']}")
+        self.enable()
+
+    def disable(self) -> None:
+        self.server.api("POST", f"/proxies/{self.name}", {"enabled": False})
+
+    def enable(self) -> None:
+        self.server.api("POST", f"/proxies/{self.name}", {"enabled": True})

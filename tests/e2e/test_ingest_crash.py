@@ -109,3 +109,32 @@ def test_crash_in_the_first_run_leaves_no_table_and_the_next_run_lands_it(local_
     assert sorted(table.column("id").to_pylist()) == [1, 2, 3, 4, 5]
     assert sorted(lake.files(LOCATION)) == sorted(f["path"] for f in entry["files"])
     assert lake.journal("things") == []
+
+
+def test_temp_files_of_writes_a_dead_run_did_not_finish_are_removed(local_lake, tmp_path):
+    """A run killed inside an atomic write leaves the write's hidden temp file (found by the
+    crash loop: the journal's own, before the journal existed). The next run removes those
+    in the pipeline's folders, and leaves other pipelines' folders alone."""
+    lake = local_lake
+    tap = SampleTap(tmp_path / "tap")
+    tap.set_rows(sample_rows(1, 5))
+    lake.pipeline("things", tap.source(), incremental={"enabled": True})
+    proc = lake.run("things", check=False, env={"LAKEPIPE_CRASH_AT": "after-data-before-commit"})
+    assert proc.returncode == -signal.SIGKILL
+    [journal] = lake.journal("things")
+    [written] = lake.read_json(journal)["written"]
+    root = lake.local_root
+    temps = [root / ".dataspoc/journal/things/.20261130T000000Z-0badc0de.json.tmp-4242-0a1b2c3d",
+             root / f"{written.rsplit('/', 1)[0]}/.things_0009.parquet.tmp-4242-0a1b2c3e",
+             root / ".dataspoc/state/things/.state.json.tmp-4242-0a1b2c3f",
+             root / ".dataspoc/logs/things/.2026-11-30T00-00-00-000000.json.tmp-4242-0a1b2c40"]
+    other = root / ".dataspoc/journal/other/.20261130T000000Z-0badc0de.json.tmp-4242-0a1b2c41"
+    for temp in [*temps, other]:
+        temp.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_bytes(b'{"half": ')
+    lake.run("things")
+    assert [t for t in temps if t.exists()] == []
+    assert other.exists()   # another pipeline's folder: its writer may be alive
+    entry, table = committed_view(lake)
+    assert sorted(table.column("id").to_pylist()) == [1, 2, 3, 4, 5]
+    assert sorted(lake.files(LOCATION)) == sorted(f["path"] for f in entry["files"])

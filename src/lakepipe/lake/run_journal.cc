@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <set>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -105,7 +107,13 @@ arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
 arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
                                                const BucketLayout& layout,
                                                const std::string& pipeline) {
-  ARROW_ASSIGN_OR_RAISE(auto files, storage->List(layout.JournalDir(pipeline), false));
+  const storage::Uri journal_dir = layout.JournalDir(pipeline);
+  ARROW_ASSIGN_OR_RAISE(auto files, storage->List(journal_dir, false));
+  // Folders the dead runs wrote into: a run killed inside an atomic write leaves that
+  // write's hidden temp file there (never a partial target), found by no listing.
+  std::set<std::string> written_dirs = {journal_dir.ToString(),
+                                        layout.StateUri(pipeline).Parent().ToString(),
+                                        layout.LogsDir(pipeline).ToString()};
   int recovered = 0;
   for (const auto& file : files) {
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
@@ -121,11 +129,19 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
                    json.value("written", nlohmann::json::array()).size(), json.value("run_id", "?"),
                    pipeline);
       for (const auto& path : json.value("written", std::vector<std::string>{})) {
-        ARROW_RETURN_NOT_OK(storage->Delete(layout.Resolve(path)));
+        const storage::Uri uri = layout.Resolve(path);
+        ARROW_RETURN_NOT_OK(storage->Delete(uri));
+        written_dirs.insert(uri.Parent().ToString());
       }
     }
     ARROW_RETURN_NOT_OK(storage->Delete(file.uri));
     ++recovered;
+  }
+  // The pipeline's own folders only: under its run lock no live writer uses them.
+  for (const auto& dir : written_dirs) {
+    ARROW_ASSIGN_OR_RAISE(auto uri, storage::Uri::Parse(dir));
+    ARROW_ASSIGN_OR_RAISE(auto temps, storage->ListWriterTemps(uri));
+    for (const auto& temp : temps) ARROW_RETURN_NOT_OK(storage->Delete(temp.uri));
   }
   return recovered;
 }

@@ -66,6 +66,15 @@ arrow::Result<bool> Storage::Exists(const Uri& uri) {
 }
 
 arrow::Result<std::vector<FileEntry>> Storage::List(const Uri& uri, bool recursive) {
+  return ListFiltered(uri, recursive, /*writer_temps=*/false);
+}
+
+arrow::Result<std::vector<FileEntry>> Storage::ListWriterTemps(const Uri& uri) {
+  return ListFiltered(uri, /*recursive=*/false, /*writer_temps=*/true);
+}
+
+arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool recursive,
+                                                            bool writer_temps) {
   ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
   const std::string base_path = uri.FileSystemPath();
   auto top =
@@ -73,7 +82,7 @@ arrow::Result<std::vector<FileEntry>> Storage::List(const Uri& uri, bool recursi
   if (!top.ok()) return OperationFailed("listing", uri, top.status());
   std::vector<FileEntry> entries;
   if (top->IsFile()) {
-    entries.push_back(EntryOf(uri, base_path, *top));
+    if (!writer_temps) entries.push_back(EntryOf(uri, base_path, *top));
     return entries;
   }
   arrow::fs::FileSelector selector;
@@ -84,7 +93,7 @@ arrow::Result<std::vector<FileEntry>> Storage::List(const Uri& uri, bool recursi
       options_.retry, [&] { return fs->GetFileInfo(selector); });
   if (!infos.ok()) return OperationFailed("listing", uri, infos.status());
   for (const auto& info : *infos) {
-    if (IsWriterTemp(info)) continue;
+    if (IsWriterTemp(info) != writer_temps) continue;
     entries.push_back(EntryOf(uri, base_path, info));
   }
   std::sort(entries.begin(), entries.end(),

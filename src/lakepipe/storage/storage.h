@@ -56,6 +56,10 @@ class Storage {
   /// Files under `uri` (a folder or prefix), sorted by URI. A missing folder lists empty.
   /// `uri` naming a single file lists that file.
   arrow::Result<std::vector<FileEntry>> List(const Uri& uri, bool recursive = true);
+  /// The hidden temp files AtomicWriter leaves directly in folder `uri` when its process
+  /// dies mid-write (List skips them). Only the owner of a folder, knowing its writers
+  /// dead, may delete them.
+  arrow::Result<std::vector<FileEntry>> ListWriterTemps(const Uri& uri);
 
   /// Random-access reader (for Parquet footers).
   arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenRead(const Uri& uri);
@@ -80,6 +84,9 @@ class Storage {
                      const ProgressCallback& progress = {});
 
  private:
+  arrow::Result<std::vector<FileEntry>> ListFiltered(const Uri& uri, bool recursive,
+                                                     bool writer_temps);
+
   explicit Storage(StorageOptions options) : options_(std::move(options)) {}
 
   arrow::Status StreamCopy(const Uri& source, const Uri& destination, int64_t size,

@@ -1,0 +1,226 @@
+"""Object-store faults between lakepipe and the S3 emulator: toxiproxy (resets, latency,
+stalls, bandwidth limits, connections cut after some bytes, a store that disappears) and
+an HTTP proxy answering 500 / 503. For `cp`, an ingest run and a flow run, each fault
+gives either success or a one-line error naming the URI within the retry deadline; no
+partial object is visible; the same command succeeds once the fault is gone."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import Backend
+from flow_support import CountingProxy, Flow, expected_tables
+from ingest_support import Lake, SampleTap, sample_rows
+from services import Toxiproxy
+
+# Tight retries so a failing case ends quickly: a run must end within the deadline plus
+# one request's worth of time (the slack), whatever the fault.
+DEADLINE = 10
+SLACK = 12
+STORAGE_YAML = ("storage:\n"
+                f"  retry: {{ max_attempts: 4, deadline_seconds: {DEADLINE}, "
+                "connect_timeout_seconds: 2 }\n")
+INGEST_ROWS = 20_000
+CP_BYTES = 12 << 20
+
+
+@pytest.fixture(scope="module")
+def toxiproxy(tmp_path_factory):
+    server = Toxiproxy(tmp_path_factory.mktemp("toxiproxy")).start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Fault:
+    name: str
+    expect: str          # "success", "failure" or "either"
+    toxics: tuple = ()   # (type, stream, toxicity, attributes) for toxiproxy
+    http: object = None  # a CountingProxy fault function (method, path) -> status | None
+    disappear_after: float | None = None   # seconds into the run the proxy is disabled
+
+
+def first_n(n: int, status: int):
+    """Answers `status` to the first n requests, then forwards."""
+    count = iter(range(1 << 30))
+    return lambda method, path: status if next(count) < n else None
+
+
+FAULTS = [
+    Fault("latency", "success", (("latency", "downstream", 1.0, {"latency": 150, "jitter": 50}),
+                                 ("latency", "upstream", 1.0, {"latency": 50}))),
+    Fault("bandwidth", "success", (("bandwidth", "upstream", 1.0, {"rate": 4096}),
+                                   ("bandwidth", "downstream", 1.0, {"rate": 4096}))),
+    Fault("slicer", "success", (("slicer", "downstream", 1.0,
+                                 {"average_size": 64, "size_variation": 32, "delay": 10}),)),
+    Fault("some-resets", "either", (("reset_peer", "downstream", 0.2, {"timeout": 5}),)),
+    Fault("every-reset", "failure", (("reset_peer", "downstream", 1.0, {"timeout": 0}),)),
+    Fault("stall", "failure", (("timeout", "downstream", 1.0, {"timeout": 0}),)),
+    Fault("cut-after-bytes", "failure", (("limit_data", "upstream", 1.0, {"bytes": 2000}),)),
+    Fault("first-503s", "success", http=first_n(3, 503)),
+    Fault("every-500", "failure", http=lambda method, path: 500),
+    Fault("store-disappears", "failure",
+          (("bandwidth", "upstream", 1.0, {"rate": 1024}),), disappear_after=0.5),
+]
+
+
+class FaultyStore:
+    """A bucket on the S3 emulator that lakepipe reaches through toxiproxy (and, for HTTP
+    faults, an error-answering proxy in front of it); the checks read it directly."""
+
+    def __init__(self, moto, toxiproxy, folder: Path, fault: Fault):
+        self.moto = moto
+        self.bucket = f"lp-{uuid.uuid4().hex[:12]}"
+        moto.create_bucket(self.bucket)
+        self.http = None
+        upstream = moto.port
+        if fault.http:
+            self.http = CountingProxy(moto.port, fault=fault.http).start()
+            upstream = self.http.port
+        self.proxy = toxiproxy.proxy(f"s3-{uuid.uuid4().hex[:8]}", upstream)
+        self.fault = fault
+        self.storage = folder / "storage.yaml"
+        self.storage.write_text(STORAGE_YAML)
+        env = {**moto.env, "AWS_ENDPOINT_URL": self.proxy.endpoint,
+               "LAKEPIPE_STORAGE": str(self.storage)}
+        self.backend = Backend("s3", f"s3://{self.bucket}", env, moto.filesystem(), self.bucket)
+
+    def inject(self) -> None:
+        for kind, stream, toxicity, attributes in self.fault.toxics:
+            self.proxy.add(kind, stream, toxicity, **attributes)
+
+    def heal(self) -> None:
+        self.proxy.clear()
+        if self.http:
+            self.http.fault = None
+
+    def close(self) -> None:
+        if self.http:
+            self.http.stop()
+
+    def objects(self) -> dict[str, int]:
+        selector = pafs.FileSelector(self.bucket, recursive=True, allow_not_found=True)
+        return {i.path[len(self.bucket) + 1:]: i.size
+                for i in self.backend.fs.get_file_info(selector) if i.type == pafs.FileType.File}
+
+
+def run_with_fault(store: FaultyStore, start_run):
+    """Injects the fault, runs (disabling the proxy mid-run for a disappearing store);
+    returns (CompletedProcess, seconds)."""
+    store.inject()
+    timer = None
+    if store.fault.disappear_after is not None:
+        timer = threading.Timer(store.fault.disappear_after, store.proxy.disable)
+        timer.start()
+    started = time.monotonic()
+    try:
+        proc = start_run()
+    finally:
+        if timer:
+            timer.cancel()
+    return proc, time.monotonic() - started
+
+
+def assert_outcome(fault: Fault, proc, seconds: float, where: str) -> None:
+    """Success where the fault must be survived; else one error line naming `where` (the
+    URI, or for DuckDB's own reads the bucket in its HTTP URL) within the deadline."""
+    if fault.expect == "success" or (fault.expect == "either" and proc.returncode == 0):
+        assert proc.returncode == 0, f"{fault.name}: {proc.stderr}"
+        return
+    assert proc.returncode == 1, f"{fault.name}: exited {proc.returncode}: {proc.stderr}"
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("lakepipe: error: ")]
+    assert len(lines) == 1, proc.stderr
+    assert where in lines[0], lines[0]
+    assert seconds < DEADLINE + SLACK, f"{fault.name}: failed after {seconds:.1f} s"
+
+
+def assert_parquet_objects_read(store: FaultyStore, prefix: str = "") -> None:
+    """No partial object: every visible Parquet object reads in full."""
+    for path in store.objects():
+        if path.startswith(prefix) and path.endswith(".parquet") and "/." not in f"/{path}":
+            with store.backend.fs.open_input_file(f"{store.bucket}/{path}") as f:
+                pq.read_table(f)
+
+
+@pytest.fixture(params=FAULTS, ids=[f.name for f in FAULTS])
+def faulty_store(request, moto, toxiproxy, tmp_path):
+    store = FaultyStore(moto, toxiproxy, tmp_path, request.param)
+    yield store
+    store.close()
+
+
+def test_cp_under_fault(faulty_store, run_lakepipe, tmp_path):
+    store = faulty_store
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(CP_BYTES))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    uri = store.backend.uri("landing/big.bin")
+
+    proc, seconds = run_with_fault(store, lambda: run_lakepipe(
+        "cp", source, uri, env=store.backend.env, check=False, timeout=120))
+    assert_outcome(store.fault, proc, seconds, uri)
+    objects = store.objects()
+    # The object is there complete, or not there at all.
+    assert objects.get("landing/big.bin") in (None, CP_BYTES), objects
+    if "landing/big.bin" in objects:
+        assert hashlib.sha256(store.backend.read_bytes("landing/big.bin")).hexdigest() == digest
+
+    store.heal()
+    run_lakepipe("cp", source, uri, env=store.backend.env, timeout=120)
+    assert hashlib.sha256(store.backend.read_bytes("landing/big.bin")).hexdigest() == digest
+
+
+def test_ingest_under_fault(faulty_store, run_lakepipe, tmp_path):
+    store = faulty_store
+    lake = Lake(store.backend, run_lakepipe, tmp_path / "home")
+    tap = SampleTap(tmp_path / "tap")
+    tap.set_rows(sample_rows(1, INGEST_ROWS))
+    lake.pipeline("things", tap.source(), incremental={"enabled": True})
+
+    proc, seconds = run_with_fault(store, lambda: lake.run("things", check=False, timeout=120))
+    assert_outcome(store.fault, proc, seconds, store.backend.root)
+    assert_parquet_objects_read(store)
+    if proc.returncode != 0:
+        # Nothing committed: no entry, no state, or the whole run.
+        manifest = (json.loads(store.backend.read_bytes(".dataspoc/manifest.json"))
+                    if store.backend.exists(".dataspoc/manifest.json") else {"tables": {}})
+        assert manifest["tables"] == {} or \
+            manifest["tables"]["sample/things"]["stats"]["total_rows"] == INGEST_ROWS
+        assert not store.backend.exists(".dataspoc/state/things/state.json") or manifest["tables"]
+
+    store.heal()
+    lake.run("things", timeout=120)
+    entry = lake.entry("sample/things")
+    table = lake.read_table("sample/things", entry)
+    assert sorted(table.column("id").to_pylist()) == list(range(1, INGEST_ROWS + 1))
+    assert lake.state("things") == {"bookmarks": {"things": {"id": INGEST_ROWS}}}
+    assert_parquet_objects_read(store)
+
+
+def test_flow_under_fault(faulty_store, run_lakepipe, tmp_path):
+    store = faulty_store
+    flow = Flow(tmp_path / "flow", store.backend, run_lakepipe)
+    flow.put_data()   # straight into the emulator, not through the faults
+    flow.write(flow.standard_stages(report=False))
+
+    proc, seconds = run_with_fault(store, lambda: flow.lakepipe(
+        "flow", "run", flow.file, check=False, timeout=120))
+    assert_outcome(store.fault, proc, seconds, store.bucket)
+    assert_parquet_objects_read(store, "shop/")
+    if proc.returncode == 0:
+        assert flow.catalog_tables() == expected_tables(report=False)
+
+    store.heal()
+    flow.run()
+    assert flow.catalog_tables() == expected_tables(report=False)
+    assert_parquet_objects_read(store, "shop/")
