@@ -56,6 +56,11 @@ def test_missing_bucket_names_the_uri(backend, run_lakepipe, tmp_path):
     proc = run_lakepipe("cp", source, uri, env=backend.env, check=False)
     assert time.monotonic() - start < 60
     assert_one_line_error(proc, uri)
+    # A missing bucket is not an empty folder.
+    proc = run_lakepipe("ls", uri.rsplit("/", 1)[0] + "/folder/", env=backend.env, check=False)
+    assert proc.stderr == (f"lakepipe: error: listing '{uri.rsplit('/', 1)[0]}/folder': "
+                           f"bucket 'no-such-bucket-{backend.name}' does not exist\n")
+    assert proc.returncode == 1
 
 
 @pytest.mark.parametrize("provider", ["s3", "gcs", "azure"])

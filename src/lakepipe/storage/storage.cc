@@ -80,6 +80,17 @@ arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool
   auto top =
       RetryCall<arrow::fs::FileInfo>(options_.retry, [&] { return fs->GetFileInfo(base_path); });
   if (!top.ok()) return OperationFailed("listing", uri, top.status());
+  if (top->type() == arrow::fs::FileType::NotFound && !uri.is_local()) {
+    // A missing prefix lists empty, a missing bucket is an error (a typo must not look
+    // like an empty folder).
+    auto bucket = RetryCall<arrow::fs::FileInfo>(options_.retry,
+                                                 [&] { return fs->GetFileInfo(uri.bucket()); });
+    if (!bucket.ok()) return OperationFailed("listing", uri, bucket.status());
+    if (bucket->type() == arrow::fs::FileType::NotFound) {
+      return arrow::Status::IOError(fmt::format("listing '{}': bucket '{}' does not exist",
+                                                uri.ToString(), uri.bucket()));
+    }
+  }
   std::vector<FileEntry> entries;
   if (top->IsFile()) {
     if (!writer_temps) entries.push_back(EntryOf(uri, base_path, *top));

@@ -1,0 +1,232 @@
+"""Credentials never leak. Every command runs (verbose, so debug logs count too) with
+distinctive fake credentials: S3 keys in the environment, a tap config with a password, a
+PostgreSQL password for the reader and for team metadata, an Azure account key. Then the
+secrets are looked for in stdout/stderr, the bucket (Parquet decoded, JSON as is), the
+home folder, the flow's catalog and metadata (DuckDB files dumped through DuckDB), the
+crontab lakepipe writes, the tap's argv while it runs and the temp folder: nowhere."""
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import duckdb
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import Backend
+from flow_support import Flow
+from ingest_support import Lake, to_yaml, write_tap
+from services import AZURITE_ACCOUNT
+
+S3_KEY_ID = "AKIALPSECRETKEYID0042"
+S3_SECRET = "lp-s3-secret-Zq8vT3nW"
+TAP_PASSWORD = "lp-tap-password-Hk29xQ"
+PG_PASSWORD = "lp-pg-password-Rt51mY"
+SECRETS = [S3_SECRET, TAP_PASSWORD, PG_PASSWORD]
+# The S3 key id is not secret by itself, but nothing lakepipe writes needs it either.
+NEEDLES = SECRETS + [S3_KEY_ID]
+
+# Records its argv and /proc/self/cmdline (what `ps` shows), then one record and a STATE.
+ARGV_TAP = r'''
+import json, sys
+args = sys.argv[1:]
+config = json.load(open(args[args.index("--config") + 1]))
+assert config["password"], "the tap needs its password"
+with open(config["argv_file"], "a") as f:
+    f.write(json.dumps({"argv": sys.argv,
+                        "cmdline": open("/proc/self/cmdline").read().split("\0")}) + "\n")
+print(json.dumps({"type": "SCHEMA", "stream": "accounts", "key_properties": ["id"],
+                  "schema": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                              "user": {"type": "string"}}}}))
+print(json.dumps({"type": "RECORD", "stream": "accounts", "record": {"id": 1, "user": "ada"}}))
+print(json.dumps({"type": "STATE", "value": {"bookmarks": {"accounts": {"id": 1}}}}))
+'''
+
+
+def text_of(name: str, data: bytes) -> str:
+    """What a reader of this file can see: Parquet decoded (values, schema, metadata),
+    gzip inflated, DuckDB files dumped by the caller; anything else as bytes."""
+    if data[:4] == b"PAR1":
+        import io
+        table = pq.read_table(io.BytesIO(data))
+        meta = pq.read_metadata(io.BytesIO(data))
+        return f"{table.to_pylist()} {table.schema} {meta.metadata}"
+    if data[:2] == b"\x1f\x8b":
+        return gzip.decompress(data).decode(errors="replace")
+    return data.decode("latin-1")
+
+
+def duckdb_dump(path: Path) -> str:
+    """Every table's rows, every view's SQL and every secret a DuckDB file holds."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        parts = [str(con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall()),
+                 str(con.execute("SELECT * FROM duckdb_secrets()").fetchall())]
+        for schema, table in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables()").fetchall():
+            parts.append(str(con.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall()))
+        return "\n".join(parts)
+    finally:
+        con.close()
+
+
+class Leaks:
+    """Collects every place a secret showed up."""
+
+    def __init__(self):
+        self.found: list[str] = []
+        self.looked = 0
+
+    def look(self, where: str, text: str) -> None:
+        self.looked += 1
+        for needle in NEEDLES:
+            if needle in text:
+                self.found.append(f"{needle} in {where}")
+
+    def folder(self, root: Path, skip: tuple[Path, ...] = ()) -> None:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if any(path == s or s in path.parents for s in skip):
+                continue
+            data = path.read_bytes()
+            self.look(str(path), text_of(path.name, data))
+            if data.startswith(b"DUCK", 8):
+                self.look(f"{path} (DuckDB dump)", duckdb_dump(path))
+
+    def bucket(self, fs, root: str) -> None:
+        selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
+        for info in fs.get_file_info(selector):
+            if info.type == pafs.FileType.File:
+                with fs.open_input_stream(info.path) as f:
+                    self.look(f"bucket {info.path}", text_of(info.path, f.read()))
+
+
+@pytest.fixture
+def secret_env(moto, azurite):
+    """S3 with the distinctive keys (moto accepts any), Azure with its account key."""
+    return {**moto.env, "AWS_ACCESS_KEY_ID": S3_KEY_ID, "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+            "PGPASSWORD": PG_PASSWORD, **azurite.env}
+
+
+def test_no_command_leaks_a_credential(moto, azurite, postgres, run_lakepipe, secret_env,
+                                       tmp_path):
+    leaks = Leaks()
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    bucket = f"lp-{uuid.uuid4().hex[:12]}"
+    moto.create_bucket(bucket)
+    azurite.create_bucket(bucket)
+    env = {**secret_env, "TMPDIR": str(temp)}
+    home = tmp_path / "home"
+    user_files = tmp_path / "user"   # what the user wrote: may hold their secrets
+    user_files.mkdir()
+    # In the home folder too, where a pipeline file wants its tap config by default.
+    user_configs = home / "sources"
+
+    def lakepipe(*args, check=True):
+        proc = run_lakepipe("-v", "--home", home, *args, env=env, check=check)
+        leaks.look(f"stdout of {args}", proc.stdout)
+        leaks.look(f"stderr of {args}", proc.stderr)
+        leaks.folder(temp)
+        return proc
+
+    # --- ingest: a Singer tap with a password, into S3 -------------------------------
+    lakepipe("init")
+    tap = write_tap(user_files, "tap-accounts.py", ARGV_TAP)
+    argv_file = tmp_path / "tap-argv.jsonl"
+    user_configs.mkdir(parents=True, exist_ok=True)
+    (user_configs / "accounts.json").write_text(json.dumps(
+        {"password": TAP_PASSWORD, "argv_file": str(argv_file)}))
+    lakepipe("add", "accounts", "--tap", tap, "--config", "sources/accounts.json",
+             "--bucket", f"s3://{bucket}", "--incremental")
+    lakepipe("validate", "accounts")
+    lakepipe("run", "accounts")
+    lakepipe("run", "accounts")
+    lakepipe("--output", "json", "run", "accounts")
+    for call in map(json.loads, argv_file.read_text().splitlines()):
+        leaks.look("the tap's argv", " ".join(call["argv"]))
+        leaks.look("the tap's /proc cmdline", " ".join(call["cmdline"]))
+    # A tap config inline in the pipeline file is passed through a temp file.
+    pipelines = home / "pipelines"
+    (pipelines / "inline.yaml").write_text(to_yaml({
+        "source": {"tap": tap, "config": {"password": TAP_PASSWORD, "argv_file": str(argv_file)}},
+        "destination": {"bucket": f"az://{bucket}"}}))
+    lakepipe("run", "inline")
+
+    # --- the PostgreSQL reader, its password from PGPASSWORD -------------------------
+    postgres.psql("CREATE TABLE IF NOT EXISTS secret_items AS SELECT 1 AS id, 'x' AS name")
+    (pipelines / "pg.yaml").write_text(to_yaml({
+        "source": {"reader": "postgres", "uri": postgres.url, "stream": "items",
+                   "options": {"table": "public.secret_items"}},
+        "destination": {"bucket": f"s3://{bucket}"}}))
+    lakepipe("run", "pg")
+    # A password in the URI itself (the user's file) must not reach an error message.
+    (pipelines / "pgbad.yaml").write_text(to_yaml({
+        "source": {"reader": "postgres",
+                   "uri": postgres.url.replace("lakepipe@", f"lakepipe:{PG_PASSWORD}@"),
+                   "stream": "nothing", "options": {"table": "public.no_such_table"}},
+        "destination": {"bucket": f"s3://{bucket}"}}))
+    assert lakepipe("run", "pgbad", check=False).returncode == 1
+
+    # --- reading commands ----------------------------------------------------------
+    for args in (("status",), ("logs", "accounts"), ("--output", "json", "logs", "accounts"),
+                 ("manifest", f"s3://{bucket}"), ("ls", "-r", f"s3://{bucket}"),
+                 ("ls", f"az://{bucket}"),
+                 ("query", f"SELECT count(*) FROM read_parquet('s3://{bucket}/raw/**/*.parquet')"),
+                 ("demo", f"s3://{bucket}/demo", "--rows", "100")):
+        lakepipe(*args)
+    source = user_files / "blob.bin"
+    source.write_bytes(b"some bytes")
+    lakepipe("cp", source, f"s3://{bucket}/copied/blob.bin")
+    lakepipe("cp", f"s3://{bucket}/copied/blob.bin", f"az://{bucket}/copied/blob.bin")
+    lakepipe("cp", f"az://{bucket}/copied/blob.bin", tmp_path / "back.bin")
+    # Failures: a missing bucket, a query error.
+    assert lakepipe("ls", "s3://no-such-bucket-secrets/x", check=False).returncode == 1
+    assert lakepipe("query", "SELECT * FROM read_parquet('s3://no-such-bucket-secrets/x.parquet')",
+                    check=False).returncode == 1
+
+    # --- the crontab lakepipe writes --------------------------------------------------
+    (pipelines / "accounts.yaml").write_text(
+        (pipelines / "accounts.yaml").read_text() + "schedule:\n  cron: '0 3 * * *'\n")
+    lakepipe("schedule", "install")
+    try:
+        crontab = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+        assert "accounts" in crontab
+        leaks.look("the crontab", crontab)
+    finally:
+        lakepipe("schedule", "remove")
+
+    # --- a flow on S3 with team metadata in PostgreSQL (password from PGPASSWORD) --------
+    database = f"secrets_{uuid.uuid4().hex[:8]}"
+    postgres.psql(f"CREATE DATABASE {database}")
+    backend = Backend("s3", f"s3://{bucket}", {}, moto.filesystem(), bucket)
+    flow = Flow(tmp_path / "flow", backend, run_lakepipe)
+    flow.put_data()
+    flow.write(flow.standard_stages(report=False),
+               metadata=postgres.url.rsplit("/", 1)[0] + "/" + database)
+    for args in (("flow", "run", flow.file), ("flow", "run", flow.file),
+                 ("--output", "json", "flow", "status", flow.file), ("flow", "sync", flow.file),
+                 ("flow", "gc", flow.file, "--dry-run"), ("flow", "gc", flow.file),
+                 ("sql", flow.file, "SELECT count(*) FROM model.totals")):
+        lakepipe(*args)
+    # The same flow with its metadata password in the file: not in any message either.
+    flow.write(flow.standard_stages(report=False), metadata=postgres.url.replace(
+        "lakepipe@", f"lakepipe:{PG_PASSWORD}@").rsplit("/", 1)[0] + "/no_such_database")
+    assert lakepipe("flow", "run", flow.file, check=False).returncode == 1
+    assert lakepipe("flow", "status", flow.file, check=False).returncode == 1
+
+    # --- everything lakepipe wrote ------------------------------------------------------
+    leaks.bucket(moto.filesystem(), bucket)
+    leaks.bucket(azurite.filesystem(), bucket)
+    leaks.folder(home, skip=(user_configs, pipelines))
+    leaks.folder(flow.folder, skip=(flow.file,))
+    leaks.folder(temp)
+    dump = subprocess.run([postgres._bin("pg_dump"), postgres.url.rsplit("/", 1)[0] + "/" + database],
+                          check=True, capture_output=True, text=True).stdout
+    assert "lakepipe_meta" in dump
+    leaks.look("the team metadata (pg_dump)", dump)
+    assert leaks.found == []
+    assert leaks.looked > 100
