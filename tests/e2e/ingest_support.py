@@ -95,7 +95,7 @@ out.flush()
 # Replays a file of Singer lines verbatim. Config: {"output": "/abs/file"} and optionally
 # "pid_file" (writes its pid, and with "child": true starts `sleep 300` and adds its pid),
 # "stderr_lines": N (floods stderr first), "sleep_before": s, then the output, then
-# "stderr_text": "..", "sleep": s, "exit_code": N.
+# "stderr_text": "..", "sleep": s, "self_kill": signal number, "exit_code": N.
 REPLAY_TAP = r'''
 import argparse, json, os, sys, time
 p = argparse.ArgumentParser()
@@ -124,6 +124,8 @@ if c.get("stderr_text"):
     sys.stderr.write(c["stderr_text"])
 sys.stderr.flush()
 time.sleep(c.get("sleep", 0))
+if c.get("self_kill"):
+    os.kill(os.getpid(), c["self_kill"])
 sys.exit(c.get("exit_code", 0))
 '''
 
@@ -158,6 +160,14 @@ def record_msg(stream, record):
 def to_yaml(doc) -> str:
     # JSON is YAML: no YAML writer needed, and every value keeps its exact type.
     return json.dumps(doc, indent=2) + "\n"
+
+
+# The committed run of `Committed`: three rows of stream things and a STATE.
+COMMITTED_OUTPUT = singer_lines(
+    schema_msg("things", {"id": {"type": "integer"}, "name": {"type": ["null", "string"]}}),
+    *[record_msg("things", {"id": i, "name": f"n{i}"}) for i in (1, 2, 3)],
+    {"type": "STATE", "value": {"bookmarks": {"things": {"id": 3}}}},
+)
 
 
 class Lake:
@@ -339,3 +349,47 @@ class ReplayTap:
 
     def source(self, **config) -> dict:
         return {"tap": self.command, "config": {"output": str(self.output), **config}}
+
+
+class Committed:
+    """A pipeline 'orders' (replay tap, incremental) with one successful run committed."""
+
+    def __init__(self, lake, tmp_path):
+        self.lake = lake
+        self.tap = ReplayTap(tmp_path / "tap")
+        self.tap.set_output(COMMITTED_OUTPUT)
+        self.write()
+        lake.run("orders")
+        self.before = lake.snapshot()
+        self.logs_before = len(lake.logs("orders"))
+        assert lake.entry("replay/things")["stats"]["total_rows"] == 3
+
+    def write(self, **top) -> None:
+        config = top.pop("tap_config", {})
+        self.lake.pipeline("orders", self.tap.source(**config),
+                           incremental={"enabled": True}, **top)
+
+    def fail(self, output: str | None = None, **top) -> str:
+        """Runs with `output`; asserts exit 1 and one error line; returns the message."""
+        if output is not None:
+            self.tap.set_output(output)
+        if top:
+            self.write(**top)
+        proc = self.lake.run("orders", check=False)
+        assert proc.returncode == 1, proc
+        assert proc.stderr.startswith("lakepipe: error: "), proc.stderr
+        assert proc.stderr.count("\n") == 1, proc.stderr
+        assert proc.stdout == ""
+        return proc.stderr[len("lakepipe: error: "):].rstrip("\n")
+
+    def assert_nothing_committed(self, message: str) -> None:
+        lake = self.lake
+        # Manifest, table entries, state and data files byte for byte as before; no
+        # journal and no stray (hidden or partial) file left.
+        assert lake.snapshot() == self.before
+        assert lake.journal("orders") == []
+        logs = lake.logs("orders")
+        assert len(logs) == self.logs_before + 1
+        failure = [log for log in logs if log["status"] == "failure"]
+        assert len(failure) == 1
+        assert failure[0]["error"] == message

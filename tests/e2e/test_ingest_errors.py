@@ -8,58 +8,10 @@ import time
 import pyarrow as pa
 import pytest
 
-from ingest_support import ReplayTap, record_msg, schema_msg, singer_lines
+from ingest_support import (Committed, ReplayTap, record_msg,
+                            schema_msg, singer_lines)
 
 PROPS = {"id": {"type": "integer"}, "name": {"type": ["null", "string"]}}
-GOOD = singer_lines(
-    schema_msg("things", PROPS),
-    *[record_msg("things", {"id": i, "name": f"n{i}"}) for i in (1, 2, 3)],
-    {"type": "STATE", "value": {"bookmarks": {"things": {"id": 3}}}},
-)
-
-
-class Committed:
-    """A pipeline 'orders' (replay tap, incremental) with one successful run committed."""
-
-    def __init__(self, lake, tmp_path):
-        self.lake = lake
-        self.tap = ReplayTap(tmp_path / "tap")
-        self.tap.set_output(GOOD)
-        self.write()
-        lake.run("orders")
-        self.before = lake.snapshot()
-        self.logs_before = len(lake.logs("orders"))
-        assert lake.entry("replay/things")["stats"]["total_rows"] == 3
-
-    def write(self, **top) -> None:
-        config = top.pop("tap_config", {})
-        self.lake.pipeline("orders", self.tap.source(**config),
-                           incremental={"enabled": True}, **top)
-
-    def fail(self, output: str | None = None, **top) -> str:
-        """Runs with `output`; asserts exit 1 and one error line; returns the message."""
-        if output is not None:
-            self.tap.set_output(output)
-        if top:
-            self.write(**top)
-        proc = self.lake.run("orders", check=False)
-        assert proc.returncode == 1, proc
-        assert proc.stderr.startswith("lakepipe: error: "), proc.stderr
-        assert proc.stderr.count("\n") == 1, proc.stderr
-        assert proc.stdout == ""
-        return proc.stderr[len("lakepipe: error: "):].rstrip("\n")
-
-    def assert_nothing_committed(self, message: str) -> None:
-        lake = self.lake
-        # Manifest, table entries, state and data files byte for byte as before; no
-        # journal and no stray (hidden or partial) file left.
-        assert lake.snapshot() == self.before
-        assert lake.journal("orders") == []
-        logs = lake.logs("orders")
-        assert len(logs) == self.logs_before + 1
-        failure = [log for log in logs if log["status"] == "failure"]
-        assert len(failure) == 1
-        assert failure[0]["error"] == message
 
 
 @pytest.fixture

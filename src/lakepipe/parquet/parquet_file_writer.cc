@@ -5,6 +5,7 @@
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 #include "lakepipe/common/sha256.h"
+#include "lakepipe/storage/errors.h"
 
 namespace lakepipe::parquet {
 namespace {
@@ -96,18 +97,23 @@ arrow::Result<std::unique_ptr<ParquetFileWriter>> ParquetFileWriter::Open(
                                                    props.build(), arrow_props);
   if (!writer.ok()) {
     (void)sink->Abort();
-    return writer.status().WithMessage(
-        fmt::format("writing '{}': {}", uri.ToString(), writer.status().message()));
+    return storage::OperationFailed("writing", uri, writer.status());
   }
   return std::unique_ptr<ParquetFileWriter>(
       new ParquetFileWriter(uri, std::move(sink), std::move(lent), std::move(*writer)));
+}
+
+arrow::Status ParquetFileWriter::Failed(const arrow::Status& status) const {
+  // Errors of the sink already name the file (the storage layer wraps them).
+  if (status.message().find(uri_.ToString()) != std::string::npos) return status;
+  return storage::OperationFailed("writing", uri_, status);
 }
 
 arrow::Status ParquetFileWriter::Write(const arrow::RecordBatch& batch) {
   auto status = writer_->WriteRecordBatch(batch);
   if (!status.ok()) {
     Abort();
-    return status.WithMessage(fmt::format("writing '{}': {}", uri_.ToString(), status.message()));
+    return Failed(status);
   }
   rows_ += batch.num_rows();
   return status;
@@ -122,7 +128,7 @@ arrow::Result<int64_t> ParquetFileWriter::Close() {
   auto status = writer_->Close();  // writes the footer into the lent stream
   if (!status.ok()) {
     Abort();
-    return status.WithMessage(fmt::format("writing '{}': {}", uri_.ToString(), status.message()));
+    return Failed(status);
   }
   const int64_t bytes = bytes_written();
   sha256_ = static_cast<LentStream*>(lent_.get())->HexDigest();

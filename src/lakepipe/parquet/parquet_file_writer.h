@@ -59,6 +59,9 @@ class ParquetFileWriter {
   const storage::Uri& uri() const { return uri_; }
 
  private:
+  /// `status` naming this file (once).
+  arrow::Status Failed(const arrow::Status& status) const;
+
   ParquetFileWriter(storage::Uri uri, std::shared_ptr<storage::AtomicWriter> sink,
                     std::shared_ptr<arrow::io::OutputStream> lent,
                     std::unique_ptr<::parquet::arrow::FileWriter> writer);

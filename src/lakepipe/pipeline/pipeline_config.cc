@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "lakepipe/common/yaml_reader.h"
+#include "lakepipe/storage/uri.h"
 
 namespace lakepipe::pipeline {
 namespace {
@@ -168,6 +169,10 @@ arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, cons
                                   "compression_level", "row_group_rows", "file_size_mb"}));
   if (!node["bucket"]) return r.Error(node, fmt::format("'{}.bucket' is required", path));
   ARROW_ASSIGN_OR_RAISE(out->bucket, r.String(node["bucket"], path + ".bucket"));
+  // Checked here, so the error names the file and line (and every later parse succeeds).
+  if (auto uri = storage::Uri::Parse(out->bucket); !uri.ok()) {
+    return r.Error(node["bucket"], fmt::format("'{}.bucket': {}", path, uri.status().message()));
+  }
   if (node["path"]) {
     ARROW_ASSIGN_OR_RAISE(out->path, r.String(node["path"], path + ".path"));
   }

@@ -36,6 +36,14 @@ TEST(PipelineConfigTest, InlineTapConfigMustBeUtf8) {
             "p.yaml:3: a key of 'source.config' is not UTF-8 text");
 }
 
+// Found by the bad-input catalogue: an invalid bucket URI was reported without the file,
+// and the destination writer would have aborted on it.
+TEST(PipelineConfigTest, InvalidBucketUriNamesTheFileAndLine) {
+  EXPECT_EQ(Error("source: {tap: tap-x}\ndestination: {bucket: 'ftp://h/x'}\n"),
+            "p.yaml:2: 'destination.bucket': invalid URI 'ftp://h/x': unknown scheme 'ftp' (use "
+            "a path, file://, s3://, gs://, az:// or abfs://)");
+}
+
 // Found by fuzz/pipeline_yaml_fuzzer.cc: a list or map used as a key threw yaml-cpp's
 // BadConversion out of the loader, which ended the process.
 TEST(PipelineConfigTest, KeysThatAreNotStringsAreErrors) {

@@ -87,8 +87,8 @@ arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool
                                                  [&] { return fs->GetFileInfo(uri.bucket()); });
     if (!bucket.ok()) return OperationFailed("listing", uri, bucket.status());
     if (bucket->type() == arrow::fs::FileType::NotFound) {
-      return arrow::Status::IOError(fmt::format("listing '{}': bucket '{}' does not exist",
-                                                uri.ToString(), uri.bucket()));
+      return arrow::Status::IOError(
+          fmt::format("listing '{}': bucket '{}' does not exist", uri.ToString(), uri.bucket()));
     }
   }
   std::vector<FileEntry> entries;
