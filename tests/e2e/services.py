@@ -193,14 +193,23 @@ class Postgres(Service):
         return {"user": user.pw_uid, "group": user.pw_gid}
 
     def start(self) -> "Postgres":
-        data = self.workdir / "data"
         owner = self._as_owner()
         if owner:
             shutil.chown(self.workdir, owner["user"], owner["group"])
-        subprocess.run([self._bin("initdb"), "-D", str(data), "-U", "lakepipe", "-A", "trust",
-                        "--no-sync"], check=True, capture_output=True, **owner)
-        self.spawn([self._bin("postgres"), "-D", str(data), "-h", "127.0.0.1", "-p",
-                    str(self.port), "-k", str(self.workdir), "-F"], **owner)
+        subprocess.run([self._bin("initdb"), "-D", str(self.workdir / "data"), "-U", "lakepipe",
+                        "-A", "trust", "--no-sync"], check=True, capture_output=True, **owner)
+        return self._serve()
+
+    def restart(self) -> "Postgres":
+        """A fast shutdown (every session is ended, as a restart by an operator or a
+        failover does), then a start on the same data and port."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        self.proc.wait(30)
+        return self._serve()
+
+    def _serve(self) -> "Postgres":
+        self.spawn([self._bin("postgres"), "-D", str(self.workdir / "data"), "-h", "127.0.0.1",
+                    "-p", str(self.port), "-k", str(self.workdir), "-F"], **self._as_owner())
         deadline = time.monotonic() + 30
         while subprocess.run([self._bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                              capture_output=True).returncode != 0:
