@@ -141,6 +141,12 @@ def test_run_killed_mid_stage_keeps_committed_data(flow, lakepipe_bin, clean_env
     assert flow.catalog_tables() == changed
     assert sorted(p for p in flow.files() if p.startswith("dev/report__even/")) == [
         f"dev/report__even/{t}/part-0000.parquet" for t in ("big", "roster", "scored")]
+    # The killed run is not left "running" forever: the next run recorded how it ended.
+    assert flow.query("SELECT status, error FROM lakepipe.runs ORDER BY started_at") == [
+        ("succeeded", ""),
+        ("abandoned", "the process running it stopped before the run finished (killed or "
+                      "crashed)"),
+        ("succeeded", "")]
 
 
 def test_second_run_waits_for_the_first_and_status_does_not(local_flow, lakepipe_bin,

@@ -18,9 +18,9 @@ in one pipeline's commit must not disturb another's manifest entry):
 After every kill (before recovery) and after every recovery, it checks: every manifest
 entry's files exist and read with the rows the entry says; no file is listed twice; the
 table is exactly one generation of the source (the last committed or the new one), with
-no duplicate row; state is never ahead of the data; no journal is left once a run
-completes; the flow's catalog opens and every view in it reads, each stage's tables come
-from one generation. A failed check stops the loop with the seed and iteration to replay.
+no duplicate row; state is never ahead of the data; no journal or temp file is left once
+a run completes; the flow's catalog opens and every view in it reads, each stage's tables
+come from one generation, and no killed run is left "running" in lakepipe.runs. A failed check stops the loop with the seed and iteration to replay.
 Prints a JSON summary (also written to --summary) for RELIABILITY.md.
 """
 from __future__ import annotations
@@ -363,6 +363,7 @@ class FlowScenario:
         self.flow.write()
         self.committed: dict = {}
         self.pending: dict = {}
+        self.generation = 0
 
     def argv(self, binary: Path) -> list[str]:
         return self.flow.argv(binary, "flow", "run", self.flow.file)
@@ -371,7 +372,10 @@ class FlowScenario:
         return self.flow.env
 
     def advance(self, rng):
-        orders = make_orders(1, rng.randint(1, 400))
+        # Amounts shifted by the generation: no generation repeats an earlier one, so the
+        # run always computes (a cache hit would commit without writing, past no crash point).
+        self.generation += 1
+        orders = [(i, c, a + self.generation) for i, c, a in make_orders(1, rng.randint(1, 400))]
         self.flow.put_orders(orders)
         self.pending = expected_tables(CUSTOMERS, orders)
 
@@ -420,6 +424,9 @@ class FlowScenario:
         check(seen == self.pending, f"flow: after recovery the catalog shows "
                                     f"{ {k: len(v) for k, v in seen.items()} }, expected "
                                     f"{ {k: len(v) for k, v in self.pending.items()} }")
+        # A killed run is recorded as abandoned by the next one, never left running.
+        runs = dict(self.flow.query("SELECT status, count(*) FROM lakepipe.runs GROUP BY status"))
+        check(set(runs) <= {"succeeded", "abandoned"}, f"flow: runs by status {runs}")
         self.committed = self.pending
 
 
@@ -440,6 +447,7 @@ def make_backend(store: str, workdir: Path, services: list) -> Backend:
 def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str = "file",
              use_postgres: bool = True, log=print) -> dict:
     rng = random.Random(seed)
+    binary = Path(binary).resolve()   # flow runs start in the flow's folder
     services: list = []
     try:
         backend = make_backend(store, workdir, services)

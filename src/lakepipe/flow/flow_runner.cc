@@ -14,6 +14,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "lakepipe/common/sha256.h"
 #include "lakepipe/common/time_format.h"
@@ -474,6 +475,23 @@ class StageRunner {
   std::map<std::string, IngestedTable> ingested_;  ///< by task, for the current stage
 };
 
+// Called holding the lock of every stage: no other run of the instance is alive, so a run
+// still recorded as running was killed (or its machine lost) before it could say how it
+// ended. Recorded as abandoned, with the time it was found, instead of running forever.
+arrow::Status CloseDeadRuns(tablestore::TableStore* store) {
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
+  for (auto& run : snapshot.runs) {
+    if (run.status != "running") continue;
+    run.status = "abandoned";
+    run.finished_at = IsoUtc(std::chrono::system_clock::now());
+    run.error = "the process running it stopped before the run finished (killed or crashed)";
+    spdlog::warn("flow run {} of {} stopped before it finished: recorded as abandoned", run.run_id,
+                 run.instance);
+    ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
+  }
+  return arrow::Status::OK();
+}
+
 }  // namespace
 
 arrow::Status ResolveTaskInputs(FlowConfig* config) {
@@ -567,6 +585,7 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   std::vector<std::string> names;
   for (const auto* stage : stages) names.push_back(stage->name);
   ARROW_ASSIGN_OR_RAISE(auto locks, store->Lock(names));
+  if (stages.size() == config.stages.size()) ARROW_RETURN_NOT_OK(CloseDeadRuns(store.get()));
   ARROW_RETURN_NOT_OK(store->PublishCatalogIfStale());
   ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
   StageRunner runner(config, options, store.get(), locks.get(), result.run_id, on_task);

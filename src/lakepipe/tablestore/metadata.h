@@ -69,7 +69,7 @@ struct RunRecord {
   std::string flow;
   std::string started_at;
   std::string finished_at;         ///< "" while running
-  std::string status = "running";  ///< running | succeeded | failed
+  std::string status = "running";  ///< running | succeeded | failed | cancelled | abandoned
   std::string error;
 };
 
