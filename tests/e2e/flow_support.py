@@ -5,6 +5,7 @@ wrote (Python DuckDB over the catalog file, pyarrow over the Parquet files).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import http.client
@@ -440,6 +441,19 @@ def cache_hits(summary: dict) -> dict[str, bool]:
 
 def metadata_only(summary: dict) -> dict[str, bool]:
     return {s["stage"]: s["metadata_only"] for s in summary["stages"]}
+
+
+@contextlib.contextmanager
+def background(argv: list[str], env: dict):
+    """A process started now (text pipes); killed if still running when the block ends."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def wait_for(predicate, what: str, timeout: float = 60, proc: subprocess.Popen | None = None):

@@ -9,8 +9,8 @@ missing bucket, a wrong key).
 """
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -213,16 +213,20 @@ def test_reader_glob_matching_nothing(local_lake, tmp_path):
 
 # --- the destination ---------------------------------------------------------------------
 
-def mount_tmpfs(path: Path, options: str) -> None:
+@contextlib.contextmanager
+def tmpfs(path: Path, options: str):
+    """A small or read-only filesystem of its own at `path` (the tests run as root)."""
     path.mkdir(parents=True, exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
 
 
 def test_full_disk_fails_clearly_and_the_next_run_succeeds(local_lake, tmp_path, run_lakepipe):
     """A 2 MB tmpfs as the bucket: the demo reader's 200k rows do not fit."""
-    bucket = tmp_path / "small-disk"
-    mount_tmpfs(bucket, "size=2m")
-    try:
+    with tmpfs(tmp_path / "small-disk", "size=2m") as bucket:
         local_lake.pipeline("orders", {"reader": "demo", "options": {"rows": "200000"}},
                             destination={"bucket": str(bucket)})
         message = one_error_line(local_lake.run("orders", check=False))
@@ -235,14 +239,10 @@ def test_full_disk_fails_clearly_and_the_next_run_succeeds(local_lake, tmp_path,
         local_lake.pipeline("orders", {"reader": "demo", "options": {"rows": "1000"}},
                             destination={"bucket": str(bucket)})
         local_lake.run("orders")
-    finally:
-        subprocess.run(["umount", str(bucket)], check=True)
 
 
 def test_read_only_destination(local_lake, tmp_path):
-    bucket = tmp_path / "read-only"
-    mount_tmpfs(bucket, "size=8m,ro")
-    try:
+    with tmpfs(tmp_path / "read-only", "size=8m,ro") as bucket:
         local_lake.pipeline("orders", {"reader": "demo", "options": {"rows": "10"}},
                             destination={"bucket": str(bucket)})
         message = one_error_line(local_lake.run("orders", check=False))
@@ -250,8 +250,6 @@ def test_read_only_destination(local_lake, tmp_path):
                                   "orders/"), message
         assert message.endswith(f".json': Cannot create directory '{bucket}/.dataspoc' "
                                 "([errno 30] Read-only file system)"), message
-    finally:
-        subprocess.run(["umount", str(bucket)], check=True)
 
 
 # --- commands ------------------------------------------------------------------------------

@@ -2,14 +2,13 @@
 there, and an ingest reading a table from it. The run stops with one clear error, what
 was committed stays as it was, and the next run succeeds."""
 import json
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
-from flow_support import MORE_ORDERS, expected_tables, flow_on, wait_for
+from flow_support import MORE_ORDERS, background, expected_tables, flow_on, wait_for
 from services import Postgres
 
 
@@ -38,18 +37,12 @@ def test_flow_survives_a_metadata_restart_mid_run(restartable_postgres, run_lake
     # PostgreSQL restarts under it: its session and advisory locks are gone.
     flow.put_orders(MORE_ORDERS)
     (flow.folder / "hold").write_text("")
-    proc = subprocess.Popen(flow.argv(lakepipe_bin, "flow", "run", flow.file),
-                            env={**clean_env, **flow.env}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
+    with background(flow.argv(lakepipe_bin, "flow", "run", flow.file),
+                    {**clean_env, **flow.env}) as proc:
         wait_for(lambda: (flow.folder / "waiting").exists(), "the held task", proc=proc)
         pg.restart()
         (flow.folder / "release").write_text("")
         out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 1, (out, err)
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("lakepipe: error: flow 'shop', stage "
@@ -79,10 +72,8 @@ def test_ingest_from_postgres_survives_a_restart_mid_run(restartable_postgres, l
     lake.pipeline("items", {"reader": "postgres", "uri": pg.url, "stream": "items",
                             "options": {"table": "public.items"}},
                   incremental={"enabled": True, "replication_key": "id"})
-    proc = subprocess.Popen(lake.argv(lakepipe_bin, "run", "items"),
-                            env={**clean_env, **lake.backend.env}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
+    with background(lake.argv(lakepipe_bin, "run", "items"),
+                    {**clean_env, **lake.backend.env}) as proc:
         # Restart once the reader's query is running.
         wait_for(lambda: pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
                                  "'%FROM \"public\".\"items\"%' AND state = 'active' "
@@ -90,14 +81,12 @@ def test_ingest_from_postgres_survives_a_restart_mid_run(restartable_postgres, l
                  != "0", "the reader's query", proc=proc)
         pg.restart()
         out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 1, (out, err)
-    assert err == ("lakepipe: error: pipeline 'items': stream 'items': DuckDB: IO Error: Failed "
-                   "to fetch header for COPY: FATAL:  terminating connection due to "
-                   "administrator command\n")
+    # libpq says it one way or the other, depending on where the COPY was.
+    assert err.count("\n") == 1 and err.startswith(
+        "lakepipe: error: pipeline 'items': stream 'items': DuckDB: IO Error: "), err
+    assert ("FATAL:  terminating connection due to administrator command" in err
+            or "server closed the connection unexpectedly" in err), err
     assert not lake.exists(".dataspoc/manifest.json")
     assert lake.journal("items") == []
     lake.run("items")

@@ -37,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +45,7 @@ sys.path.insert(0, str(HERE.parent / "e2e"))
 
 import pyarrow.fs as pafs  # noqa: E402
 
+from conftest import Backend  # noqa: E402
 from flow_support import (COLUMNS, CUSTOMERS, Flow, csv_text, expected_tables,  # noqa: E402
                           make_orders)
 from ingest_support import Lake, SampleTap, to_yaml  # noqa: E402
@@ -62,30 +63,6 @@ class CheckFailed(AssertionError):
 def check(condition, message: str) -> None:
     if not condition:
         raise CheckFailed(message)
-
-
-@dataclass
-class Backend:
-    """The bucket: a local folder or an S3 emulator bucket, with a pyarrow filesystem that
-    reads it independently (the shape tests/e2e/conftest.py's Backend has)."""
-    name: str
-    root: str
-    env: dict = field(default_factory=dict)
-    fs: object = None
-    fs_root: str = ""
-
-    def uri(self, relative: str) -> str:
-        return f"{self.root}/{relative}"
-
-    def fs_path(self, relative: str) -> str:
-        return f"{self.fs_root}/{relative}"
-
-    def read_bytes(self, relative: str) -> bytes:
-        with self.fs.open_input_stream(self.fs_path(relative)) as f:
-            return f.read()
-
-    def exists(self, relative: str) -> bool:
-        return self.fs.get_file_info(self.fs_path(relative)).type != pafs.FileType.NotFound
 
 
 def clean_env() -> dict:
