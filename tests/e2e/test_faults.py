@@ -21,12 +21,15 @@ import pytest
 from conftest import Backend
 from flow_support import CountingProxy, Flow, expected_tables
 from ingest_support import Lake, SampleTap, sample_rows
-from services import Toxiproxy
+from services import Azurite, Toxiproxy
 
 # Tight retries so a failing case ends quickly: a run must end within the deadline plus
 # one request's worth of time (the slack), whatever the fault.
 DEADLINE = 10
 SLACK = 12
+# The Azure SDK retries inside one attempt, and Arrow's AzureFileSystem does not let us
+# bound that: a failing Azure call can end about 12 s later than an S3 one.
+AZURE_SLACK = 25
 STORAGE_YAML = ("storage:\n"
                 f"  retry: {{ max_attempts: 4, deadline_seconds: {DEADLINE}, "
                 "connect_timeout_seconds: 2 }\n")
@@ -75,25 +78,30 @@ FAULTS = [
 
 
 class FaultyStore:
-    """A bucket on the S3 emulator that lakepipe reaches through toxiproxy (and, for HTTP
-    faults, an error-answering proxy in front of it); the checks read it directly."""
+    """A bucket on an emulator (moto for S3, Azurite) that lakepipe reaches through
+    toxiproxy (and, for HTTP faults, an error-answering proxy in front of it); the checks
+    read it directly."""
 
-    def __init__(self, moto, toxiproxy, folder: Path, fault: Fault):
-        self.moto = moto
+    def __init__(self, service, toxiproxy, folder: Path, fault: Fault):
         self.bucket = f"lp-{uuid.uuid4().hex[:12]}"
-        moto.create_bucket(self.bucket)
+        service.create_bucket(self.bucket)
         self.http = None
-        upstream = moto.port
+        upstream = service.port
         if fault.http:
-            self.http = CountingProxy(moto.port, fault=fault.http).start()
+            self.http = CountingProxy(service.port, fault=fault.http).start()
             upstream = self.http.port
-        self.proxy = toxiproxy.proxy(f"s3-{uuid.uuid4().hex[:8]}", upstream)
+        self.proxy = toxiproxy.proxy(f"{service.name}-{uuid.uuid4().hex[:8]}", upstream)
         self.fault = fault
         self.storage = folder / "storage.yaml"
         self.storage.write_text(STORAGE_YAML)
-        env = {**moto.env, "AWS_ENDPOINT_URL": self.proxy.endpoint,
-               "LAKEPIPE_STORAGE": str(self.storage)}
-        self.backend = Backend("s3", f"s3://{self.bucket}", env, moto.filesystem(), self.bucket)
+        if isinstance(service, Azurite):
+            scheme, env = "az", {"AZURE_STORAGE_CONNECTION_STRING": service.connection_string
+                                 .replace(service.endpoint, self.proxy.endpoint)}
+        else:
+            scheme, env = "s3", {**service.env, "AWS_ENDPOINT_URL": self.proxy.endpoint}
+        env["LAKEPIPE_STORAGE"] = str(self.storage)
+        self.backend = Backend(scheme, f"{scheme}://{self.bucket}", env, service.filesystem(),
+                               self.bucket)
 
     def inject(self) -> None:
         for kind, stream, toxicity, attributes in self.fault.toxics:
@@ -131,7 +139,7 @@ def run_with_fault(store: FaultyStore, start_run):
     return proc, time.monotonic() - started
 
 
-def assert_outcome(fault: Fault, proc, seconds: float, where: str) -> None:
+def assert_outcome(fault: Fault, proc, seconds: float, where: str, slack: float = SLACK) -> None:
     """Success where the fault must be survived; else one error line naming `where` (the
     URI, or for DuckDB's own reads the bucket in its HTTP URL) within the deadline."""
     if fault.expect == "success" or (fault.expect == "either" and proc.returncode == 0):
@@ -141,7 +149,7 @@ def assert_outcome(fault: Fault, proc, seconds: float, where: str) -> None:
     lines = [line for line in proc.stderr.splitlines() if line.startswith("lakepipe: error: ")]
     assert len(lines) == 1, proc.stderr
     assert where in lines[0], lines[0]
-    assert seconds < DEADLINE + SLACK, f"{fault.name}: failed after {seconds:.1f} s"
+    assert seconds < DEADLINE + slack, f"{fault.name}: failed after {seconds:.1f} s"
 
 
 def assert_parquet_objects_read(store: FaultyStore, prefix: str = "") -> None:
@@ -159,8 +167,28 @@ def faulty_store(request, moto, toxiproxy, tmp_path):
     store.close()
 
 
+# Azure: the TCP faults. Left out, and said in RELIABILITY.md: a stalled Azure endpoint
+# is not bounded by the retry deadline (Arrow's AzureFileSystem takes no request timeout,
+# so the run waits on the SDK's socket timeouts), and the 500/503 proxy speaks S3 only.
+AZURE_FAULTS = [f for f in FAULTS if f.http is None and f.name != "stall"]
+
+
+@pytest.fixture(params=AZURE_FAULTS, ids=[f.name for f in AZURE_FAULTS])
+def faulty_azure(request, azurite, toxiproxy, tmp_path):
+    store = FaultyStore(azurite, toxiproxy, tmp_path, request.param)
+    yield store
+    store.close()
+
+
 def test_cp_under_fault(faulty_store, run_lakepipe, tmp_path):
-    store = faulty_store
+    check_cp_under_fault(faulty_store, run_lakepipe, tmp_path)
+
+
+def test_cp_to_azure_under_fault(faulty_azure, run_lakepipe, tmp_path):
+    check_cp_under_fault(faulty_azure, run_lakepipe, tmp_path)
+
+
+def check_cp_under_fault(store: FaultyStore, run_lakepipe, tmp_path):
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(CP_BYTES))
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
@@ -168,7 +196,8 @@ def test_cp_under_fault(faulty_store, run_lakepipe, tmp_path):
 
     proc, seconds = run_with_fault(store, lambda: run_lakepipe(
         "cp", source, uri, env=store.backend.env, check=False, timeout=120))
-    assert_outcome(store.fault, proc, seconds, uri)
+    assert_outcome(store.fault, proc, seconds, uri,
+                   AZURE_SLACK if store.backend.name == "az" else SLACK)
     objects = store.objects()
     # The object is there complete, or not there at all.
     assert objects.get("landing/big.bin") in (None, CP_BYTES), objects
