@@ -53,7 +53,8 @@ class Storage {
   arrow::Result<FileEntry> Stat(const Uri& uri);
   arrow::Result<bool> Exists(const Uri& uri);
 
-  /// Files under `uri` (a folder or prefix), sorted by URI. A missing folder lists empty.
+  /// Files under `uri` (a folder or prefix), sorted by URI. A missing folder lists empty; a
+  /// missing bucket is an error.
   /// `uri` naming a single file lists that file.
   arrow::Result<std::vector<FileEntry>> List(const Uri& uri, bool recursive = true);
   /// The hidden temp files AtomicWriter leaves directly in folder `uri` when its process
