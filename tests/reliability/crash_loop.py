@@ -482,6 +482,8 @@ def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str
                         if other is not s:
                             other.check_consistent(tables)
                     counts["checks"] += 1
+                    if a.outcome == "finished":
+                        break   # committed already: a second run would have nothing to do
                 clean_run(s)
                 s.check_recovered(check_manifest(lake))
                 counts["checks"] += 1
