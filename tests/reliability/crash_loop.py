@@ -99,9 +99,10 @@ class Attempt:
 def attempt_with_kill(argv: list[str], env: dict, rng: random.Random, points: list[str],
                       typical_seconds: float, cwd: Path | None = None) -> Attempt:
     """One run that is killed: half the time at a named point (the process kills itself),
-    else after a random delay up to a little past a typical run's length (the whole
-    process group: lakepipe and the tap or exec programs it started, as a container
-    stop would). A run that finishes before the delay must have succeeded."""
+    else after a random delay up to a little past a typical run's length (SIGKILL to
+    lakepipe's process group; the taps and exec programs it starts have groups of their
+    own and end when their pipes close). A run that finishes before the delay must have
+    succeeded."""
     run_env = {**clean_env(), **env}
     point = rng.choice(points) if rng.random() < 0.5 else None
     if point:
@@ -128,7 +129,7 @@ def attempt_with_kill(argv: list[str], env: dict, rng: random.Random, points: li
                                     f"stdout: {out}\nstderr: {err}")
         return Attempt("finished", delay=delay)
     finally:
-        # Orphans of a self-kill (a tap blocked on a full pipe dies of SIGPIPE anyway).
+        # Whatever is left in the group (a self-kill kills lakepipe alone).
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -161,7 +162,8 @@ def check_manifest(lake: Lake) -> dict:
 
 class IngestScenario:
     """A pipeline of the shared lake whose source changes each iteration. Subclasses say
-    how the source changes (`advance`) and what the table must hold (`generations`)."""
+    how the source changes (`advance`) and what state must not be ahead of
+    (`check_state`); the table must hold the committed or the new generation."""
 
     name = ""
     pipeline = ""
