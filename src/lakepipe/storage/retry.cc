@@ -62,29 +62,37 @@ bool IsTransient(const arrow::Status& status) {
   return false;
 }
 
-arrow::Status RetryCall(const RetryOptions& retry, const std::function<arrow::Status()>& attempt) {
+arrow::Status RetryPolicy::Call(const std::function<arrow::Status()>& attempt) {
   using Clock = std::chrono::steady_clock;
   using Seconds = std::chrono::duration<double>;
   const auto start = Clock::now();
-  const auto deadline = start + Seconds(retry.deadline_seconds);
+  const auto deadline = start + Seconds(options_.deadline_seconds);
+  const bool was_down = store_down_.load();
+  const int max_attempts = was_down ? 1 : options_.max_attempts;
   std::mt19937_64 rng(std::random_device{}());
-  double backoff = retry.initial_backoff_seconds;
+  double backoff = options_.initial_backoff_seconds;
   for (int n = 1;; ++n) {
     const auto attempt_start = Clock::now();
     arrow::Status status = attempt();
-    if (status.ok() || !IsTransient(status)) return status;
+    if (status.ok() || !IsTransient(status)) {
+      // A final refusal (404, 403) is an answer too: the store is reachable.
+      store_down_.store(false);
+      return status;
+    }
     const auto attempt_took = Clock::now() - attempt_start;
     const double jittered = std::uniform_real_distribution<double>(backoff / 2, backoff)(rng);
     const auto wake = Clock::now() + Seconds(jittered);
     // An SDK may retry inside one attempt, so attempts can be long: start another only
     // if one as long as the last still ends before the deadline.
-    if (n >= retry.max_attempts || wake + attempt_took > deadline) {
+    if (n >= max_attempts || wake + attempt_took > deadline) {
+      store_down_.store(true);
       const double spent = Seconds(Clock::now() - start).count();
-      return status.WithMessage(fmt::format("{} (after {} attempt{} in {:.1f} s)", status.message(),
-                                            n, n == 1 ? "" : "s", spent));
+      return status.WithMessage(fmt::format(
+          "{} (after {} attempt{} in {:.1f} s{})", status.message(), n, n == 1 ? "" : "s", spent,
+          was_down ? "; not retried: an earlier call to this store failed every retry" : ""));
     }
     std::this_thread::sleep_until(wake);
-    backoff = std::min(backoff * 2, retry.max_backoff_seconds);
+    backoff = std::min(backoff * 2, options_.max_backoff_seconds);
   }
 }
 

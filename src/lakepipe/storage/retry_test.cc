@@ -16,16 +16,15 @@ RetryOptions Fast(int attempts, double deadline = 10) {
 
 TEST(RetryTest, TransientErrorsAreRetriedUntilSuccess) {
   int calls = 0;
-  auto status = RetryCall(Fast(5), [&]() {
-    return ++calls < 3 ? arrow::Status::IOError("503 SlowDown") : arrow::Status::OK();
-  });
+  auto status = RetryPolicy(Fast(5)).Call(
+      [&]() { return ++calls < 3 ? arrow::Status::IOError("503 SlowDown") : arrow::Status::OK(); });
   EXPECT_TRUE(status.ok());
   EXPECT_EQ(calls, 3);
 }
 
 TEST(RetryTest, FinalErrorsAreNotRetried) {
   int calls = 0;
-  auto status = RetryCall(Fast(5), [&]() {
+  auto status = RetryPolicy(Fast(5)).Call([&]() {
     ++calls;
     return arrow::Status::IOError("AWS Error ACCESS_DENIED during PutObject: 403");
   });
@@ -35,7 +34,7 @@ TEST(RetryTest, FinalErrorsAreNotRetried) {
 
 TEST(RetryTest, GivesUpAfterMaxAttemptsAndSaysSo) {
   int calls = 0;
-  auto status = RetryCall(Fast(4), [&]() {
+  auto status = RetryPolicy(Fast(4)).Call([&]() {
     ++calls;
     return arrow::Status::IOError("Connection refused");
   });
@@ -48,7 +47,7 @@ TEST(RetryTest, DeadlineBoundsTheRetries) {
   retry.initial_backoff_seconds = 0.02;
   retry.max_backoff_seconds = 0.02;
   int calls = 0;
-  auto status = RetryCall(retry, [&]() {
+  auto status = RetryPolicy(retry).Call([&]() {
     ++calls;
     return arrow::Status::IOError("timed out");
   });
@@ -58,12 +57,47 @@ TEST(RetryTest, DeadlineBoundsTheRetries) {
 
 TEST(RetryTest, ResultFormCarriesTheValue) {
   int calls = 0;
-  auto result = RetryCall<int>(Fast(3), [&]() -> arrow::Result<int> {
+  auto result = RetryPolicy(Fast(3)).Call<int>([&]() -> arrow::Result<int> {
     if (++calls == 1) return arrow::Status::IOError("Connection reset by peer");
     return 42;
   });
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(*result, 42);
+}
+
+TEST(RetryTest, AfterACallGaveUpLaterCallsTryOnceUntilOneSucceeds) {
+  RetryPolicy policy(Fast(3));
+  int calls = 0;
+  auto unreachable = [&]() {
+    ++calls;
+    return arrow::Status::IOError("Connection refused");
+  };
+  EXPECT_FALSE(policy.Call(unreachable).ok());
+  EXPECT_EQ(calls, 3);
+  EXPECT_TRUE(policy.store_down());
+
+  calls = 0;
+  auto status = policy.Call(unreachable);
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(status.message().find("after 1 attempt in"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("an earlier call to this store failed every retry"),
+            std::string::npos)
+      << status.message();
+
+  // The store answers again: the next failure is retried in full.
+  EXPECT_TRUE(policy.Call([] { return arrow::Status::OK(); }).ok());
+  EXPECT_FALSE(policy.store_down());
+  calls = 0;
+  EXPECT_FALSE(policy.Call(unreachable).ok());
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(RetryTest, AFinalRefusalShowsTheStoreIsUp) {
+  RetryPolicy policy(Fast(2));
+  EXPECT_FALSE(policy.Call([] { return arrow::Status::IOError("timed out"); }).ok());
+  EXPECT_TRUE(policy.store_down());
+  EXPECT_FALSE(policy.Call([] { return arrow::Status::IOError("NoSuchKey: 404"); }).ok());
+  EXPECT_FALSE(policy.store_down());
 }
 
 TEST(RetryTest, ClassifiesCommonProviderMessages) {

@@ -37,22 +37,29 @@ arrow::Result<std::unique_ptr<Storage>> Storage::Make(StorageOptions options) {
   return std::unique_ptr<Storage>(new Storage(std::move(options)));
 }
 
-arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> Storage::FileSystemFor(const Uri& uri) {
+arrow::Result<Storage::Endpoint> Storage::EndpointFor(const Uri& uri) {
   const std::string cache_key =
       fmt::format("{}|{}", ProviderName(uri.provider()),
                   uri.provider() == Provider::kAzure ? uri.account() : "");
   std::lock_guard lock(mutex_);
-  auto it = filesystems_.find(cache_key);
-  if (it != filesystems_.end()) return it->second;
+  auto it = endpoints_.find(cache_key);
+  if (it != endpoints_.end()) return it->second;
   ARROW_ASSIGN_OR_RAISE(auto fs, MakeFileSystem(uri, options_));
-  filesystems_.emplace(cache_key, fs);
-  return fs;
+  Endpoint endpoint{std::move(fs), std::make_shared<RetryPolicy>(options_.retry)};
+  endpoints_.emplace(cache_key, endpoint);
+  return endpoint;
+}
+
+arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> Storage::FileSystemFor(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  return endpoint.fs;
 }
 
 arrow::Result<FileEntry> Storage::Stat(const Uri& uri) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  auto info = RetryCall<arrow::fs::FileInfo>(options_.retry,
-                                             [&] { return fs->GetFileInfo(uri.FileSystemPath()); });
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
+  auto info = endpoint.retry->Call<arrow::fs::FileInfo>(
+      [&] { return fs->GetFileInfo(uri.FileSystemPath()); });
   if (!info.ok()) return OperationFailed("reading metadata of", uri, info.status());
   if (info->type() == arrow::fs::FileType::NotFound) return PathNotFound(uri);
   return EntryOf(uri, info->path(), *info);
@@ -75,16 +82,16 @@ arrow::Result<std::vector<FileEntry>> Storage::ListWriterTemps(const Uri& uri) {
 
 arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool recursive,
                                                             bool writer_temps) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
   const std::string base_path = uri.FileSystemPath();
-  auto top =
-      RetryCall<arrow::fs::FileInfo>(options_.retry, [&] { return fs->GetFileInfo(base_path); });
+  auto top = endpoint.retry->Call<arrow::fs::FileInfo>([&] { return fs->GetFileInfo(base_path); });
   if (!top.ok()) return OperationFailed("listing", uri, top.status());
   if (top->type() == arrow::fs::FileType::NotFound && !uri.is_local()) {
     // A missing prefix lists empty, a missing bucket is an error (a typo must not look
     // like an empty folder).
-    auto bucket = RetryCall<arrow::fs::FileInfo>(options_.retry,
-                                                 [&] { return fs->GetFileInfo(uri.bucket()); });
+    auto bucket =
+        endpoint.retry->Call<arrow::fs::FileInfo>([&] { return fs->GetFileInfo(uri.bucket()); });
     if (!bucket.ok()) return OperationFailed("listing", uri, bucket.status());
     if (bucket->type() == arrow::fs::FileType::NotFound) {
       return arrow::Status::IOError(
@@ -100,8 +107,8 @@ arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool
   selector.base_dir = base_path;
   selector.recursive = recursive;
   selector.allow_not_found = true;
-  auto infos = RetryCall<std::vector<arrow::fs::FileInfo>>(
-      options_.retry, [&] { return fs->GetFileInfo(selector); });
+  auto infos = endpoint.retry->Call<std::vector<arrow::fs::FileInfo>>(
+      [&] { return fs->GetFileInfo(selector); });
   if (!infos.ok()) return OperationFailed("listing", uri, infos.status());
   for (const auto& info : *infos) {
     if (IsWriterTemp(info) != writer_temps) continue;
@@ -113,25 +120,28 @@ arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool
 }
 
 arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> Storage::OpenRead(const Uri& uri) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  auto file = RetryCall<std::shared_ptr<arrow::io::RandomAccessFile>>(
-      options_.retry, [&] { return fs->OpenInputFile(uri.FileSystemPath()); });
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
+  auto file = endpoint.retry->Call<std::shared_ptr<arrow::io::RandomAccessFile>>(
+      [&] { return fs->OpenInputFile(uri.FileSystemPath()); });
   if (!file.ok()) return OperationFailed("reading", uri, file.status());
   return file;
 }
 
 arrow::Result<std::shared_ptr<arrow::io::InputStream>> Storage::OpenStream(const Uri& uri) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  auto stream = RetryCall<std::shared_ptr<arrow::io::InputStream>>(
-      options_.retry, [&] { return fs->OpenInputStream(uri.FileSystemPath()); });
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
+  auto stream = endpoint.retry->Call<std::shared_ptr<arrow::io::InputStream>>(
+      [&] { return fs->OpenInputStream(uri.FileSystemPath()); });
   if (!stream.ok()) return OperationFailed("reading", uri, stream.status());
   return stream;
 }
 
 arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  auto buffer = RetryCall<std::shared_ptr<arrow::Buffer>>(
-      options_.retry, [&]() -> arrow::Result<std::shared_ptr<arrow::Buffer>> {
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
+  auto buffer = endpoint.retry->Call<std::shared_ptr<arrow::Buffer>>(
+      [&]() -> arrow::Result<std::shared_ptr<arrow::Buffer>> {
         ARROW_ASSIGN_OR_RAISE(auto file, fs->OpenInputFile(uri.FileSystemPath()));
         ARROW_ASSIGN_OR_RAISE(auto size, file->GetSize());
         return file->ReadAt(0, size);
@@ -146,8 +156,9 @@ arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) 
 }
 
 arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  return RetryCall(options_.retry, [&]() -> arrow::Status {
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
+  return endpoint.retry->Call([&]() -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri));
     ARROW_RETURN_NOT_OK(writer->Write(data.data(), static_cast<int64_t>(data.size())));
     return writer->Close();
@@ -155,8 +166,9 @@ arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
 }
 
 arrow::Status Storage::Delete(const Uri& uri) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  auto status = RetryCall(options_.retry, [&]() -> arrow::Status {
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
+  auto status = endpoint.retry->Call([&]() -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(uri.FileSystemPath()));
     if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
     return fs->DeleteFile(uri.FileSystemPath());
@@ -165,8 +177,9 @@ arrow::Status Storage::Delete(const Uri& uri) {
 }
 
 arrow::Status Storage::DeleteTree(const Uri& uri) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  auto status = RetryCall(options_.retry, [&]() -> arrow::Status {
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  const auto& fs = endpoint.fs;
+  auto status = endpoint.retry->Call([&]() -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(uri.FileSystemPath()));
     if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
     if (info.IsFile()) return fs->DeleteFile(uri.FileSystemPath());
@@ -187,11 +200,11 @@ arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
   if (entry.is_dir) {
     return arrow::Status::Invalid(fmt::format("copying '{}': is a folder", source.ToString()));
   }
-  ARROW_ASSIGN_OR_RAISE(auto source_fs, FileSystemFor(source));
+  ARROW_ASSIGN_OR_RAISE(auto source_endpoint, EndpointFor(source));
   ARROW_ASSIGN_OR_RAISE(auto destination_fs, FileSystemFor(destination));
-  if (source_fs == destination_fs && !destination.is_local()) {
-    auto status = RetryCall(options_.retry, [&] {
-      return source_fs->CopyFile(source.FileSystemPath(), destination.FileSystemPath());
+  if (source_endpoint.fs == destination_fs && !destination.is_local()) {
+    auto status = source_endpoint.retry->Call([&] {
+      return source_endpoint.fs->CopyFile(source.FileSystemPath(), destination.FileSystemPath());
     });
     if (status.ok() && progress) progress(entry.size, entry.size);
     return OperationFailed(fmt::format("copying '{}' to", source.ToString()), destination, status);

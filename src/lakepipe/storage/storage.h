@@ -16,6 +16,7 @@
 #include <arrow/result.h>
 
 #include "lakepipe/storage/atomic_writer.h"
+#include "lakepipe/storage/retry.h"
 #include "lakepipe/storage/storage_options.h"
 #include "lakepipe/storage/uri.h"
 
@@ -35,8 +36,9 @@ using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
 /// The operations the engine needs on any bucket: one object serves every URI (local,
 /// s3, gs, az), making and caching one Arrow filesystem per provider and account.
 /// Metadata calls (stat, list, delete, whole-object reads and writes, server-side copy)
-/// are retried with backoff under the options' deadline; streams are not, since a
-/// half-consumed stream cannot be replayed.
+/// are retried with backoff under the options' deadline (RetryPolicy: once a call gave
+/// up, later calls to that store try once); streams are not, since a half-consumed
+/// stream cannot be replayed.
 ///
 /// Every error names the operation and the URI, carries the provider's message and never
 /// a credential. Thread-safe: share one Storage between threads.
@@ -90,12 +92,19 @@ class Storage {
 
   explicit Storage(StorageOptions options) : options_(std::move(options)) {}
 
+  /// One provider account's filesystem and the retries of every call made to it.
+  struct Endpoint {
+    std::shared_ptr<arrow::fs::FileSystem> fs;
+    std::shared_ptr<RetryPolicy> retry;
+  };
+  arrow::Result<Endpoint> EndpointFor(const Uri& uri);
+
   arrow::Status StreamCopy(const Uri& source, const Uri& destination, int64_t size,
                            const ProgressCallback& progress);
 
   const StorageOptions options_;
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<arrow::fs::FileSystem>> filesystems_;
+  std::map<std::string, Endpoint> endpoints_;
 };
 
 }  // namespace lakepipe::storage
