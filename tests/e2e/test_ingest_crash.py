@@ -94,13 +94,18 @@ def test_object_store_run_killed_at_point_is_recovered_by_the_next_run(
     crash_and_recover(make_lake(store), SampleTap(tmp_path / "tap"), point, True)
 
 
-def test_crash_in_the_first_run_leaves_no_table_and_the_next_run_lands_it(local_lake, tmp_path):
-    lake = local_lake
+def crash_first_run(lake, tmp_path):
+    """The first run of pipeline "things" (5 rows), killed after its data, before commit."""
     tap = SampleTap(tmp_path / "tap")
     tap.set_rows(sample_rows(1, 5))
     lake.pipeline("things", tap.source(), incremental={"enabled": True})
     proc = lake.run("things", check=False, env={"LAKEPIPE_CRASH_AT": "after-data-before-commit"})
     assert proc.returncode == -signal.SIGKILL
+    return lake
+
+
+def test_crash_in_the_first_run_leaves_no_table_and_the_next_run_lands_it(local_lake, tmp_path):
+    lake = crash_first_run(local_lake, tmp_path)
     assert committed_view(lake) == (None, None)
     assert not lake.exists(".dataspoc/state/things/state.json")
     assert lake.journal("things") != []  # the dead run's journal says what to remove
@@ -115,12 +120,7 @@ def test_temp_files_of_writes_a_dead_run_did_not_finish_are_removed(local_lake, 
     """A run killed inside an atomic write leaves the write's hidden temp file (found by the
     crash loop: the journal's own, before the journal existed). The next run removes those
     in the pipeline's folders, and leaves other pipelines' folders alone."""
-    lake = local_lake
-    tap = SampleTap(tmp_path / "tap")
-    tap.set_rows(sample_rows(1, 5))
-    lake.pipeline("things", tap.source(), incremental={"enabled": True})
-    proc = lake.run("things", check=False, env={"LAKEPIPE_CRASH_AT": "after-data-before-commit"})
-    assert proc.returncode == -signal.SIGKILL
+    lake = crash_first_run(local_lake, tmp_path)
     [journal] = lake.journal("things")
     [written] = lake.read_json(journal)["written"]
     root = lake.local_root

@@ -167,6 +167,7 @@ class IngestScenario:
 
     name = ""
     pipeline = ""
+    cwd = None   # runs start anywhere
 
     def __init__(self, lake: Lake, folder: Path):
         self.lake = lake
@@ -337,6 +338,7 @@ class FlowScenario:
     name = "flow"
 
     def __init__(self, backend: Backend, runner: Runner, folder: Path):
+        self.cwd = folder   # `flow run` starts in the flow's folder
         self.flow = Flow(folder, backend, runner)
         self.flow.put_data(CUSTOMERS, make_orders(1, 40))
         self.flow.write()
@@ -439,8 +441,7 @@ def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str
             pg = Postgres(Path(tempfile.mkdtemp(prefix="lakepipe-crash-pg-"))).start()
             services.append(pg)
             scenarios.append(PostgresIncremental(lake, workdir / "postgres-incremental", pg))
-        flow_folder = workdir / "flow"
-        scenarios.append(FlowScenario(backend, runner, flow_folder))
+        scenarios.append(FlowScenario(backend, runner, workdir / "flow"))
 
         typical: dict[str, float] = {}
         counts: Counter = Counter()
@@ -449,7 +450,7 @@ def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str
             started = time.monotonic()
             proc = subprocess.run(s.argv(binary), env={**clean_env(), **s.env()},
                                   capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                                  timeout=600, cwd=flow_folder if s.name == "flow" else None)
+                                  timeout=600, cwd=s.cwd)
             check(proc.returncode == 0, f"{s.name}: the recovery run exited {proc.returncode}\n"
                                         f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
             elapsed = time.monotonic() - started
@@ -472,7 +473,7 @@ def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str
                     points = FLOW_POINTS if s.name == "flow" else INGEST_POINTS
                     a = attempt_with_kill(s.argv(binary), s.env(), rng, points,
                                           typical.get(s.name, 1.0),
-                                          cwd=flow_folder if s.name == "flow" else None)
+                                          cwd=s.cwd)
                     attempts.append(a)
                     counts[a.outcome] += 1
                     if a.point:
