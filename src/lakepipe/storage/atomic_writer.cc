@@ -43,7 +43,10 @@ std::string StagingSibling(const Uri& uri) {
 }  // namespace
 
 arrow::Result<std::shared_ptr<AtomicWriter>> AtomicWriter::Open(
-    std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri) {
+    std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri,
+    std::shared_ptr<HungCallWatchdog> watchdog) {
+  std::optional<HungCallWatchdog::Watch> watch;
+  if (watchdog) watch.emplace(watchdog->Start(fmt::format("writing '{}'", uri.ToString())));
   Publish publish = Publish::kComplete;
   std::string staging_path;
   if (uri.is_local()) {
@@ -56,18 +59,26 @@ arrow::Result<std::shared_ptr<AtomicWriter>> AtomicWriter::Open(
   if (publish != Publish::kComplete) staging_path = StagingSibling(uri);
   auto stream = fs->OpenOutputStream(staging_path.empty() ? uri.FileSystemPath() : staging_path);
   if (!stream.ok()) return OperationFailed("writing", uri, stream.status());
-  return std::shared_ptr<AtomicWriter>(
-      new AtomicWriter(std::move(fs), uri, publish, std::move(staging_path), std::move(*stream)));
+  return std::shared_ptr<AtomicWriter>(new AtomicWriter(std::move(fs), uri, publish,
+                                                        std::move(staging_path), std::move(*stream),
+                                                        std::move(watchdog)));
 }
 
 AtomicWriter::AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, Publish publish,
                            std::string staging_path,
-                           std::shared_ptr<arrow::io::OutputStream> stream)
+                           std::shared_ptr<arrow::io::OutputStream> stream,
+                           std::shared_ptr<HungCallWatchdog> watchdog)
     : fs_(std::move(fs)),
       uri_(std::move(uri)),
       publish_(publish),
       staging_path_(std::move(staging_path)),
-      stream_(std::move(stream)) {}
+      stream_(std::move(stream)),
+      watchdog_(std::move(watchdog)) {}
+
+std::optional<HungCallWatchdog::Watch> AtomicWriter::Watched(std::string_view operation) const {
+  if (!watchdog_) return std::nullopt;
+  return watchdog_->Start(fmt::format("{} '{}'", operation, uri_.ToString()));
+}
 
 AtomicWriter::~AtomicWriter() {
   if (!closed_) (void)Abort();
@@ -83,6 +94,7 @@ arrow::Result<int64_t> AtomicWriter::Tell() const { return stream_->Tell(); }
 arrow::Status AtomicWriter::Write(const void* data, int64_t nbytes) {
   if (closed_)
     return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
+  auto watch = Watched("writing");
   auto status = stream_->Write(data, nbytes);
   return status.ok() ? Written(nbytes) : Fail("writing", status);
 }
@@ -90,6 +102,7 @@ arrow::Status AtomicWriter::Write(const void* data, int64_t nbytes) {
 arrow::Status AtomicWriter::Write(const std::shared_ptr<arrow::Buffer>& data) {
   if (closed_)
     return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
+  auto watch = Watched("writing");
   auto status = stream_->Write(data);
   return status.ok() ? Written(data->size()) : Fail("writing", status);
 }
@@ -103,12 +116,14 @@ arrow::Status AtomicWriter::Written(int64_t nbytes) {
 }
 
 arrow::Status AtomicWriter::Flush() {
+  auto watch = Watched("writing");
   auto status = stream_->Flush();
   return status.ok() ? status : Fail("writing", status);
 }
 
 arrow::Status AtomicWriter::Close() {
   if (closed_) return arrow::Status::OK();
+  auto watch = Watched("completing");
   auto status = stream_->Close();
   if (!status.ok()) return Fail("completing", status);
   status = PublishStaged();
@@ -153,6 +168,7 @@ void AtomicWriter::DiscardStaged() {
 arrow::Status AtomicWriter::Abort() {
   if (closed_) return arrow::Status::OK();
   closed_ = true;
+  auto watch = Watched("discarding");
   // GCS cannot abort an upload (Abort() finalizes it), which is why it writes to staging.
   auto status = stream_->Abort();
   DiscardStaged();

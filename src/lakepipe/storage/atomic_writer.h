@@ -1,12 +1,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/io/interfaces.h>
 #include <arrow/result.h>
 
+#include "lakepipe/storage/hung_call_watchdog.h"
 #include "lakepipe/storage/uri.h"
 
 namespace lakepipe::storage {
@@ -26,9 +28,11 @@ namespace lakepipe::storage {
 /// Not thread-safe: one writer per thread.
 class AtomicWriter : public arrow::io::OutputStream {
  public:
-  /// Opens a writer for `uri` on `fs` (the filesystem that serves `uri`).
+  /// Opens a writer for `uri` on `fs` (the filesystem that serves `uri`); `watchdog`, if
+  /// given, watches every call to the store.
   static arrow::Result<std::shared_ptr<AtomicWriter>> Open(
-      std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri);
+      std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri,
+      std::shared_ptr<HungCallWatchdog> watchdog = nullptr);
 
   ~AtomicWriter() override;
 
@@ -48,7 +52,10 @@ class AtomicWriter : public arrow::io::OutputStream {
   enum class Publish { kComplete, kRename, kCopyFromStaging };
 
   AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, Publish publish,
-               std::string staging_path, std::shared_ptr<arrow::io::OutputStream> stream);
+               std::string staging_path, std::shared_ptr<arrow::io::OutputStream> stream,
+               std::shared_ptr<HungCallWatchdog> watchdog);
+
+  std::optional<HungCallWatchdog::Watch> Watched(std::string_view operation) const;
 
   arrow::Status PublishStaged();
   void DiscardStaged();
@@ -65,6 +72,7 @@ class AtomicWriter : public arrow::io::OutputStream {
   /// Bytes handed to an object-store stream since its last Flush(); see Written().
   int64_t unflushed_bytes_ = 0;
   bool closed_ = false;
+  std::shared_ptr<HungCallWatchdog> watchdog_;
 };
 
 }  // namespace lakepipe::storage

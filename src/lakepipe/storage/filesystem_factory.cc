@@ -62,9 +62,9 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeGcs(const StorageOptio
   }
   if (!p.project.empty()) gcs.project_id = p.project;
   // The client's own retry loop; left at its default a failure hangs for 15 minutes.
-  // Half the deadline: its last attempt may start just before the limit, and our own
-  // retry (RetryCall) must still end within the whole deadline.
-  gcs.retry_limit_seconds = options.retry.deadline_seconds / 2;
+  // A third of the deadline: its last attempt may start just before the limit, and our
+  // own retries (RetryPolicy) need room for two more such calls within the deadline.
+  gcs.retry_limit_seconds = options.retry.deadline_seconds / 3;
   return arrow::fs::GcsFileSystem::Make(gcs);
 }
 

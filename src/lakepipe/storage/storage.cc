@@ -37,6 +37,15 @@ arrow::Result<std::unique_ptr<Storage>> Storage::Make(StorageOptions options) {
   return std::unique_ptr<Storage>(new Storage(std::move(options)));
 }
 
+Storage::Storage(StorageOptions options)
+    : options_(std::move(options)),
+      watchdog_(std::make_shared<HungCallWatchdog>(std::chrono::duration<double>(
+          options_.retry.deadline_seconds + options_.retry.hung_call_seconds))) {}
+
+HungCallWatchdog::Watch Storage::Watched(std::string_view operation, const Uri& uri) {
+  return watchdog_->Start(fmt::format("{} '{}'", operation, uri.ToString()));
+}
+
 arrow::Result<Storage::Endpoint> Storage::EndpointFor(const Uri& uri) {
   const std::string cache_key =
       fmt::format("{}|{}", ProviderName(uri.provider()),
@@ -56,6 +65,7 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> Storage::FileSystemFor(con
 }
 
 arrow::Result<FileEntry> Storage::Stat(const Uri& uri) {
+  auto watch = Watched("reading metadata of", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   auto info = endpoint.retry->Call<arrow::fs::FileInfo>(
@@ -82,6 +92,7 @@ arrow::Result<std::vector<FileEntry>> Storage::ListWriterTemps(const Uri& uri) {
 
 arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool recursive,
                                                             bool writer_temps) {
+  auto watch = Watched("listing", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   const std::string base_path = uri.FileSystemPath();
@@ -120,6 +131,7 @@ arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool
 }
 
 arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> Storage::OpenRead(const Uri& uri) {
+  auto watch = Watched("reading", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   auto file = endpoint.retry->Call<std::shared_ptr<arrow::io::RandomAccessFile>>(
@@ -129,6 +141,7 @@ arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> Storage::OpenRead(co
 }
 
 arrow::Result<std::shared_ptr<arrow::io::InputStream>> Storage::OpenStream(const Uri& uri) {
+  auto watch = Watched("reading", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   auto stream = endpoint.retry->Call<std::shared_ptr<arrow::io::InputStream>>(
@@ -138,6 +151,7 @@ arrow::Result<std::shared_ptr<arrow::io::InputStream>> Storage::OpenStream(const
 }
 
 arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
+  auto watch = Watched("reading", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   auto buffer = endpoint.retry->Call<std::shared_ptr<arrow::Buffer>>(
@@ -151,21 +165,26 @@ arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
 }
 
 arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFor(uri));
-  return AtomicWriter::Open(std::move(fs), uri);
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
+  // Opening is retried: nothing is written yet, and an upload the store refused to start
+  // (GCS answers 503 to the resumable-upload request) leaves nothing behind.
+  return endpoint.retry->Call<std::shared_ptr<AtomicWriter>>(
+      [&] { return AtomicWriter::Open(endpoint.fs, uri, watchdog_); });
 }
 
 arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
+  auto watch = Watched("writing", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   return endpoint.retry->Call([&]() -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri));
+    ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri, watchdog_));
     ARROW_RETURN_NOT_OK(writer->Write(data.data(), static_cast<int64_t>(data.size())));
     return writer->Close();
   });
 }
 
 arrow::Status Storage::Delete(const Uri& uri) {
+  auto watch = Watched("deleting", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   auto status = endpoint.retry->Call([&]() -> arrow::Status {
@@ -177,6 +196,7 @@ arrow::Status Storage::Delete(const Uri& uri) {
 }
 
 arrow::Status Storage::DeleteTree(const Uri& uri) {
+  auto watch = Watched("deleting", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   auto status = endpoint.retry->Call([&]() -> arrow::Status {
@@ -203,6 +223,7 @@ arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
   ARROW_ASSIGN_OR_RAISE(auto source_endpoint, EndpointFor(source));
   ARROW_ASSIGN_OR_RAISE(auto destination_fs, FileSystemFor(destination));
   if (source_endpoint.fs == destination_fs && !destination.is_local()) {
+    auto watch = Watched(fmt::format("copying '{}' to", source.ToString()), destination);
     auto status = source_endpoint.retry->Call([&] {
       return source_endpoint.fs->CopyFile(source.FileSystemPath(), destination.FileSystemPath());
     });
@@ -218,7 +239,10 @@ arrow::Status Storage::StreamCopy(const Uri& source, const Uri& destination, int
   ARROW_ASSIGN_OR_RAISE(auto output, OpenWrite(destination));
   int64_t done = 0;
   for (;;) {
-    auto chunk = input->Read(kCopyChunkBytes);
+    auto chunk = [&] {
+      auto watch = Watched("reading", source);
+      return input->Read(kCopyChunkBytes);
+    }();
     if (!chunk.ok()) {
       (void)output->Abort();
       return OperationFailed("reading", source, chunk.status());

@@ -16,6 +16,7 @@
 #include <arrow/result.h>
 
 #include "lakepipe/storage/atomic_writer.h"
+#include "lakepipe/storage/hung_call_watchdog.h"
 #include "lakepipe/storage/retry.h"
 #include "lakepipe/storage/storage_options.h"
 #include "lakepipe/storage/uri.h"
@@ -41,7 +42,8 @@ using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
 /// stream cannot be replayed.
 ///
 /// Every error names the operation and the URI, carries the provider's message and never
-/// a credential. Thread-safe: share one Storage between threads.
+/// a credential. A call still running past the deadline plus retry.hung_call_seconds
+/// stops the process (HungCallWatchdog). Thread-safe: share one Storage between threads.
 class Storage {
  public:
   static arrow::Result<std::unique_ptr<Storage>> Make(StorageOptions options);
@@ -70,7 +72,8 @@ class Storage {
   arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenStream(const Uri& uri);
   arrow::Result<std::shared_ptr<arrow::Buffer>> ReadAll(const Uri& uri);
 
-  /// A writer that publishes the object whole at Close() (see AtomicWriter).
+  /// A writer that publishes the object whole at Close() (see AtomicWriter). Opening is
+  /// retried; writing is not.
   arrow::Result<std::shared_ptr<AtomicWriter>> OpenWrite(const Uri& uri);
   /// Writes `data` as the whole object, atomically, retried.
   arrow::Status WriteAll(const Uri& uri, std::string_view data);
@@ -90,7 +93,10 @@ class Storage {
   arrow::Result<std::vector<FileEntry>> ListFiltered(const Uri& uri, bool recursive,
                                                      bool writer_temps);
 
-  explicit Storage(StorageOptions options) : options_(std::move(options)) {}
+  explicit Storage(StorageOptions options);
+
+  /// Watches one call to the store (HungCallWatchdog): `operation` and `uri` say which.
+  HungCallWatchdog::Watch Watched(std::string_view operation, const Uri& uri);
 
   /// One provider account's filesystem and the retries of every call made to it.
   struct Endpoint {
@@ -103,6 +109,7 @@ class Storage {
                            const ProgressCallback& progress);
 
   const StorageOptions options_;
+  const std::shared_ptr<HungCallWatchdog> watchdog_;
   std::mutex mutex_;
   std::map<std::string, Endpoint> endpoints_;
 };

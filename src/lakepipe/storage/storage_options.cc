@@ -125,6 +125,8 @@ arrow::Status ApplyRetry(RetryOptions* out, const YAML::Node& node, const std::s
       out->deadline_seconds = value;
     } else if (key == "connect_timeout_seconds") {
       out->connect_timeout_seconds = value;
+    } else if (key == "hung_call_seconds") {
+      out->hung_call_seconds = value;
     } else {
       return YamlError(where, item.first, fmt::format("unknown key 'storage.retry.{}'", key));
     }

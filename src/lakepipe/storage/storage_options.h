@@ -61,6 +61,10 @@ struct RetryOptions {
   double deadline_seconds = 60.0;
   /// Time to establish a connection before an attempt counts as failed.
   double connect_timeout_seconds = 5.0;
+  /// How long past the deadline a storage call may still be running before it is taken
+  /// as hung and the run stops (HungCallWatchdog): GCS and Azure clients take no request
+  /// timeout from Arrow and can wait minutes on a stalled connection.
+  double hung_call_seconds = 120.0;
 };
 
 /// One storage configuration for every provider (DESIGN.md §5). In YAML:
@@ -72,7 +76,7 @@ struct RetryOptions {
 ///     credentials: default              # default | anonymous
 ///     tls_ca_file: /etc/ssl/certs/ca-certificates.crt
 ///     verify_tls: true
-///     retry: { max_attempts: 5, deadline_seconds: 60 }
+///     retry: { max_attempts: 5, deadline_seconds: 60, hung_call_seconds: 120 }
 ///     s3: { endpoint: ... }             # per-provider blocks override top-level keys
 ///     gcs: { endpoint: ..., credentials: anonymous }
 ///     azure: { account: devstoreaccount1, endpoint: ... }
