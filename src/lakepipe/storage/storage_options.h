@@ -63,7 +63,8 @@ struct RetryOptions {
   double connect_timeout_seconds = 5.0;
   /// How long past the deadline a storage call may still be running before it is taken
   /// as hung and the run stops (HungCallWatchdog): GCS and Azure clients take no request
-  /// timeout from Arrow and can wait minutes on a stalled connection.
+  /// timeout from Arrow and can wait minutes on a stalled connection. Raise it on links
+  /// slower than ~200 KB/s, where a writer's flush of 32 MiB takes longer than that.
   double hung_call_seconds = 120.0;
 };
 
