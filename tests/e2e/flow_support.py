@@ -608,8 +608,11 @@ class CountingProxy:
                     if self.command != "HEAD":
                         self.wfile.write(data)
                     return
+                # The length is set anew (the body was de-chunked); copying the client's
+                # header as well would send two when its name is lower-case (Azure's SDK).
                 headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("transfer-encoding", "expect", "connection")}
+                           if k.lower() not in ("transfer-encoding", "expect", "connection",
+                                                "content-length")}
                 if body or self.command in ("PUT", "POST"):
                     headers["Content-Length"] = str(len(body))
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.target_port, timeout=60)

@@ -189,12 +189,7 @@ def faulty_store(request, moto, toxiproxy, tmp_path):
     store.close()
 
 
-# Azure: the TCP faults. The 500/503 proxy is left out (Azurite answers its forwarded
-# uploads 400), and said in RELIABILITY.md.
-AZURE_FAULTS = [f for f in FAULTS if f.http is None]
-
-
-@pytest.fixture(params=AZURE_FAULTS, ids=[f.name for f in AZURE_FAULTS])
+@pytest.fixture(params=FAULTS, ids=[f.name for f in FAULTS])
 def faulty_azure(request, azurite, toxiproxy, tmp_path):
     store = FaultyStore(azurite, toxiproxy, tmp_path, request.param)
     yield store
