@@ -43,10 +43,11 @@ std::string StagingSibling(const Uri& uri) {
 }  // namespace
 
 arrow::Result<std::shared_ptr<AtomicWriter>> AtomicWriter::Open(
-    std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri,
-    std::shared_ptr<HungCallWatchdog> watchdog) {
+    std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri, Guards guards) {
   std::optional<HungCallWatchdog::Watch> watch;
-  if (watchdog) watch.emplace(watchdog->Start(fmt::format("writing '{}'", uri.ToString())));
+  if (guards.watchdog) {
+    watch.emplace(guards.watchdog->Start(fmt::format("writing '{}'", uri.ToString())));
+  }
   Publish publish = Publish::kComplete;
   std::string staging_path;
   if (uri.is_local()) {
@@ -59,25 +60,23 @@ arrow::Result<std::shared_ptr<AtomicWriter>> AtomicWriter::Open(
   if (publish != Publish::kComplete) staging_path = StagingSibling(uri);
   auto stream = fs->OpenOutputStream(staging_path.empty() ? uri.FileSystemPath() : staging_path);
   if (!stream.ok()) return OperationFailed("writing", uri, stream.status());
-  return std::shared_ptr<AtomicWriter>(new AtomicWriter(std::move(fs), uri, publish,
-                                                        std::move(staging_path), std::move(*stream),
-                                                        std::move(watchdog)));
+  return std::shared_ptr<AtomicWriter>(new AtomicWriter(
+      std::move(fs), uri, publish, std::move(staging_path), std::move(*stream), std::move(guards)));
 }
 
 AtomicWriter::AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, Publish publish,
                            std::string staging_path,
-                           std::shared_ptr<arrow::io::OutputStream> stream,
-                           std::shared_ptr<HungCallWatchdog> watchdog)
+                           std::shared_ptr<arrow::io::OutputStream> stream, Guards guards)
     : fs_(std::move(fs)),
       uri_(std::move(uri)),
       publish_(publish),
       staging_path_(std::move(staging_path)),
       stream_(std::move(stream)),
-      watchdog_(std::move(watchdog)) {}
+      guards_(std::move(guards)) {}
 
 std::optional<HungCallWatchdog::Watch> AtomicWriter::Watched(std::string_view operation) const {
-  if (!watchdog_) return std::nullopt;
-  return watchdog_->Start(fmt::format("{} '{}'", operation, uri_.ToString()));
+  if (!guards_.watchdog) return std::nullopt;
+  return guards_.watchdog->Start(fmt::format("{} '{}'", operation, uri_.ToString()));
 }
 
 AtomicWriter::~AtomicWriter() {
@@ -85,6 +84,8 @@ AtomicWriter::~AtomicWriter() {
 }
 
 arrow::Status AtomicWriter::Fail(std::string_view operation, const arrow::Status& cause) {
+  // The stream's client has retried already; a transient failure means the store is down.
+  if (guards_.retry) guards_.retry->GaveUp(cause);
   (void)Abort();
   return OperationFailed(operation, uri_, cause);
 }

@@ -9,6 +9,7 @@
 #include <arrow/result.h>
 
 #include "lakepipe/storage/hung_call_watchdog.h"
+#include "lakepipe/storage/retry.h"
 #include "lakepipe/storage/uri.h"
 
 namespace lakepipe::storage {
@@ -28,11 +29,16 @@ namespace lakepipe::storage {
 /// Not thread-safe: one writer per thread.
 class AtomicWriter : public arrow::io::OutputStream {
  public:
-  /// Opens a writer for `uri` on `fs` (the filesystem that serves `uri`); `watchdog`, if
-  /// given, watches every call to the store.
+  /// What watches a writer's calls to its store, both optional: `watchdog` ends a hung
+  /// call, `retry` learns of failures the client gave up on (RetryPolicy::GaveUp).
+  struct Guards {
+    std::shared_ptr<HungCallWatchdog> watchdog;
+    std::shared_ptr<RetryPolicy> retry;
+  };
+
+  /// Opens a writer for `uri` on `fs` (the filesystem that serves `uri`).
   static arrow::Result<std::shared_ptr<AtomicWriter>> Open(
-      std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri,
-      std::shared_ptr<HungCallWatchdog> watchdog = nullptr);
+      std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri, Guards guards = {});
 
   ~AtomicWriter() override;
 
@@ -53,7 +59,7 @@ class AtomicWriter : public arrow::io::OutputStream {
 
   AtomicWriter(std::shared_ptr<arrow::fs::FileSystem> fs, Uri uri, Publish publish,
                std::string staging_path, std::shared_ptr<arrow::io::OutputStream> stream,
-               std::shared_ptr<HungCallWatchdog> watchdog);
+               Guards guards);
 
   std::optional<HungCallWatchdog::Watch> Watched(std::string_view operation) const;
 
@@ -72,7 +78,7 @@ class AtomicWriter : public arrow::io::OutputStream {
   /// Bytes handed to an object-store stream since its last Flush(); see Written().
   int64_t unflushed_bytes_ = 0;
   bool closed_ = false;
-  std::shared_ptr<HungCallWatchdog> watchdog_;
+  Guards guards_;
 };
 
 }  // namespace lakepipe::storage

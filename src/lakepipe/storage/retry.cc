@@ -62,12 +62,39 @@ bool IsTransient(const arrow::Status& status) {
   return false;
 }
 
+void RetryPolicy::GaveUp(const arrow::Status& status) {
+  if (!IsTransient(status)) return;
+  std::lock_guard lock(mutex_);
+  outage_ = Outage{Clock::now(), status.message()};
+}
+
+void RetryPolicy::Recovered() {
+  std::lock_guard lock(mutex_);
+  outage_.reset();
+}
+
+bool RetryPolicy::store_down() const {
+  std::lock_guard lock(mutex_);
+  return outage_.has_value();
+}
+
 arrow::Status RetryPolicy::Call(const std::function<arrow::Status()>& attempt) {
-  using Clock = std::chrono::steady_clock;
   using Seconds = std::chrono::duration<double>;
   const auto start = Clock::now();
   const auto deadline = start + Seconds(options_.deadline_seconds);
-  const bool was_down = store_down_.load();
+  bool was_down = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (outage_) {
+      const double age = Seconds(start - outage_->since).count();
+      if (age < options_.deadline_seconds) {
+        return arrow::Status::IOError(
+            fmt::format("not attempted: a call to this store failed every retry {:.1f} s ago ({})",
+                        age, outage_->cause));
+      }
+      was_down = true;
+    }
+  }
   const int max_attempts = was_down ? 1 : options_.max_attempts;
   std::mt19937_64 rng(std::random_device{}());
   double backoff = options_.initial_backoff_seconds;
@@ -76,7 +103,7 @@ arrow::Status RetryPolicy::Call(const std::function<arrow::Status()>& attempt) {
     arrow::Status status = attempt();
     if (status.ok() || !IsTransient(status)) {
       // A final refusal (404, 403) is an answer too: the store is reachable.
-      store_down_.store(false);
+      Recovered();
       return status;
     }
     const auto attempt_took = Clock::now() - attempt_start;
@@ -85,11 +112,12 @@ arrow::Status RetryPolicy::Call(const std::function<arrow::Status()>& attempt) {
     // An SDK may retry inside one attempt, so attempts can be long: start another only
     // if one as long as the last still ends before the deadline.
     if (n >= max_attempts || wake + attempt_took > deadline) {
-      store_down_.store(true);
       const double spent = Seconds(Clock::now() - start).count();
-      return status.WithMessage(fmt::format(
-          "{} (after {} attempt{} in {:.1f} s{})", status.message(), n, n == 1 ? "" : "s", spent,
-          was_down ? "; not retried: an earlier call to this store failed every retry" : ""));
+      status = status.WithMessage(fmt::format("{} (after {} attempt{} in {:.1f} s{})",
+                                              status.message(), n, n == 1 ? "" : "s", spent,
+                                              was_down ? "; the store was already down" : ""));
+      GaveUp(status);
+      return status;
     }
     std::this_thread::sleep_until(wake);
     backoff = std::min(backoff * 2, options_.max_backoff_seconds);

@@ -1,7 +1,9 @@
 #pragma once
 
-#include <atomic>
+#include <chrono>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -21,10 +23,12 @@ bool IsTransient(const arrow::Status& status);
 /// fails with a final error, or its budget (attempts and deadline) is spent; the error then
 /// says how many attempts were made over how long. `attempt` must be idempotent.
 ///
-/// Once a call has spent its whole budget on transient errors, the store is taken as down
-/// and later calls try once each, until one succeeds. A run failing on a dead store then
-/// ends within about one deadline, not one deadline per call of its failure path (the
-/// cleanup of what it wrote, the upload of its log). Thread-safe.
+/// Once a call has spent its whole budget on transient errors, the store is taken as down:
+/// for the next deadline's length, calls fail at once without trying, naming the outage;
+/// after that one attempt decides, and a success ends the outage. A run failing on a dead
+/// store then ends within about one deadline, not one deadline per call of its failure
+/// path (the cleanup of what it wrote, the upload of its log), while a store that comes
+/// back is used again. Thread-safe.
 class RetryPolicy {
  public:
   explicit RetryPolicy(RetryOptions options) : options_(std::move(options)) {}
@@ -42,12 +46,25 @@ class RetryPolicy {
     return result;
   }
 
-  /// True after a call gave up on transient errors and no call has succeeded since.
-  bool store_down() const { return store_down_.load(); }
+  /// Records a transient failure the provider's client already retried on its own (a
+  /// write stream's, which is not retried here): the store is down as after a spent budget.
+  void GaveUp(const arrow::Status& status);
+
+  /// True while an outage is recorded (from a spent budget to the next success).
+  bool store_down() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
+  struct Outage {
+    Clock::time_point since;
+    std::string cause;
+  };
+
+  void Recovered();
+
   const RetryOptions options_;
-  std::atomic<bool> store_down_{false};
+  mutable std::mutex mutex_;
+  std::optional<Outage> outage_;
 };
 
 }  // namespace lakepipe::storage

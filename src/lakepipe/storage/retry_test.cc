@@ -1,5 +1,8 @@
 #include "lakepipe/storage/retry.h"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 namespace lakepipe::storage {
@@ -65,8 +68,8 @@ TEST(RetryTest, ResultFormCarriesTheValue) {
   EXPECT_EQ(*result, 42);
 }
 
-TEST(RetryTest, AfterACallGaveUpLaterCallsTryOnceUntilOneSucceeds) {
-  RetryPolicy policy(Fast(3));
+TEST(RetryTest, AfterACallGaveUpCallsFailAtOnceForADeadlineThenTryOnce) {
+  RetryPolicy policy(Fast(3, /*deadline=*/0.3));
   int calls = 0;
   auto unreachable = [&]() {
     ++calls;
@@ -78,13 +81,21 @@ TEST(RetryTest, AfterACallGaveUpLaterCallsTryOnceUntilOneSucceeds) {
 
   calls = 0;
   auto status = policy.Call(unreachable);
+  EXPECT_EQ(calls, 0);
+  EXPECT_NE(status.message().find("not attempted: a call to this store failed every retry"),
+            std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("Connection refused"), std::string::npos) << status.message();
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));  // past the deadline
+  status = policy.Call(unreachable);
   EXPECT_EQ(calls, 1);
   EXPECT_NE(status.message().find("after 1 attempt in"), std::string::npos) << status.message();
-  EXPECT_NE(status.message().find("an earlier call to this store failed every retry"),
-            std::string::npos)
+  EXPECT_NE(status.message().find("the store was already down"), std::string::npos)
       << status.message();
 
   // The store answers again: the next failure is retried in full.
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
   EXPECT_TRUE(policy.Call([] { return arrow::Status::OK(); }).ok());
   EXPECT_FALSE(policy.store_down());
   calls = 0;
@@ -93,11 +104,28 @@ TEST(RetryTest, AfterACallGaveUpLaterCallsTryOnceUntilOneSucceeds) {
 }
 
 TEST(RetryTest, AFinalRefusalShowsTheStoreIsUp) {
-  RetryPolicy policy(Fast(2));
+  RetryPolicy policy(Fast(2, /*deadline=*/0.1));
   EXPECT_FALSE(policy.Call([] { return arrow::Status::IOError("timed out"); }).ok());
   EXPECT_TRUE(policy.store_down());
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
   EXPECT_FALSE(policy.Call([] { return arrow::Status::IOError("NoSuchKey: 404"); }).ok());
   EXPECT_FALSE(policy.store_down());
+}
+
+TEST(RetryTest, AStreamThatGaveUpMarksTheStoreDown) {
+  RetryPolicy policy(Fast(3));
+  policy.GaveUp(arrow::Status::IOError("Access Denied: 403"));  // final: says nothing
+  EXPECT_FALSE(policy.store_down());
+  policy.GaveUp(arrow::Status::IOError("Couldn't connect to server"));
+  EXPECT_TRUE(policy.store_down());
+  int calls = 0;
+  EXPECT_FALSE(policy
+                   .Call([&] {
+                     ++calls;
+                     return arrow::Status::OK();
+                   })
+                   .ok());
+  EXPECT_EQ(calls, 0);
 }
 
 TEST(RetryTest, ClassifiesCommonProviderMessages) {

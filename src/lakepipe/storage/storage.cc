@@ -169,7 +169,7 @@ arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) 
   // Opening is retried: nothing is written yet, and an upload the store refused to start
   // (GCS answers 503 to the resumable-upload request) leaves nothing behind.
   return endpoint.retry->Call<std::shared_ptr<AtomicWriter>>(
-      [&] { return AtomicWriter::Open(endpoint.fs, uri, watchdog_); });
+      [&] { return AtomicWriter::Open(endpoint.fs, uri, {watchdog_, endpoint.retry}); });
 }
 
 arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
@@ -177,7 +177,8 @@ arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   return endpoint.retry->Call([&]() -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri, watchdog_));
+    // Not reported to the policy: this whole write is retried by it.
+    ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri, {watchdog_, nullptr}));
     ARROW_RETURN_NOT_OK(writer->Write(data.data(), static_cast<int64_t>(data.size())));
     return writer->Close();
   });
