@@ -113,13 +113,19 @@ import pyarrow.parquet as pq
 import pyarrow.fs as pafs
 
 
-def read(uri):
-    if uri.startswith("s3://"):
-        endpoint = urlparse(os.environ["AWS_ENDPOINT_URL"])
-        fs = pafs.S3FileSystem(endpoint_override=endpoint.netloc, scheme=endpoint.scheme,
-                               region=os.environ.get("AWS_REGION", "us-east-1"))
-        return pq.read_table(uri[len("s3://"):], filesystem=fs)
-    return pq.read_table(uri)
+def read_all(uris):
+    if not any(u.startswith("s3://") for u in uris):
+        return pa.concat_tables([pq.read_table(u) for u in uris])
+    endpoint = urlparse(os.environ["AWS_ENDPOINT_URL"])
+    fs = pafs.S3FileSystem(endpoint_override=endpoint.netloc, scheme=endpoint.scheme,
+                           region=os.environ.get("AWS_REGION", "us-east-1"))
+    table = pa.concat_tables([pq.read_table(u[len("s3://"):], filesystem=fs) for u in uris])
+    # No S3 filesystem may outlive the AWS SDK: pyarrow's S3 teardown at interpreter exit
+    # can abort while one is still referenced (apache/arrow#41087), so drop it and shut
+    # the SDK down here, once the inputs are in memory.
+    del fs
+    pafs.finalize_s3()
+    return table
 
 
 def emit(table):
@@ -143,7 +149,7 @@ if mode == "scored":
     with open("inputs-scored.json", "w") as f:
         json.dump(inputs, f)
     hold()
-    rows = pa.concat_tables([read(u) for u in inputs["model.totals"]]).to_pylist()
+    rows = read_all(inputs["model.totals"]).to_pylist()
     rows.sort(key=lambda r: (-r["total"], r["customer_id"]))
     emit(pa.table({
         "customer_id": pa.array([r["customer_id"] for r in rows], pa.int64()),

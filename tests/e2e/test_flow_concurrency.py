@@ -4,6 +4,7 @@ next run succeeds. Synchronization is by marker files: the exec task `report.sco
 `waiting` and blocks while a file `hold` exists, until `release` exists."""
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -191,3 +192,26 @@ def test_second_run_waits_for_the_first_and_status_does_not(local_flow, lakepipe
     assert metadata_only(json.loads(out1)) == {"raw": False, "model": False, "report": False}
     assert metadata_only(json.loads(out2)) == {"raw": True, "model": True, "report": True}
     assert flow.catalog_tables() == expected_tables(orders=MORE_ORDERS)
+
+
+def test_run_killed_while_publishing_the_catalog(local_flow):
+    """Killed after building the new catalog copy, before renaming it over the catalog:
+    readers keep the old catalog, and the next run sweeps the copy away."""
+    flow = local_flow
+    flow.put_data()
+    flow.write()
+    flow.run()
+    flow.put_orders(MORE_ORDERS)
+    proc = flow.lakepipe("flow", "run", flow.file, check=False,
+                         env={"LAKEPIPE_CRASH_AT": "catalog-built-before-publish"})
+    assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr)
+
+    temps = sorted(p.name for p in flow.folder.glob("shop.duckdb.tmp-*"))
+    assert temps and all(re.fullmatch(r"shop\.duckdb\.tmp-\d+-[0-9a-f]+(\.wal)?", t)
+                         for t in temps), temps
+    # Metadata committed every stage; the published catalog is still the last run's.
+    assert flow.catalog_tables() == expected_tables()
+
+    flow.run()
+    assert flow.catalog_tables() == expected_tables(orders=MORE_ORDERS)
+    assert list(flow.folder.glob("shop.duckdb.tmp-*")) == []

@@ -53,7 +53,8 @@ from services import ROOT, MotoS3, Postgres  # noqa: E402
 
 INGEST_POINTS = ["after-data-before-commit", "after-journal-commit",
                  "after-manifest-before-state", "after-commit-before-cleanup"]
-FLOW_POINTS = ["stage-after-data-before-commit", "stage-after-metadata-before-catalog"]
+FLOW_POINTS = ["stage-after-data-before-commit", "stage-after-metadata-before-catalog",
+               "catalog-built-before-publish"]
 
 
 class CheckFailed(AssertionError):
@@ -408,6 +409,9 @@ class FlowScenario:
         # A killed run is recorded as abandoned by the next one, never left running.
         runs = dict(self.flow.query("SELECT status, count(*) FROM lakepipe.runs GROUP BY status"))
         check(set(runs) <= {"succeeded", "abandoned"}, f"flow: runs by status {runs}")
+        # The catalog copies killed runs were building are swept by the next publish.
+        leftovers = sorted(p.name for p in self.flow.folder.glob(f"{self.flow.catalog.name}.tmp-*"))
+        check(not leftovers, f"flow: catalog temp files left beside the catalog: {leftovers}")
         self.committed = self.pending
 
 

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/common/crash_point.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/file_locks.h"
 
@@ -167,6 +168,19 @@ arrow::Status UpdateCatalog(duckdb::Database& db, const CatalogTarget& target,
   return db.Execute("COMMIT");
 }
 
+// Removes `<catalog>.tmp-*` files (and their `.wal`) a killed run left beside the catalog.
+// Only the holder of the catalog's lock builds a temp copy, so with the lock held every
+// such file belongs to a run that is gone.
+void RemoveLeftoverTemps(const std::filesystem::path& path) {
+  const std::string prefix = path.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path.parent_path(), ec)) {
+    if (entry.path().filename().string().starts_with(prefix)) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 std::string DuckDbPath(const storage::Uri& uri) {
@@ -189,6 +203,7 @@ arrow::Status PublishCatalog(const CatalogTarget& target, const MetadataSnapshot
   ARROW_ASSIGN_OR_RAISE(
       auto lock, FileLock::Acquire(
                      (path.parent_path() / ("." + path.filename().string() + ".lock")).string()));
+  RemoveLeftoverTemps(path);
   const std::string temp =
       fmt::format("{}.tmp-{}-{:x}", path.string(), ::getpid(), std::random_device{}());
   auto build = [&]() -> arrow::Status {
@@ -211,6 +226,7 @@ arrow::Status PublishCatalog(const CatalogTarget& target, const MetadataSnapshot
     return db->Execute("CHECKPOINT");
   };
   auto status = build();
+  if (status.ok()) CrashPoint("catalog-built-before-publish");
   if (status.ok() && std::rename(temp.c_str(), path.c_str()) != 0) {
     status = arrow::Status::IOError(
         fmt::format("publishing catalog '{}': {}", path.string(), strerror(errno)));
