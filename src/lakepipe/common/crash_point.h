@@ -14,6 +14,8 @@ namespace lakepipe {
 /// Points in a flow's stage commit:
 ///   stage-after-data-before-commit      the slot's tables written, metadata untouched
 ///   stage-after-metadata-before-catalog metadata committed, catalog not republished
+/// Point in publishing the catalog:
+///   catalog-built-before-publish        the new copy built, not yet renamed over it
 void CrashPoint(std::string_view point);
 
 }  // namespace lakepipe
