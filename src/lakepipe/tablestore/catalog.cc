@@ -168,11 +168,15 @@ arrow::Status UpdateCatalog(duckdb::Database& db, const CatalogTarget& target,
   return db.Execute("COMMIT");
 }
 
-// Removes `<catalog>.tmp-*` files (and their `.wal`) a killed run left beside the catalog.
-// Only the holder of the catalog's lock builds a temp copy, so with the lock held every
-// such file belongs to a run that is gone.
+// A catalog is built as `<catalog>.tmp-<pid>-<random>` beside it, then renamed over it.
+constexpr char kTempInfix[] = ".tmp-";
+
+// Removes the temp copies (and their `.wal`) killed runs left beside the catalog. Only the
+// holder of the catalog's lock builds a copy, so with the lock held every such file
+// belongs to a run that is gone. Best effort: a copy that stays costs only disk, and the
+// next publish tries again.
 void RemoveLeftoverTemps(const std::filesystem::path& path) {
-  const std::string prefix = path.filename().string() + ".tmp-";
+  const std::string prefix = path.filename().string() + kTempInfix;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(path.parent_path(), ec)) {
     if (entry.path().filename().string().starts_with(prefix)) {
@@ -205,7 +209,7 @@ arrow::Status PublishCatalog(const CatalogTarget& target, const MetadataSnapshot
                      (path.parent_path() / ("." + path.filename().string() + ".lock")).string()));
   RemoveLeftoverTemps(path);
   const std::string temp =
-      fmt::format("{}.tmp-{}-{:x}", path.string(), ::getpid(), std::random_device{}());
+      fmt::format("{}{}{}-{:x}", path.string(), kTempInfix, ::getpid(), std::random_device{}());
   auto build = [&]() -> arrow::Status {
     // Start from the published catalog when there is one, so unchanged views stay as
     // they are; a copy that will not open is replaced by a fresh build.
