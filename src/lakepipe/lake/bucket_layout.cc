@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/lake/path_segment.h"
+
 namespace lakepipe::lake {
 
 storage::Uri BucketLayout::ManifestUri() const { return bucket_.Join(".dataspoc/manifest.json"); }
@@ -11,15 +13,15 @@ storage::Uri BucketLayout::ManifestUri() const { return bucket_.Join(".dataspoc/
 storage::Uri BucketLayout::TableEntriesDir() const { return bucket_.Join(".dataspoc/tables"); }
 
 storage::Uri BucketLayout::TableEntryUri(std::string_view source, std::string_view table) const {
-  return TableEntriesDir().Join(fmt::format("{}/{}.json", source, table));
+  return TableEntriesDir().Join(fmt::format("{}/{}.json", EncodePathSegment(source), EncodePathSegment(table)));
 }
 
 storage::Uri BucketLayout::StateUri(std::string_view pipeline) const {
-  return bucket_.Join(fmt::format(".dataspoc/state/{}/state.json", pipeline));
+  return bucket_.Join(fmt::format(".dataspoc/state/{}/state.json", EncodePathSegment(pipeline)));
 }
 
 storage::Uri BucketLayout::LogsDir(std::string_view pipeline) const {
-  return bucket_.Join(fmt::format(".dataspoc/logs/{}", pipeline));
+  return bucket_.Join(fmt::format(".dataspoc/logs/{}", EncodePathSegment(pipeline)));
 }
 
 storage::Uri BucketLayout::LogUri(std::string_view pipeline, std::string_view stamp) const {
@@ -27,7 +29,7 @@ storage::Uri BucketLayout::LogUri(std::string_view pipeline, std::string_view st
 }
 
 storage::Uri BucketLayout::JournalDir(std::string_view pipeline) const {
-  return bucket_.Join(fmt::format(".dataspoc/journal/{}", pipeline));
+  return bucket_.Join(fmt::format(".dataspoc/journal/{}", EncodePathSegment(pipeline)));
 }
 
 storage::Uri BucketLayout::JournalUri(std::string_view pipeline, std::string_view run_id) const {
@@ -39,20 +41,23 @@ std::string BucketLayout::TableLocation(std::string_view path, std::string_view 
   std::string_view trimmed = path;
   while (trimmed.starts_with('/')) trimmed.remove_prefix(1);
   while (trimmed.ends_with('/')) trimmed.remove_suffix(1);
-  return trimmed.empty() ? fmt::format("{}/{}", source, table)
-                         : fmt::format("{}/{}/{}", trimmed, source, table);
+  const std::string names =
+      fmt::format("{}/{}", EncodePathSegment(source), EncodePathSegment(table));
+  return trimmed.empty() ? names : fmt::format("{}/{}", trimmed, names);
 }
 
 std::string BucketLayout::DataFile(std::string_view location, std::string_view table,
                                    std::optional<std::string_view> dt, int64_t number) {
-  if (dt) return fmt::format("{}/dt={}/{}_{:04d}.parquet", location, *dt, table, number);
-  return fmt::format("{}/{}_{:04d}.parquet", location, table, number);
+  const std::string file = EncodePathSegment(table);
+  if (dt) return fmt::format("{}/dt={}/{}_{:04d}.parquet", location, *dt, file, number);
+  return fmt::format("{}/{}_{:04d}.parquet", location, file, number);
 }
 
 std::optional<int64_t> BucketLayout::DataFileNumber(std::string_view name, std::string_view table) {
   constexpr std::string_view kSuffix = ".parquet";
-  if (!name.starts_with(table) || !name.ends_with(kSuffix)) return std::nullopt;
-  name.remove_prefix(table.size());
+  const std::string stem = EncodePathSegment(table);
+  if (!name.starts_with(stem) || !name.ends_with(kSuffix)) return std::nullopt;
+  name.remove_prefix(stem.size());
   name.remove_suffix(kSuffix.size());
   if (!name.starts_with('_') || name.size() < 2) return std::nullopt;
   name.remove_prefix(1);
@@ -60,6 +65,15 @@ std::optional<int64_t> BucketLayout::DataFileNumber(std::string_view name, std::
   auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
   if (ec != std::errc() || end != name.data() + name.size()) return std::nullopt;
   return number;
+}
+
+bool BucketLayout::IsTableDataPath(std::string_view inside) {
+  if (!inside.starts_with('/') || !inside.ends_with(".parquet")) return false;
+  inside.remove_prefix(1);
+  const size_t slash = inside.find('/');
+  if (slash == std::string_view::npos) return true;
+  const std::string_view folder = inside.substr(0, slash);
+  return folder.starts_with("dt=") && inside.find('/', slash + 1) == std::string_view::npos;
 }
 
 }  // namespace lakepipe::lake

@@ -19,6 +19,9 @@ namespace lakepipe::lake {
 ///   .dataspoc/journal/<pipeline>/<run id>.json    files an unfinished run wrote
 ///   <path>/<source>/<table>/<table>_NNNN.parquet              full refresh
 ///   <path>/<source>/<table>/dt=YYYY-MM-DD/<table>_NNNN.parquet   incremental
+///
+/// Every <source>, <table> and <pipeline> above is the name's EncodePathSegment()
+/// (lake/path_segment.h): the arguments here are the names as taps and files give them.
 class BucketLayout {
  public:
   explicit BucketLayout(storage::Uri bucket) : bucket_(std::move(bucket)) {}
@@ -44,6 +47,10 @@ class BucketLayout {
                               std::optional<std::string_view> dt, int64_t number);
   /// The number in "<table>_NNNN.parquet", or nullopt when `name` is not such a file.
   static std::optional<int64_t> DataFileNumber(std::string_view name, std::string_view table);
+
+  /// True for "/x.parquet" and "/dt=YYYY-MM-DD/x.parquet" (a path below a table's folder,
+  /// with its leading '/'): where a table's data files live, whoever wrote them.
+  static bool IsTableDataPath(std::string_view inside);
 
   storage::Uri Resolve(std::string_view relative) const { return bucket_.Join(relative); }
 

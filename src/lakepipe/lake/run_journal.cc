@@ -9,6 +9,7 @@
 
 #include "lakepipe/common/crash_point.h"
 #include "lakepipe/lake/manifest_store.h"
+#include "lakepipe/lake/path_segment.h"
 
 namespace lakepipe::lake {
 namespace {
@@ -99,6 +100,7 @@ arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
   ARROW_RETURN_NOT_OK(
       storage->WriteAll(layout.LogUri(pipeline, commit.log_stamp), commit.log.dump(2)));
   for (const auto& path : commit.replaced) {
+    if (!IsContainedRelativePath(path)) continue;  // never outside the bucket
     ARROW_RETURN_NOT_OK(storage->Delete(layout.Resolve(path)));
   }
   return arrow::Status::OK();
@@ -129,6 +131,13 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
                    json.value("written", nlohmann::json::array()).size(), json.value("run_id", "?"),
                    pipeline);
       for (const auto& path : json.value("written", std::vector<std::string>{})) {
+        // A path that cannot name a file below the bucket was never written: nothing to
+        // remove, and it must not keep every later run from starting.
+        if (!IsContainedRelativePath(path)) {
+          spdlog::warn("journal '{}' lists '{}', which cannot be a file of the bucket: skipped",
+                       where, EncodePathSegment(path));
+          continue;
+        }
         const storage::Uri uri = layout.Resolve(path);
         ARROW_RETURN_NOT_OK(storage->Delete(uri));
         written_dirs.insert(uri.Parent().ToString());

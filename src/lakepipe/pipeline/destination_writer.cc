@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/lake/path_segment.h"
+
 namespace lakepipe::pipeline {
 
 DestinationWriter::DestinationWriter(storage::Storage* storage, const DestinationConfig& config,
@@ -24,7 +26,10 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
   }
   auto& output = outputs_[stream];
   if (!output.schema) {
-    // First sight of the stream in this run: learn what a committed run already used.
+    // First sight of the stream in this run. Its name comes from the tap: refuse one that
+    // cannot be a path segment before anything is journaled or written.
+    ARROW_RETURN_NOT_OK(lake::CheckPathName("stream", stream));
+    // Learn what a committed run already used.
     const std::string location =
         lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
     ARROW_ASSIGN_OR_RAISE(output.previous, manifest_.LoadTable(source_name_, stream));

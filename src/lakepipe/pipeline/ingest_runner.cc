@@ -239,11 +239,15 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
       // only after the new files are committed (ApplyCommit deletes them last).
       ARROW_ASSIGN_OR_RAISE(auto existing,
                             storage->List(destination.layout().Resolve(entry.location), true));
+      const std::string table_key = destination.layout().Resolve(entry.location).key();
       for (const auto& file : existing) {
         if (file.is_dir || !file.uri.Name().ends_with(".parquet")) continue;
-        std::string relative =
-            entry.location +
-            file.uri.key().substr(destination.layout().Resolve(entry.location).key().size());
+        const std::string inside = file.uri.key().substr(table_key.size());
+        // Only files of the table's own layout (its folder, or one dt= folder in it): a
+        // deeper path is another tool's, or a symlink loop seen again (full refresh must
+        // never delete the new files through one).
+        if (!lake::BucketLayout::IsTableDataPath(inside)) continue;
+        std::string relative = entry.location + inside;
         const bool is_new = std::any_of(files.begin(), files.end(),
                                         [&](const auto& f) { return f.path == relative; });
         if (!is_new) commit.replaced.push_back(relative);

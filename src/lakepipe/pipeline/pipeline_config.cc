@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "lakepipe/common/yaml_reader.h"
+#include "lakepipe/lake/path_segment.h"
 #include "lakepipe/storage/uri.h"
 
 namespace lakepipe::pipeline {
@@ -175,6 +176,9 @@ arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, cons
   }
   if (node["path"]) {
     ARROW_ASSIGN_OR_RAISE(out->path, r.String(node["path"], path + ".path"));
+    if (auto checked = lake::CheckRelativePath(path + ".path", out->path); !checked.ok()) {
+      return r.Error(node["path"], checked.message());
+    }
   }
   if (node["partition_by"]) {
     ARROW_ASSIGN_OR_RAISE(out->partition_by,
@@ -293,6 +297,13 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
   if (root["timeout_seconds"]) {
     ARROW_ASSIGN_OR_RAISE(auto seconds, r.Int(root["timeout_seconds"], "timeout_seconds"));
     out.timeout_seconds = static_cast<double>(seconds);
+  }
+  // Both become path segments in the bucket (lake/path_segment.h).
+  if (auto checked = lake::CheckPathName("pipeline", out.name); !checked.ok()) {
+    return arrow::Status::Invalid(fmt::format("{}: {}", where, checked.message()));
+  }
+  if (auto checked = lake::CheckPathName("source", out.SourceName()); !checked.ok()) {
+    return r.Error(root["source"], checked.message());
   }
   return out;
 }

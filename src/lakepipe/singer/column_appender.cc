@@ -188,7 +188,10 @@ class Decimal128Appender : public TypedAppender<arrow::Decimal128Builder> {
     arrow::Decimal128 decimal;
     int32_t precision = 0;
     int32_t scale = 0;
-    if (!arrow::Decimal128::FromString(text, &decimal, &precision, &scale).ok()) {
+    // FromString wraps values of more than 38 digits around silently (2^128 + 12345 reads
+    // as 12345): such a value cannot fit, whatever the column's precision.
+    if (!arrow::Decimal128::FromString(text, &decimal, &precision, &scale).ok() ||
+        precision > arrow::Decimal128Type::kMaxPrecision) {
       return Reject(expected_, v, type);
     }
     if (scale > scale_ + 38) {

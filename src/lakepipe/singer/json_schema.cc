@@ -52,7 +52,19 @@ std::shared_ptr<arrow::Field> ToField(const std::string& name, const Mapped& map
   return arrow::field(name, mapped.type, mapped.nullable || !required, std::move(metadata));
 }
 
-arrow::Result<Mapped> MapSchema(const Json& node, const std::string& path);
+/// What the recursive mapping carries: the whole schema (for local "$ref"s), the references
+/// being expanded on the way down (a reference met again is recursive), and the depth.
+struct Context {
+  const Json& root;
+  std::vector<std::string> expanding;
+  int depth = 0;
+};
+
+/// Deeper schemas are refused rather than risk the stack (a hostile tap can nest thousands of
+/// levels); no real table nests this deep.
+constexpr int kMaxSchemaDepth = 64;
+
+arrow::Result<Mapped> MapSchema(Context& ctx, const Json& node, const std::string& path);
 
 // --- numbers ------------------------------------------------------------------------
 
@@ -159,7 +171,7 @@ arrow::Result<Mapped> MapString(const Json& node, const std::string& path) {
 }
 
 /// The fields of an object schema, nullable unless listed in "required".
-arrow::Result<arrow::FieldVector> MapProperties(const Json& node, const std::string& path) {
+arrow::Result<arrow::FieldVector> MapProperties(Context& ctx, const Json& node, const std::string& path) {
   std::set<std::string, std::less<>> required;
   auto names = node.find("required");
   if (names != node.end()) {
@@ -173,24 +185,24 @@ arrow::Result<arrow::FieldVector> MapProperties(const Json& node, const std::str
   arrow::FieldVector fields;
   for (const auto& [name, child] : node.at("properties").items()) {
     std::string child_path = path.empty() ? name : path + "." + name;
-    ARROW_ASSIGN_OR_RAISE(Mapped mapped, MapSchema(child, child_path));
+    ARROW_ASSIGN_OR_RAISE(Mapped mapped, MapSchema(ctx, child, child_path));
     fields.push_back(ToField(name, mapped, required.count(name) > 0));
   }
   return fields;
 }
 
-arrow::Result<Mapped> MapObject(const Json& node, const std::string& path) {
+arrow::Result<Mapped> MapObject(Context& ctx, const Json& node, const std::string& path) {
   auto properties = node.find("properties");
   if (properties == node.end()) return JsonText(false, "object");
   if (!properties->is_object()) {
     return arrow::Status::Invalid(Subject(path), ": \"properties\" must be an object");
   }
   if (properties->empty()) return JsonText(false, "object");
-  ARROW_ASSIGN_OR_RAISE(arrow::FieldVector fields, MapProperties(node, path));
+  ARROW_ASSIGN_OR_RAISE(arrow::FieldVector fields, MapProperties(ctx, node, path));
   return Plain(arrow::struct_(std::move(fields)), "object");
 }
 
-arrow::Result<Mapped> MapArray(const Json& node, const std::string& path) {
+arrow::Result<Mapped> MapArray(Context& ctx, const Json& node, const std::string& path) {
   auto items = node.find("items");
   Mapped item = JsonText(/*nullable=*/true);
   if (items != node.end()) {
@@ -198,25 +210,28 @@ arrow::Result<Mapped> MapArray(const Json& node, const std::string& path) {
       return arrow::Status::NotImplemented(
           Subject(path), ": tuple \"items\" (an array of schemas) are not supported");
     }
-    ARROW_ASSIGN_OR_RAISE(item, MapSchema(*items, path + "[]"));
+    ARROW_ASSIGN_OR_RAISE(item, MapSchema(ctx, *items, path + "[]"));
   }
-  return Plain(arrow::list(ToField("item", item, /*required=*/true)), "array");
+  // Items are nullable whatever the schema says: taps describe a PostgreSQL int[] as
+  // items {"type": ["integer"]} and then send '{1,NULL,3}'. Named "element", as Parquet's
+  // LIST spelling and so every reader of the files has it.
+  return Plain(arrow::list(ToField("element", item, /*required=*/false)), "array");
 }
 
 // --- type lists and unions ----------------------------------------------------------
 
-arrow::Result<Mapped> MapNamedType(const std::string& name, const Json& node,
+arrow::Result<Mapped> MapNamedType(Context& ctx, const std::string& name, const Json& node,
                                    const std::string& path) {
   if (name == "integer") return Plain(arrow::int64(), "integer");
   if (name == "number") return MapNumber(node, path);
   if (name == "boolean") return Plain(arrow::boolean(), "boolean");
   if (name == "string") return MapString(node, path);
-  if (name == "object") return MapObject(node, path);
-  if (name == "array") return MapArray(node, path);
+  if (name == "object") return MapObject(ctx, node, path);
+  if (name == "array") return MapArray(ctx, node, path);
   return arrow::Status::NotImplemented(Subject(path), ": unknown type \"", name, "\"");
 }
 
-arrow::Result<Mapped> MapTypeList(const Json& types, const Json& node, const std::string& path) {
+arrow::Result<Mapped> MapTypeList(Context& ctx, const Json& types, const Json& node, const std::string& path) {
   std::vector<std::string> names;
   if (types.is_string()) {
     names.push_back(types.get<std::string>());
@@ -247,10 +262,10 @@ arrow::Result<Mapped> MapTypeList(const Json& types, const Json& node, const std
   } else if (non_null == std::set<std::string>{"integer", "number"}) {
     ARROW_ASSIGN_OR_RAISE(mapped, MapNumber(node, path));
   } else if (non_null.size() == 1) {
-    ARROW_ASSIGN_OR_RAISE(mapped, MapNamedType(*non_null.begin(), node, path));
+    ARROW_ASSIGN_OR_RAISE(mapped, MapNamedType(ctx, *non_null.begin(), node, path));
   } else {
     // Validates the names and their schemas even though the column holds JSON text.
-    for (const auto& name : non_null) ARROW_RETURN_NOT_OK(MapNamedType(name, node, path).status());
+    for (const auto& name : non_null) ARROW_RETURN_NOT_OK(MapNamedType(ctx, name, node, path).status());
     mapped = JsonText(false);
   }
   mapped.nullable = mapped.nullable || nullable;
@@ -282,7 +297,7 @@ Mapped Merge(const std::vector<Mapped>& branches) {
   return JsonText(false);
 }
 
-arrow::Result<Mapped> MapUnion(const char* keyword, const Json& branches, const std::string& path) {
+arrow::Result<Mapped> MapUnion(Context& ctx, const char* keyword, const Json& branches, const std::string& path) {
   if (!branches.is_array() || branches.empty()) {
     return arrow::Status::Invalid(Subject(path), ": \"", keyword,
                                   "\" must be a non-empty array of schemas");
@@ -294,7 +309,7 @@ arrow::Result<Mapped> MapUnion(const char* keyword, const Json& branches, const 
       nullable = true;
       continue;
     }
-    ARROW_ASSIGN_OR_RAISE(Mapped mapped, MapSchema(branch, path));
+    ARROW_ASSIGN_OR_RAISE(Mapped mapped, MapSchema(ctx, branch, path));
     nullable = nullable || mapped.nullable;
     non_null.push_back(std::move(mapped));
   }
@@ -303,7 +318,40 @@ arrow::Result<Mapped> MapUnion(const char* keyword, const Json& branches, const 
   return merged;
 }
 
-arrow::Result<Mapped> MapSchema(const Json& node, const std::string& path) {
+/// The schema a local "$ref" ("#/definitions/x", "#/$defs/x", any JSON pointer into this
+/// schema) points to.
+arrow::Result<const Json*> Resolve(const Context& ctx, const Json& ref, const std::string& path) {
+  if (!ref.is_string()) {
+    return arrow::Status::Invalid(Subject(path), ": \"$ref\" must be a string, got ", Excerpt(ref));
+  }
+  const auto& text = ref.get_ref<const std::string&>();
+  if (!text.starts_with("#")) {
+    return arrow::Status::NotImplemented(Subject(path), ": $ref '", text,
+                                         "' is not local to the schema (only \"#/...\" is)");
+  }
+  try {
+    return &ctx.root.at(Json::json_pointer(text.substr(1)));
+  } catch (const nlohmann::json::exception&) {
+    return arrow::Status::Invalid(Subject(path), ": $ref '", text, "' points to nothing");
+  }
+}
+
+arrow::Result<Mapped> MapReference(Context& ctx, const Json& node, const std::string& path) {
+  const Json& ref = node.at("$ref");
+  const std::string key = ref.is_string() ? ref.get<std::string>() : "";
+  // A recursive definition (pipelinewise's sdc_recursive_*_array) has no fixed shape: its
+  // values are kept as JSON text.
+  if (std::find(ctx.expanding.begin(), ctx.expanding.end(), key) != ctx.expanding.end()) {
+    return JsonText(true);
+  }
+  ARROW_ASSIGN_OR_RAISE(const Json* target, Resolve(ctx, ref, path));
+  ctx.expanding.push_back(key);
+  auto mapped = MapSchema(ctx, *target, path);
+  ctx.expanding.pop_back();
+  return mapped;
+}
+
+arrow::Result<Mapped> MapSchemaAtDepth(Context& ctx, const Json& node, const std::string& path) {
   if (node.is_boolean()) {
     if (node.get<bool>()) return JsonText(true);
     return arrow::Status::Invalid(Subject(path), ": schema false admits no value");
@@ -311,21 +359,30 @@ arrow::Result<Mapped> MapSchema(const Json& node, const std::string& path) {
   if (!node.is_object()) {
     return arrow::Status::Invalid(Subject(path), ": schema must be an object, got ", Excerpt(node));
   }
-  if (node.contains("$ref")) {
-    return arrow::Status::NotImplemented(Subject(path), ": $ref is not supported");
-  }
+  if (node.contains("$ref")) return MapReference(ctx, node, path);
   if (node.contains("allOf")) {
     return arrow::Status::NotImplemented(Subject(path), ": allOf is not supported");
   }
-  if (auto type = node.find("type"); type != node.end()) return MapTypeList(*type, node, path);
+  if (auto type = node.find("type"); type != node.end()) return MapTypeList(ctx, *type, node, path);
   for (const char* keyword : {"anyOf", "oneOf"}) {
     if (auto branches = node.find(keyword); branches != node.end()) {
-      return MapUnion(keyword, *branches, path);
+      return MapUnion(ctx, keyword, *branches, path);
     }
   }
-  if (node.contains("properties")) return MapObject(node, path);
-  if (node.contains("items")) return MapArray(node, path);
+  if (node.contains("properties")) return MapObject(ctx, node, path);
+  if (node.contains("items")) return MapArray(ctx, node, path);
   return JsonText(true);
+}
+
+arrow::Result<Mapped> MapSchema(Context& ctx, const Json& node, const std::string& path) {
+  if (ctx.depth >= kMaxSchemaDepth) {
+    return arrow::Status::Invalid(Subject(path), ": schema nested deeper than ",
+                                  kMaxSchemaDepth, " levels");
+  }
+  ++ctx.depth;
+  auto mapped = MapSchemaAtDepth(ctx, node, path);
+  --ctx.depth;
+  return mapped;
 }
 
 }  // namespace
@@ -346,7 +403,8 @@ arrow::Result<std::shared_ptr<arrow::Schema>> JsonSchemaToArrow(const Json& sche
   if (properties == schema.end() || !properties->is_object()) {
     return arrow::Status::Invalid("stream schema has no \"properties\" object");
   }
-  ARROW_ASSIGN_OR_RAISE(arrow::FieldVector fields, MapProperties(schema, ""));
+  Context ctx{schema, {}, 0};
+  ARROW_ASSIGN_OR_RAISE(arrow::FieldVector fields, MapProperties(ctx, schema, ""));
   return arrow::schema(std::move(fields));
 }
 

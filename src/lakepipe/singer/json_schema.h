@@ -25,16 +25,19 @@ inline constexpr char kJsonMetadataTextFallback[] = "text";
 ///   string → utf8; string + format "date-time" → timestamp[us, UTC]; "date" → date32;
 ///   "time" → time64[us]; object with properties → struct; object without properties →
 ///   utf8 holding the JSON text (field metadata "lakepipe.json" = "true"); array → list of
-///   the "items" type, items named "item" (list<utf8> of JSON when items are missing);
+///   the "items" type, items named "element" as in Parquet and always nullable
+///   (list<utf8> of JSON when items are missing);
 ///   ["null", T] or anyOf/oneOf with a null branch → nullable T.
 ///   A type list with several non-null types (e.g. ["string", "integer"]) → utf8 JSON
 ///   text, except ["integer", "number"] → float64; anyOf/oneOf branches that map to one
 ///   Arrow type → that type, only string branches (e.g. date-time or plain) → utf8, others
-///   → utf8 JSON text. A field not listed in "required" is nullable too; list items are
-///   nullable when their schema allows null. An empty schema ({} or true) → utf8 JSON.
+///   → utf8 JSON text. A field not listed in "required" is nullable too. An empty
+///   schema ({} or true) → utf8 JSON. A local "$ref" ("#/definitions/x") maps as the schema
+///   it points to; a reference met again inside itself (a recursive definition) → utf8 JSON.
 /// Errors (Invalid / NotImplemented) name the property path ("customer.address.zip",
 /// "tags[]" for list items) and what is unsupported: a schema that is not an object,
-/// unknown type names, $ref, allOf, tuple "items", a bad singer.decimal precision/scale.
+/// unknown type names, a $ref that is not local or points to nothing, allOf, tuple
+/// "items", a bad singer.decimal precision/scale, nesting deeper than 64 levels.
 arrow::Result<std::shared_ptr<arrow::Schema>> JsonSchemaToArrow(
     const nlohmann::ordered_json& schema);
 

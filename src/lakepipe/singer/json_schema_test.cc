@@ -3,6 +3,7 @@
 #include <arrow/type.h>
 #include <arrow/util/key_value_metadata.h>
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace lakepipe::singer {
@@ -101,19 +102,23 @@ TEST(JsonSchemaTest, ObjectWithEmptyPropertiesMapsToJsonText) {
   ExpectField(MapProperty(R"({"type": "object", "properties": {}})"), JsonField("a", false));
 }
 
-TEST(JsonSchemaTest, ArrayMapsToListOfItemsType) {
+// Items are named "element" (the files' own spelling, so the manifest's types match what
+// readers see) and nullable even when the schema says otherwise: taps send NULL elements.
+TEST(JsonSchemaTest, ArrayMapsToListOfNullableElementsOfItemsType) {
   ExpectField(MapProperty(R"({"type": "array", "items": {"type": "integer"}})"),
-              arrow::field("a", arrow::list(arrow::field("item", arrow::int64(), false)), false));
+              arrow::field("a", arrow::list(arrow::field("element", arrow::int64(), true)), false));
+  ExpectField(MapProperty(R"({"type": "array", "items": {"type": ["integer"]}})"),
+              arrow::field("a", arrow::list(arrow::field("element", arrow::int64(), true)), false));
 }
 
 TEST(JsonSchemaTest, ArrayItemsAreNullableWhenTheirSchemaAllowsNull) {
   ExpectField(MapProperty(R"({"type": "array", "items": {"type": ["null", "string"]}})"),
-              arrow::field("a", arrow::list(arrow::field("item", arrow::utf8(), true)), false));
+              arrow::field("a", arrow::list(arrow::field("element", arrow::utf8(), true)), false));
 }
 
 TEST(JsonSchemaTest, ArrayWithoutItemsMapsToListOfJsonText) {
   ExpectField(MapProperty(R"({"type": "array"})"),
-              arrow::field("a", arrow::list(JsonField("item", true)), false));
+              arrow::field("a", arrow::list(JsonField("element", true)), false));
 }
 
 TEST(JsonSchemaTest, ArrayOfObjectsMapsToListOfStruct) {
@@ -122,7 +127,7 @@ TEST(JsonSchemaTest, ArrayOfObjectsMapsToListOfStruct) {
   ExpectField(MapProperty(R"({"type": "array", "items": {"type": "object", "required": ["sku"],
                               "properties": {"sku": {"type": "string"},
                                              "qty": {"type": "integer"}}}})"),
-              arrow::field("a", arrow::list(arrow::field("item", line, false)), false));
+              arrow::field("a", arrow::list(arrow::field("element", line, true)), false));
 }
 
 TEST(JsonSchemaTest, NullInTypeListMakesFieldNullable) {
@@ -275,9 +280,56 @@ TEST(JsonSchemaTest, ErrorInListItemsNamesItemPath) {
               "property 'a[]': unknown type \"float\"");
 }
 
-TEST(JsonSchemaTest, RefIsNotSupported) {
+TEST(JsonSchemaTest, LocalRefMapsAsTheSchemaItPointsTo) {
+  auto schema = Map(R"({"type": "object",
+      "definitions": {"zip": {"type": ["null", "string"]},
+                      "address": {"type": "object", "properties": {"zip": {"$ref": "#/definitions/zip"}}}},
+      "$defs": {"n": {"type": "integer"}},
+      "properties": {"home": {"$ref": "#/definitions/address"}, "n": {"$ref": "#/$defs/n"}}})");
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_EQ((*schema)->ToString(), "home: struct<zip: string>\nn: int64");
+}
+
+// pipelinewise-tap-postgres describes every array column this way.
+TEST(JsonSchemaTest, RecursiveRefMapsToJsonText) {
+  auto schema = Map(R"({"type": "object",
+      "definitions": {"sdc_recursive_integer_array": {"type": ["null", "integer", "array"],
+          "items": {"$ref": "#/definitions/sdc_recursive_integer_array"}}},
+      "properties": {"ids": {"type": ["null", "array"],
+          "items": {"$ref": "#/definitions/sdc_recursive_integer_array"}}}})");
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_TRUE((*schema)->field(0)->Equals(
+      *arrow::field("ids", arrow::list(JsonField("element", true)), true), true))
+      << (*schema)->field(0)->ToString(true);
+}
+
+TEST(JsonSchemaTest, RefThatIsNotLocalOrPointsToNothingIsAnError) {
   ExpectError(MapProperty(R"({"$ref": "#/definitions/address"})"),
-              "property 'a': $ref is not supported");
+              "property 'a': $ref '#/definitions/address' points to nothing");
+  ExpectError(MapProperty(R"({"$ref": "http://example.com/s.json"})"),
+              "property 'a': $ref 'http://example.com/s.json' is not local to the schema "
+              "(only \"#/...\" is)");
+  ExpectError(MapProperty(R"({"$ref": 7})"), "property 'a': \"$ref\" must be a string, got 7");
+}
+
+TEST(JsonSchemaTest, SchemaNestedTooDeepIsAnError) {
+  std::string nested = R"({"type": "integer"})";
+  for (int i = 0; i < 4000; ++i) nested = R"({"type": "array", "items": )" + nested + "}";
+  auto result = MapProperty(nested);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("schema nested deeper than 64 levels"),
+            std::string::npos);
+  // Self-references that are not recursive in effect still end: a chain of refs.
+  std::string defs;
+  for (int i = 0; i < 100; ++i) {
+    defs += fmt::format(R"("d{}": {{"$ref": "#/definitions/d{}"}},)", i, i + 1);
+  }
+  defs += R"("d100": {"type": "integer"})";
+  auto chain = Map(("{\"type\": \"object\", \"definitions\": {" + defs +
+                    "}, \"properties\": {\"a\": {\"$ref\": \"#/definitions/d0\"}}}")
+                       .c_str());
+  ASSERT_FALSE(chain.ok());
+  EXPECT_NE(chain.status().message().find("deeper than 64"), std::string::npos);
 }
 
 TEST(JsonSchemaTest, AllOfIsNotSupported) {

@@ -317,6 +317,18 @@ TEST(RecordBatchBuilderTest, DecimalThatDoesNotFitPrecisionIsATypeError) {
                   "field 'a': expected decimal(5, 2), got number 1234.5");
 }
 
+// Arrow's FromString wraps more than 38 digits around: 2^128 + 12345 read as 12345.00 and
+// 10^400 - 1 as -1.00 before this was checked.
+TEST(RecordBatchBuilderTest, DecimalOfMoreThan38DigitsIsATypeErrorNotAWrap) {
+  ExpectTypeError(One(arrow::decimal128(38, 2)),
+                  R"({"a": 340282366920938463463374607431768223801})",
+                  "field 'a': expected decimal(38, 2), got number "
+                  "340282366920938463463374607431768223801");
+  const std::string nines(400, '9');
+  auto status = FirstError(One(arrow::decimal128(38, 2)), {"{\"a\": " + nines + "}"});
+  EXPECT_TRUE(status.IsTypeError()) << status.ToString();
+}
+
 TEST(RecordBatchBuilderTest, DecimalThatNeedsRoundingIsATypeError) {
   ExpectTypeError(One(arrow::decimal128(5, 2)), R"({"a": 1.005})",
                   "field 'a': expected decimal(5, 2), got number 1.005");

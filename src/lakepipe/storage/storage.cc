@@ -1,5 +1,7 @@
 #include "lakepipe/storage/storage.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -29,6 +31,38 @@ FileEntry EntryOf(const Uri& base, const std::string& base_path, const arrow::fs
 bool IsWriterTemp(const arrow::fs::FileInfo& info) {
   const std::string name = info.base_name();
   return name.starts_with(".") && name.find(".tmp-") != std::string::npos;
+}
+
+bool IsSymlink(const std::string& local_path) {
+  struct stat st;
+  return ::lstat(local_path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+// Arrow's local listing follows symlinked folders (stat, not lstat): a link to elsewhere
+// lists files that are not below the folder at all, and a link back into it ("loop -> .")
+// lists the same files again under ever longer paths (two such links: exponentially many).
+// Callers delete what List returns, so local folders are walked one level at a time and
+// symlinked folders are neither listed nor entered.
+arrow::Result<std::vector<arrow::fs::FileInfo>> ListLocalWithoutLinks(
+    RetryPolicy& retry, arrow::fs::FileSystem* fs, const std::string& base_path) {
+  std::vector<arrow::fs::FileInfo> out;
+  std::vector<std::string> folders = {base_path};
+  while (!folders.empty()) {
+    arrow::fs::FileSelector selector;
+    selector.base_dir = folders.back();
+    selector.allow_not_found = true;
+    folders.pop_back();
+    ARROW_ASSIGN_OR_RAISE(auto infos, retry.Call<std::vector<arrow::fs::FileInfo>>(
+                                          [&] { return fs->GetFileInfo(selector); }));
+    for (auto& info : infos) {
+      if (info.IsDirectory()) {
+        if (IsSymlink(info.path())) continue;
+        folders.push_back(info.path());
+      }
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -114,12 +148,17 @@ arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool
     if (!writer_temps) entries.push_back(EntryOf(uri, base_path, *top));
     return entries;
   }
-  arrow::fs::FileSelector selector;
-  selector.base_dir = base_path;
-  selector.recursive = recursive;
-  selector.allow_not_found = true;
-  auto infos = endpoint.retry->Call<std::vector<arrow::fs::FileInfo>>(
-      [&] { return fs->GetFileInfo(selector); });
+  arrow::Result<std::vector<arrow::fs::FileInfo>> infos;
+  if (uri.is_local() && recursive) {
+    infos = ListLocalWithoutLinks(*endpoint.retry, fs.get(), base_path);
+  } else {
+    arrow::fs::FileSelector selector;
+    selector.base_dir = base_path;
+    selector.recursive = recursive;
+    selector.allow_not_found = true;
+    infos = endpoint.retry->Call<std::vector<arrow::fs::FileInfo>>(
+        [&] { return fs->GetFileInfo(selector); });
+  }
   if (!infos.ok()) return OperationFailed("listing", uri, infos.status());
   for (const auto& info : *infos) {
     if (IsWriterTemp(info) != writer_temps) continue;
