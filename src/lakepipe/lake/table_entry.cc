@@ -2,6 +2,7 @@
 
 #include "lakepipe/common/time_format.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <arrow/type.h>
@@ -10,14 +11,34 @@
 
 namespace lakepipe::lake {
 
-nlohmann::json TableEntry::ToJson() const {
-  nlohmann::json cols = nlohmann::json::array();
+namespace {
+
+nlohmann::json ColumnsJson(const std::vector<Column>& columns) {
+  nlohmann::json out = nlohmann::json::array();
   for (const auto& c : columns) {
-    cols.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
+    out.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
   }
+  return out;
+}
+
+std::vector<Column> ColumnsFromJson(const nlohmann::json& json) {
+  std::vector<Column> columns;
+  for (const auto& c : json) {
+    columns.push_back({c.at("name").get<std::string>(), c.at("type").get<std::string>(),
+                       c.value("nullable", true)});
+  }
+  return columns;
+}
+
+}  // namespace
+
+nlohmann::json TableEntry::ToJson() const {
+  nlohmann::json cols = ColumnsJson(columns);
   nlohmann::json file_list = nlohmann::json::array();
   for (const auto& f : files) {
-    file_list.push_back({{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}});
+    nlohmann::json file = {{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}};
+    if (!f.columns.empty()) file["columns"] = ColumnsJson(f.columns);
+    file_list.push_back(std::move(file));
   }
   return {{"source", source},
           {"table", table},
@@ -49,13 +70,11 @@ arrow::Result<TableEntry> TableEntry::FromJson(const nlohmann::json& json,
     e.last_extraction = stats.value("last_extraction", "");
     e.last_extraction_rows = stats.value("last_extraction_rows", int64_t{0});
     e.next_file_number = json.value("next_file_number", int64_t{0});
-    for (const auto& c : json.value("columns", nlohmann::json::array())) {
-      e.columns.push_back({c.at("name").get<std::string>(), c.at("type").get<std::string>(),
-                           c.value("nullable", true)});
-    }
+    e.columns = ColumnsFromJson(json.value("columns", nlohmann::json::array()));
     for (const auto& f : json.value("files", nlohmann::json::array())) {
       e.files.push_back({f.at("path").get<std::string>(), f.value("rows", int64_t{0}),
-                         f.value("bytes", int64_t{0})});
+                         f.value("bytes", int64_t{0}),
+                         ColumnsFromJson(f.value("columns", nlohmann::json::array()))});
     }
     return e;
   } catch (const nlohmann::json::exception& ex) {
@@ -69,6 +88,38 @@ std::vector<Column> ColumnsOf(const arrow::Schema& schema) {
     columns.push_back({field->name(), field->type()->ToString(), field->nullable()});
   }
   return columns;
+}
+
+void UnifyColumns(TableEntry* entry, const std::vector<Column>& columns_before,
+                  const std::vector<Column>& empty_table) {
+  if (entry->files.empty()) {
+    entry->columns = empty_table;
+    return;
+  }
+  std::vector<Column> all;
+  for (auto& file : entry->files) {
+    if (file.columns.empty()) file.columns = columns_before;
+    for (auto& column : all) {
+      const bool present = std::any_of(file.columns.begin(), file.columns.end(),
+                                       [&](const Column& c) { return c.name == column.name; });
+      if (!present) column.nullable = true;
+    }
+    for (const auto& column : file.columns) {
+      auto it = std::find_if(all.begin(), all.end(),
+                             [&](const Column& c) { return c.name == column.name; });
+      if (it == all.end()) {
+        // Files before this one lack it.
+        all.push_back({column.name, column.type, column.nullable || &file != &entry->files[0]});
+      } else {
+        it->type = column.type;
+        it->nullable = it->nullable || column.nullable;
+      }
+    }
+  }
+  for (auto& file : entry->files) {
+    if (file.columns == all) file.columns.clear();
+  }
+  entry->columns = std::move(all);
 }
 
 std::string UtcNowIso() { return IsoUtc(std::chrono::system_clock::now()); }

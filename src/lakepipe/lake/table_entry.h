@@ -10,18 +10,23 @@
 
 namespace lakepipe::lake {
 
-/// A committed Parquet file of a table, relative to the bucket.
-struct DataFile {
-  std::string path;
-  int64_t rows = 0;
-  int64_t bytes = 0;
-};
-
 /// A column as the manifest lists it (DataSpoc Lens reads these three fields).
 struct Column {
   std::string name;
   std::string type;  ///< Arrow's spelling: "int64", "timestamp[us, tz=UTC]", ...
   bool nullable = true;
+
+  bool operator==(const Column&) const = default;
+};
+
+/// A committed Parquet file of a table, relative to the bucket.
+struct DataFile {
+  std::string path;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  /// The file's own columns when they differ from its table's `columns` (a table whose
+  /// schema evolved); empty when they are the same.
+  std::vector<Column> columns;
 };
 
 /// One table of the manifest. The fields DataSpoc Lens reads (source, table, location,
@@ -50,6 +55,14 @@ struct TableEntry {
 
 /// Manifest columns of an Arrow schema.
 std::vector<Column> ColumnsOf(const arrow::Schema& schema);
+
+/// Sets `entry->columns` to the union of its files' columns, in order of first appearance
+/// (a column that some file lacks is nullable; a column's type is its newest file's), and
+/// keeps `columns` on just the files that differ from that union. A file without columns
+/// has `columns_before` (the entry's columns before this run's files were added). With no
+/// files, `empty_table` (the stream's schema) is the table's columns.
+void UnifyColumns(TableEntry* entry, const std::vector<Column>& columns_before,
+                  const std::vector<Column>& empty_table);
 
 /// Current UTC time as ISO-8601 with microseconds and "+00:00" (DataSpoc's spelling).
 std::string UtcNowIso();

@@ -20,6 +20,7 @@ struct WrittenFile {
   int64_t rows = 0;
   int64_t bytes = 0;
   std::string sha256;  ///< of the file's bytes, hex
+  std::shared_ptr<arrow::Schema> schema;  ///< the file's Arrow schema
 };
 
 /// Where the next file goes: its URI and the caller's name for it (e.g. the path relative

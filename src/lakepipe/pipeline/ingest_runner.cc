@@ -231,9 +231,11 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
     entry.location = lake::BucketLayout::TableLocation(destination.config().path, source, stream);
     entry.pipeline = config.name;
     entry.mode = full ? "full" : "incremental";
-    entry.columns = lake::ColumnsOf(*output.schema);
+    const std::vector<lake::Column> columns_before = entry.columns;
     std::vector<lake::DataFile> files;
-    for (const auto& f : output.files) files.push_back({f.relative_path, f.rows, f.bytes});
+    for (const auto& f : output.files) {
+      files.push_back({f.relative_path, f.rows, f.bytes, lake::ColumnsOf(*f.schema)});
+    }
     if (full) {
       // Replace everything under the table's folder, even files other tools wrote, but
       // only after the new files are committed (ApplyCommit deletes them last).
@@ -256,6 +258,7 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
     } else {
       entry.files.insert(entry.files.end(), files.begin(), files.end());
     }
+    lake::UnifyColumns(&entry, columns_before, lake::ColumnsOf(*output.schema));
     entry.total_rows = 0;
     for (const auto& f : entry.files) entry.total_rows += f.rows;
     entry.extractions += 1;

@@ -1,6 +1,7 @@
 #include "lakepipe/singer/column_appender_internal.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include <arrow/type.h>
 #include <arrow/util/decimal.h>
 #include <arrow/util/key_value_metadata.h>
+#include <fmt/format.h>
 
 #include "lakepipe/singer/json_schema.h"
 
@@ -156,9 +158,29 @@ class Float64Appender : public TypedAppender<arrow::DoubleBuilder> {
 
  protected:
   arrow::Status AppendValue(value& v, json_type type) override {
+    if (type == json_type::string) return AppendNonFinite(v, type);
     if (type != json_type::number) return Reject("number", v, type);
     double out;
     if (auto error = v.get_double().get(out)) return JsonError(path_, error);
+    CountBytes(width_);
+    return typed_->Append(out);
+  }
+
+ private:
+  // The message reader turns Python's bare NaN / Infinity / -Infinity into these strings.
+  arrow::Status AppendNonFinite(value& v, json_type type) {
+    std::string_view text;
+    if (auto error = v.get_string().get(text)) return JsonError(path_, error);
+    double out;
+    if (text == "NaN") {
+      out = std::numeric_limits<double>::quiet_NaN();
+    } else if (text == "Infinity") {
+      out = std::numeric_limits<double>::infinity();
+    } else if (text == "-Infinity") {
+      out = -std::numeric_limits<double>::infinity();
+    } else {
+      return Reject("number", v, type);
+    }
     CountBytes(width_);
     return typed_->Append(out);
   }
@@ -437,8 +459,31 @@ arrow::Status ColumnAppender::AppendNull() {
   return builder_->AppendNull();
 }
 
+void AppendContext::Count(FieldCounts* counts, std::string_view path, std::string_view example) {
+  if (replaying) return;
+  auto it = counts->find(path);
+  if (it == counts->end()) {
+    it = counts->emplace(std::string(path), FieldCount{0, std::string(example)}).first;
+  }
+  ++it->second.count;
+  counted_in_record.push_back(&it->second.count);
+}
+
+void AppendContext::UncountRecord() {
+  for (int64_t* count : counted_in_record) --*count;
+  counted_in_record.clear();
+}
+
 arrow::Status ColumnAppender::Reject(std::string_view expected, value& v, json_type type) {
-  if (context_->on_type_error == OnTypeError::kNull && nullable_) return AppendNull();
+  if (context_->on_type_error == OnTypeError::kNull && nullable_) {
+    // Only the first value of a field is described: later ones just count.
+    std::string example;
+    if (!context_->nulled.contains(path_)) {
+      example = fmt::format("expected {}, got {}", expected, Describe(v, type));
+    }
+    context_->Count(&context_->nulled, path_, example);
+    return AppendNull();
+  }
   context_->rejected = true;
   return arrow::Status::TypeError("field '", path_, "': expected ", expected, ", got ",
                                   Describe(v, type));
@@ -529,7 +574,8 @@ arrow::Status FieldSet::AppendObject(simdjson::ondemand::object object) {
     if (i >= names_.size() || names_[i] != key) {
       auto it = index_.find(key);
       if (it == index_.end()) {
-        ++context_->ignored_fields;
+        context_->Count(&context_->dropped, path_.empty() ? std::string(key)
+                                                          : path_ + "." + std::string(key));
         continue;
       }
       i = it->second;

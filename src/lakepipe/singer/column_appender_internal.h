@@ -26,7 +26,19 @@ struct AppendContext {
   OnTypeError on_type_error = OnTypeError::kFail;
   std::shared_ptr<arrow::TimestampParser> timestamp_parser = arrow::TimestampParser::MakeISO8601();
   int64_t estimated_bytes = 0;
-  int64_t ignored_fields = 0;
+  /// Fields not in the schema, and values stored as NULL under OnTypeError::kNull, by path.
+  FieldCounts dropped;
+  FieldCounts nulled;
+  /// Counts added while appending the current record, so that a record read again (after
+  /// a column fell back to text) is not counted twice. std::map nodes are stable.
+  std::vector<int64_t*> counted_in_record;
+  /// Rows re-read after a text fallback were counted the first time.
+  bool replaying = false;
+
+  /// Counts one occurrence at `path`; `example` describes the first one.
+  void Count(FieldCounts* counts, std::string_view path, std::string_view example = {});
+  /// Takes back what the current record counted.
+  void UncountRecord();
   /// Set when a value was rejected for its type (not for being null or missing) ...
   bool rejected = false;
   /// ... and the index of the record's column that holds it (-1 before).

@@ -43,6 +43,46 @@ MessageType TypeOf(std::string_view name) {
   return MessageType::kUnknown;
 }
 
+/// Python taps write float('nan') and float('inf') as the bare tokens NaN, Infinity and
+/// -Infinity (json.dumps does by default), which JSON does not have. Outside strings they
+/// are rewritten into the strings "NaN", "Infinity" and "-Infinity", which number columns
+/// read as the IEEE values. Returns false (and leaves `out` alone) when the line has none.
+bool QuoteNonFiniteNumbers(std::string_view line, std::string* out) {
+  if (line.find("NaN") == line.npos && line.find("Infinity") == line.npos) return false;
+  std::string rewritten;
+  rewritten.reserve(line.size() + 16);
+  bool in_string = false;
+  bool changed = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      rewritten += c;
+      if (c == '\\' && i + 1 < line.size()) {
+        rewritten += line[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (std::string_view token : {"NaN", "Infinity", "-Infinity"}) {
+      if (line.substr(i, token.size()) == token) {
+        rewritten += '"';
+        rewritten += token;
+        rewritten += '"';
+        i += token.size() - 1;
+        replaced = changed = true;
+        break;
+      }
+    }
+    if (!replaced) rewritten += c;
+  }
+  if (!changed) return false;
+  *out = std::move(rewritten);
+  return true;
+}
+
 class FdMessageReader : public MessageReader {
  public:
   FdMessageReader(int fd, int64_t max_line_bytes, int64_t read_bytes)
@@ -126,8 +166,16 @@ class FdMessageReader : public MessageReader {
   arrow::Status Parse(std::string_view line) {
     message_ = Message{};
     message_.line = line_number_;
-    // The line lives in buffer_, which has padding past the valid data.
-    const size_t capacity = static_cast<size_t>(buffer_.data() + buffer_.size() - line.data());
+    // The line lives in buffer_, which has padding past the valid data; a rewritten line
+    // lives in rewritten_, padded the same way. Message views point into either until the
+    // next call.
+    size_t capacity = static_cast<size_t>(buffer_.data() + buffer_.size() - line.data());
+    if (QuoteNonFiniteNumbers(line, &rewritten_)) {
+      const size_t size = rewritten_.size();
+      rewritten_.resize(size + simdjson::SIMDJSON_PADDING);
+      line = std::string_view(rewritten_.data(), size);
+      capacity = rewritten_.size();
+    }
     simdjson::ondemand::document doc;
     auto error = parser_.iterate(line.data(), line.size(), capacity).get(doc);
     if (error) return Error(fmt::format("invalid JSON: {}", simdjson::error_message(error)));
@@ -161,6 +209,7 @@ class FdMessageReader : public MessageReader {
   int fd_;
   int64_t max_line_bytes_;
   std::vector<char> buffer_;
+  std::string rewritten_;
   size_t start_ = 0;
   size_t end_ = 0;
   bool eof_ = false;

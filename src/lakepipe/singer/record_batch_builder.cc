@@ -29,10 +29,10 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
 
   arrow::Status Append(std::string_view json) override {
     ARROW_RETURN_NOT_OK(CheckUsable());
-    const int64_t ignored_before = context_->ignored_fields;
+    context_->counted_in_record.clear();
     arrow::Status status = AppendRecord(json);
     if (!status.ok() && context_->on_type_error == OnTypeError::kString) {
-      status = FallBackToText(json, ignored_before, std::move(status));
+      status = FallBackToText(json, std::move(status));
     }
     if (!status.ok()) {
       failed_ = true;
@@ -46,7 +46,13 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
   const std::string& last_text_fallback() const override { return last_text_fallback_; }
   int64_t num_rows() const override { return num_rows_; }
   int64_t estimated_bytes() const override { return context_->estimated_bytes; }
-  int64_t ignored_fields() const override { return context_->ignored_fields; }
+  int64_t ignored_fields() const override {
+    int64_t total = 0;
+    for (const auto& [path, dropped] : context_->dropped) total += dropped.count;
+    return total;
+  }
+  const FieldCounts& dropped_fields() const override { return context_->dropped; }
+  const FieldCounts& nulled_values() const override { return context_->nulled; }
 
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> Flush() override {
     ARROW_RETURN_NOT_OK(CheckUsable());
@@ -78,7 +84,7 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
   /// Under OnTypeError::kString: while `error` is a value rejected for its column's type,
   /// turns that column into text, rebuilds the builders and re-reads the rows since the
   /// last Flush() and `json`. Each round turns one more column, so this ends.
-  arrow::Status FallBackToText(std::string_view json, int64_t ignored_before, arrow::Status error) {
+  arrow::Status FallBackToText(std::string_view json, arrow::Status error) {
     while (error.IsTypeError() && context_->rejected && context_->rejected_column >= 0) {
       const int column = context_->rejected_column;
       const auto& field = schema_->field(column);
@@ -92,26 +98,32 @@ class SimdjsonRecordBatchBuilder : public RecordBatchBuilder {
       last_text_fallback_ = error.message();
       ARROW_ASSIGN_OR_RAISE(columns_,
                             internal::FieldSet::Make(schema_->fields(), "", context_.get()));
-      error = Replay(json, ignored_before);
+      error = Replay(json);
     }
     return error;
   }
 
-  /// Appends the kept rows, then `json`, to freshly made builders. The kept rows' ignored
-  /// fields were counted already: the count goes back to `ignored_before` for `json`.
-  arrow::Status Replay(std::string_view json, int64_t ignored_before) {
+  /// Appends the kept rows, then `json`, to freshly made builders. The kept rows' dropped
+  /// fields were counted already, and so was part of `json`: that part is taken back.
+  arrow::Status Replay(std::string_view json) {
+    context_->UncountRecord();
     num_rows_ = 0;
     context_->estimated_bytes = 0;
     // simdjson reads up to SIMDJSON_PADDING bytes past each record: pad the last one.
     const size_t kept = replay_text_.size();
     replay_text_.append(simdjson::SIMDJSON_PADDING, ' ');
     size_t begin = 0;
+    context_->replaying = true;
     for (size_t end : replay_ends_) {
-      ARROW_RETURN_NOT_OK(AppendRecord(std::string_view(replay_text_).substr(begin, end - begin)));
+      auto status = AppendRecord(std::string_view(replay_text_).substr(begin, end - begin));
+      if (!status.ok()) {
+        context_->replaying = false;
+        return status;
+      }
       begin = end;
     }
+    context_->replaying = false;
     replay_text_.resize(kept);
-    context_->ignored_fields = ignored_before;
     return AppendRecord(json);
   }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +12,14 @@
 #include <arrow/status.h>
 
 namespace lakepipe::singer {
+
+/// How often something happened to a field, by field path ("amount", "customer.zip"), with
+/// a description of the first occurrence ("" when there is nothing more to say).
+struct FieldCount {
+  int64_t count = 0;
+  std::string first;
+};
+using FieldCounts = std::map<std::string, FieldCount, std::less<>>;
 
 /// What to do with a value that does not fit its column's type.
 enum class OnTypeError {
@@ -71,6 +81,11 @@ class RecordBatchBuilder {
   /// Fields seen in records that the schema does not have (counted, not stored), one per
   /// occurrence, since Make(); Flush() does not reset it.
   virtual int64_t ignored_fields() const = 0;
+  /// The same, by field path.
+  virtual const FieldCounts& dropped_fields() const = 0;
+  /// Values stored as NULL under OnTypeError::kNull since Make(), by field path, with the
+  /// type error of the first one.
+  virtual const FieldCounts& nulled_values() const = 0;
 
   /// Returns the rows appended so far as one batch (possibly empty) whose schema is
   /// schema(), metadata included, and resets the builders.

@@ -1,5 +1,7 @@
 #include "lakepipe/singer/record_batch_builder.h"
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -246,9 +248,28 @@ TEST(RecordBatchBuilderTest, ExtraFieldsAreIgnoredAndCountedAtAnyDepth) {
   ASSERT_TRUE(AppendText(*builder, R"({"a": {"x": 1, "y": [1, {"z": 2}]}, "b": {"c": 3}})").ok());
   ASSERT_TRUE(AppendText(*builder, R"({"d": null, "a": {"x": 2}})").ok());
   EXPECT_EQ(builder->ignored_fields(), 3);
+  const auto& dropped = builder->dropped_fields();
+  ASSERT_EQ(dropped.size(), 3u);
+  EXPECT_EQ(dropped.at("a.y").count, 1);
+  EXPECT_EQ(dropped.at("b").count, 1);
+  EXPECT_EQ(dropped.at("d").count, 1);
   auto batch = builder->Flush().ValueOrDie();
   ASSERT_TRUE(batch->ValidateFull().ok());
   ExpectColumn(*batch, 0, R"([{"x": 1}, {"x": 2}])");
+}
+
+TEST(RecordBatchBuilderTest, NullPolicyCountsNulledValuesByPathWithTheFirstReason) {
+  auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::float64())});
+  auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kNull).ValueOrDie();
+  for (const char* record : {R"({"a": "x", "b": 1})", R"({"a": true, "b": "y"})", R"({"a": 3})"}) {
+    ASSERT_TRUE(AppendText(*builder, record).ok());
+  }
+  const auto& nulled = builder->nulled_values();
+  ASSERT_EQ(nulled.size(), 2u);
+  EXPECT_EQ(nulled.at("a").count, 2);
+  EXPECT_EQ(nulled.at("a").first, "expected integer, got string \"x\"");
+  EXPECT_EQ(nulled.at("b").count, 1);
+  EXPECT_EQ(nulled.at("b").first, "expected number, got string \"y\"");
 }
 
 TEST(RecordBatchBuilderTest, FlushResetsRowsAndBytes) {
@@ -305,6 +326,18 @@ TEST(RecordBatchBuilderTest, IntegerOutOfInt64RangeIsATypeError) {
                   "9223372036854775808");
   ExpectTypeError(One(arrow::int64()), R"({"a": -1e19})",
                   "field 'a': expected integer within int64 range, got number -1e19");
+}
+
+// The message reader turns Python's bare NaN / Infinity / -Infinity into these strings.
+TEST(RecordBatchBuilderTest, NumberColumnsReadNonFiniteStringsAsIeeeValues) {
+  auto batch = Build(One(arrow::float64()),
+                     {R"({"a": "NaN"})", R"({"a": "Infinity"})", R"({"a": "-Infinity"})"});
+  const auto& values = static_cast<const arrow::DoubleArray&>(*batch->column(0));
+  EXPECT_TRUE(std::isnan(values.Value(0)));
+  EXPECT_EQ(values.Value(1), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(values.Value(2), -std::numeric_limits<double>::infinity());
+  ExpectTypeError(One(arrow::int64()), R"({"a": "NaN"})",
+                  "field 'a': expected integer, got string \"NaN\"");
 }
 
 TEST(RecordBatchBuilderTest, NumberGivenStringIsATypeError) {
@@ -524,6 +557,16 @@ TEST(RecordBatchBuilderTest, StringPolicyTurnsTheColumnToTextAndRereadsEarlierRo
   ExpectColumn(*batch, 1, R"(["x", "y", "z", null, null])");
   EXPECT_EQ(builder->last_text_fallback(), "field 'a': expected integer, got string \"12,50\"");
   EXPECT_EQ(builder->ignored_fields(), 1);  // the re-read row is not counted twice
+  EXPECT_EQ(builder->dropped_fields().at("extra").count, 1);
+}
+
+TEST(RecordBatchBuilderTest, StringPolicyCountsTheRecordThatFellBackOnce) {
+  auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::int64())});
+  auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kString).ValueOrDie();
+  // "x" is dropped before "a" fails, then the record is read again as text.
+  BuildAsText(*builder, {R"({"x": 1, "a": 1, "b": 1})", R"({"x": 2, "b": 2, "a": "s", "y": 0})"});
+  EXPECT_EQ(builder->dropped_fields().at("x").count, 2);
+  EXPECT_EQ(builder->dropped_fields().at("y").count, 1);
 }
 
 TEST(RecordBatchBuilderTest, StringPolicyKeepsTheSchemaWhileValuesFit) {

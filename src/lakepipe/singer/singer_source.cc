@@ -21,7 +21,28 @@ struct StreamState {
   std::string schema_json;
   std::shared_ptr<arrow::Schema> schema;
   std::unique_ptr<RecordBatchBuilder> builder;
+  /// Counts of the builders this stream had before `builder` (a new SCHEMA starts one).
+  FieldCounts dropped;
+  FieldCounts nulled;
+  /// Paths already warned about, so each is said once per run.
+  std::set<std::string, std::less<>> warned;
 };
+
+void AddCounts(const FieldCounts& from, FieldCounts* into) {
+  for (const auto& [path, counted] : from) {
+    auto& total = (*into)[path];
+    if (total.count == 0) total.first = counted.first;
+    total.count += counted.count;
+  }
+}
+
+nlohmann::json CountsJson(const FieldCounts& counts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [path, counted] : counts) {
+    if (counted.count > 0) out[path] = counted.count;
+  }
+  return out;
+}
 
 arrow::Status At(const arrow::Status& status, std::string_view stream, int64_t line) {
   if (status.ok()) return status;
@@ -103,6 +124,10 @@ class Consumer {
       return arrow::Status::OK();
     }
     ARROW_RETURN_NOT_OK(FlushStream(name, state, sink_));
+    if (state.builder) {
+      AddCounts(state.builder->dropped_fields(), &state.dropped);
+      AddCounts(state.builder->nulled_values(), &state.nulled);
+    }
     ARROW_ASSIGN_OR_RAISE(state.builder, RecordBatchBuilder::Make(schema, options_.on_type_error));
     state.schema = schema;
     state.schema_json = std::string(m.body);
@@ -119,7 +144,13 @@ class Consumer {
     if (m.body.empty())
       return At(arrow::Status::Invalid("RECORD has no \"record\""), m.stream, m.line);
     auto& state = it->second;
+    const size_t paths_before =
+        state.builder->dropped_fields().size() + state.builder->nulled_values().size();
     ARROW_RETURN_NOT_OK(At(state.builder->Append(m.body), m.stream, m.line));
+    if (state.builder->dropped_fields().size() + state.builder->nulled_values().size() !=
+        paths_before) {
+      WarnNewPaths(m, state);
+    }
     if (state.builder->schema() != state.schema) {
       // on_type_error: string turned a column to text; the builder re-read its unflushed
       // rows, so from here on the stream's batches (and its new file) have the new schema.
@@ -135,6 +166,48 @@ class Consumer {
     return arrow::Status::OK();
   }
 
+  // Nothing is dropped or nulled silently: the first time a field is, say so (the run log
+  // counts every time, see FieldReport()).
+  void WarnNewPaths(const Message& m, StreamState& state) {
+    for (const auto& [path, dropped] : state.builder->dropped_fields()) {
+      if (!state.warned.insert("dropped:" + path).second) continue;
+      spdlog::warn(
+          "stream '{}', line {}: field '{}' is not in the stream's schema and is not stored "
+          "(counted in the run log)",
+          m.stream, m.line, path);
+    }
+    for (const auto& [path, nulled] : state.builder->nulled_values()) {
+      if (!state.warned.insert("nulled:" + path).second) continue;
+      spdlog::warn(
+          "stream '{}', line {}: field '{}': {}; stored as NULL (on_type_error: null; counted "
+          "in the run log)",
+          m.stream, m.line, path, nulled.first);
+    }
+  }
+
+ public:
+  /// For the run log: {"dropped_fields": {stream: {path: n}}, "nulled_values": {...}}, only
+  /// the streams that had any.
+  nlohmann::json FieldReport() const {
+    nlohmann::json dropped = nlohmann::json::object();
+    nlohmann::json nulled = nlohmann::json::object();
+    for (const auto& [name, state] : streams_) {
+      FieldCounts stream_dropped = state.dropped;
+      FieldCounts stream_nulled = state.nulled;
+      if (state.builder) {
+        AddCounts(state.builder->dropped_fields(), &stream_dropped);
+        AddCounts(state.builder->nulled_values(), &stream_nulled);
+      }
+      if (auto j = CountsJson(stream_dropped); !j.empty()) dropped[name] = j;
+      if (auto j = CountsJson(stream_nulled); !j.empty()) nulled[name] = j;
+    }
+    nlohmann::json report = nlohmann::json::object();
+    if (!dropped.empty()) report["dropped_fields"] = dropped;
+    if (!nulled.empty()) report["nulled_values"] = nulled;
+    return report;
+  }
+
+ private:
   arrow::Status OnState(const Message& m) {
     try {
       return sink_->OnState(nlohmann::json::parse(m.body));
@@ -239,6 +312,7 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
   } record_stderr{&details_, tap.get()};
   Consumer consumer(options_, sink, cancelled_);
   auto status = consumer.Run(tap->stdout_fd());
+  field_report_ = consumer.FieldReport();
   if (status.ok()) {
     status = tap->Wait();
     SetRunning(nullptr);

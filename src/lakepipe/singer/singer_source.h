@@ -45,7 +45,12 @@ class SingerSource : public sources::IngestSource {
   void Cancel() override;
   /// The tap's name, how many lines it wrote on stderr and the last of them (at most
   /// 16 KiB: a chatty tap's whole stderr does not belong in a log document).
-  nlohmann::json RunLogDetails() const override { return details_; }
+  nlohmann::json RunLogDetails() const override {
+    nlohmann::json details = details_;
+    if (details.is_null()) details = nlohmann::json::object();
+    details.update(field_report_);
+    return details;
+  }
 
   /// Runs the tap with --discover and returns its catalog with `streams` marked selected.
   /// Errors when a requested stream is not in the catalog.
@@ -61,6 +66,7 @@ class SingerSource : public sources::IngestSource {
   std::mutex running_mutex_;
   TapProcess* running_ = nullptr;
   nlohmann::json details_;
+  nlohmann::json field_report_ = nlohmann::json::object();  ///< dropped / nulled counts
 };
 
 }  // namespace lakepipe::singer
