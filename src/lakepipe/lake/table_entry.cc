@@ -40,7 +40,7 @@ nlohmann::json TableEntry::ToJson() const {
     if (!f.columns.empty()) file["columns"] = ColumnsJson(f.columns);
     file_list.push_back(std::move(file));
   }
-  return {{"source", source},
+  nlohmann::json out = {{"source", source},
           {"table", table},
           {"location", location},
           {"pipeline", pipeline},
@@ -53,6 +53,9 @@ nlohmann::json TableEntry::ToJson() const {
           {"columns", cols},
           {"files", file_list},
           {"next_file_number", next_file_number}};
+  if (!key_properties.empty()) out["key_properties"] = key_properties;
+  if (!replication_key.empty()) out["replication_key"] = replication_key;
+  return out;
 }
 
 arrow::Result<TableEntry> TableEntry::FromJson(const nlohmann::json& json,
@@ -70,6 +73,8 @@ arrow::Result<TableEntry> TableEntry::FromJson(const nlohmann::json& json,
     e.last_extraction = stats.value("last_extraction", "");
     e.last_extraction_rows = stats.value("last_extraction_rows", int64_t{0});
     e.next_file_number = json.value("next_file_number", int64_t{0});
+    e.key_properties = json.value("key_properties", std::vector<std::string>{});
+    e.replication_key = json.value("replication_key", "");
     e.columns = ColumnsFromJson(json.value("columns", nlohmann::json::array()));
     for (const auto& f : json.value("files", nlohmann::json::array())) {
       e.files.push_back({f.at("path").get<std::string>(), f.value("rows", int64_t{0}),

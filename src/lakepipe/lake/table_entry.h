@@ -44,6 +44,10 @@ struct TableEntry {
   std::string last_extraction;  ///< ISO-8601 UTC
   int64_t last_extraction_rows = 0;
   int64_t next_file_number = 0;
+  /// What identifies a row (Singer key_properties) and the column that orders versions of
+  /// it, when the source said: readers take a row's latest version by these. Empty: unknown.
+  std::vector<std::string> key_properties;
+  std::string replication_key;
   std::vector<Column> columns;
   std::vector<DataFile> files;
 

@@ -18,6 +18,7 @@
 #include "lakepipe/duckdb/batch_sql.h"
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/lake/run_journal.h"
+#include "lakepipe/pipeline/boundary_filter.h"
 #include "lakepipe/pipeline/destination_writer.h"
 #include "lakepipe/pipeline/python_transform.h"
 #include "lakepipe/pipeline/source_factory.h"
@@ -118,17 +119,35 @@ class WriterThread {
 // transform, with the first transformed batch otherwise (pandas decides the types).
 class RunSink : public sources::IngestSink {
  public:
-  RunSink(WriterThread* writer, RunResult* result, const RunOptions& options,
+  RunSink(WriterThread* writer, RunResult* result, const PipelineConfig& config,
+          const RunOptions& options, BoundaryFilter* boundaries,
           std::unique_ptr<duckdb::BatchSql> sql, std::unique_ptr<PythonTransform> python)
       : writer_(writer),
         result_(result),
+        config_(config),
         options_(options),
+        boundaries_(boundaries),
         sql_(std::move(sql)),
         python_(std::move(python)) {}
+
+  arrow::Status OnKeys(const std::string& stream, const std::vector<std::string>& key_properties,
+                       const std::vector<std::string>& bookmark_properties) override {
+    StreamKeys keys{key_properties, config_.ReplicationKeyOf(stream)};
+    if (keys.replication_key.empty() && !bookmark_properties.empty()) {
+      keys.replication_key = bookmark_properties.front();
+    }
+    if (config_.incremental) {
+      boundaries_->SetKeys(stream, keys.replication_key, keys.key_properties);
+    }
+    result_->keys[stream] = std::move(keys);
+    return arrow::Status::OK();
+  }
 
   arrow::Status OnSchema(const std::string& stream,
                          const std::shared_ptr<arrow::Schema>& schema) override {
     result_->streams[stream];  // a stream with no records is still a table
+    // Sources that name no keys (the built-in readers) have the pipeline's replication key.
+    if (!result_->keys.contains(stream)) ARROW_RETURN_NOT_OK(OnKeys(stream, {}, {}));
     std::shared_ptr<arrow::Schema> output = schema;
     if (sql_) {
       ARROW_ASSIGN_OR_RAISE(output, InStream(stream, sql_->OutputSchema(schema)));
@@ -141,8 +160,11 @@ class RunSink : public sources::IngestSink {
                         const std::shared_ptr<arrow::RecordBatch>& batch) override {
     if (options_.cancel && options_.cancel->load())
       return arrow::Status::Cancelled("run cancelled");
+    // Rows at the bookmark that a committed run holds already are not appended again;
+    // before the transforms, which may drop the key columns.
+    ARROW_ASSIGN_OR_RAISE(auto fresh, boundaries_->Apply(stream, batch));
     // Untransformed data is never written: a failing transform fails the run.
-    std::vector<std::shared_ptr<arrow::RecordBatch>> batches = {batch};
+    std::vector<std::shared_ptr<arrow::RecordBatch>> batches = {fresh};
     if (sql_) {
       ARROW_ASSIGN_OR_RAISE(batches, InStream(stream, sql_->Apply(batch)));
     }
@@ -203,12 +225,32 @@ class RunSink : public sources::IngestSink {
 
   WriterThread* writer_;
   RunResult* result_;
+  const PipelineConfig& config_;
   const RunOptions& options_;
+  BoundaryFilter* boundaries_;
   std::unique_ptr<duckdb::BatchSql> sql_;
   std::unique_ptr<PythonTransform> python_;
   std::map<std::string, std::shared_ptr<arrow::Schema>> announced_;
   std::optional<nlohmann::json> state_;
 };
+
+// The state's member that holds lakepipe's own bookkeeping (docs/FORMATS.md).
+constexpr char kLakepipeStateKey[] = "lakepipe";
+
+// Stores the run's boundaries beside the tap's bookmarks, and what they skipped in the log.
+arrow::Status AddBoundaries(const BoundaryFilter& boundaries, std::optional<nlohmann::json>* state,
+                            RunResult* result) {
+  ARROW_ASSIGN_OR_RAISE(auto saved, boundaries.ToState());
+  if (!saved.empty()) {
+    if (!*state || !(*state)->is_object()) *state = nlohmann::json::object();
+    (**state)[kLakepipeStateKey] = {{"boundaries", std::move(saved)}};
+  }
+  if (auto skipped = boundaries.DroppedRows(); !skipped.empty()) {
+    if (!result->source.is_object()) result->source = nlohmann::json::object();
+    result->source["rows_already_committed"] = std::move(skipped);
+  }
+  return arrow::Status::OK();
+}
 
 std::string NewRunId(Clock::time_point start) {
   std::random_device rd;
@@ -231,6 +273,10 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
     entry.location = lake::BucketLayout::TableLocation(destination.config().path, source, stream);
     entry.pipeline = config.name;
     entry.mode = full ? "full" : "incremental";
+    if (auto keys = result.keys.find(stream); keys != result.keys.end()) {
+      entry.key_properties = keys->second.key_properties;
+      entry.replication_key = keys->second.replication_key;
+    }
     const std::vector<lake::Column> columns_before = entry.columns;
     std::vector<lake::DataFile> files;
     for (const auto& f : output.files) {
@@ -347,6 +393,14 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
       ARROW_ASSIGN_OR_RAISE(state, lake::ReadJsonDocument(storage, state_uri));
     }
   }
+  // lakepipe's part of the state is not the tap's: it is taken out before the tap sees it.
+  nlohmann::json saved_boundaries;
+  if (state && state->is_object() && state->contains(kLakepipeStateKey)) {
+    saved_boundaries = (*state)[kLakepipeStateKey].value("boundaries", nlohmann::json());
+    state->erase(kLakepipeStateKey);
+  }
+  auto boundaries = BoundaryFilter::FromState(saved_boundaries);
+  if (!boundaries.ok()) return Fail(config, boundaries.status());
 
   std::vector<lake::RunJournal> journals;
   for (const auto& layout : layouts) {
@@ -365,7 +419,8 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   std::optional<nlohmann::json> new_state;
   {
     WriterThread writer(&destinations);
-    RunSink sink(&writer, &result, options, std::move(sql), std::move(python));
+    RunSink sink(&writer, &result, config, options, &*boundaries, std::move(sql),
+                 std::move(python));
     auto source = MakeSource(config, state, storage);
     if (source.ok()) {
       // Ctrl-C / SIGTERM only set a flag; this watcher turns it into Cancel(), which also
@@ -393,6 +448,7 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
     writer.Stop();
     new_state = sink.state();
   }
+  if (status.ok()) status = AddBoundaries(*boundaries, new_state ? &new_state : &state, &result);
   for (auto& destination : destinations) {
     if (status.ok()) status = destination->Finish();
   }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <arrow/result.h>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,13 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+/// What identifies a stream's rows, as its source said (the manifest keeps it, so readers
+/// can take the latest version of a row that was updated).
+struct StreamKeys {
+  std::vector<std::string> key_properties;
+  std::string replication_key;
+};
+
 /// The outcome of a run, as its log records it.
 struct RunResult {
   std::string pipeline;
@@ -41,6 +49,8 @@ struct RunResult {
   int64_t total_records = 0;
   /// What the source reported for the log (a tap's stderr), or null.
   nlohmann::json source;
+  /// Per stream, when known.
+  std::map<std::string, StreamKeys> keys;
 
   /// The log document (DataSpoc Pipe's fields plus run_id and bytes).
   nlohmann::json ToLog() const;

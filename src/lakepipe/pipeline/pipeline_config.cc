@@ -206,7 +206,39 @@ arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, cons
   return arrow::Status::OK();
 }
 
+// incremental.streams: {<stream>: {replication_key: k, replication_method: m}}.
+arrow::Status ParseStreamReplication(const YamlReader& r, const YAML::Node& node,
+                                     std::map<std::string, singer::StreamReplication>* out) {
+  if (!node.IsMap()) return r.Error(node, "'incremental.streams' must be a map of streams");
+  for (const auto& item : node) {
+    ARROW_ASSIGN_OR_RAISE(auto stream, r.String(item.first, "incremental.streams"));
+    const std::string path = "incremental.streams." + stream;
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(item.second, path, {"replication_key", "replication_method"}));
+    singer::StreamReplication& replication = (*out)[stream];
+    if (item.second["replication_key"]) {
+      ARROW_ASSIGN_OR_RAISE(replication.key,
+                            r.String(item.second["replication_key"], path + ".replication_key"));
+    }
+    if (const auto method = item.second["replication_method"]) {
+      ARROW_ASSIGN_OR_RAISE(replication.method, r.String(method, path + ".replication_method"));
+      static const std::set<std::string> kMethods = {"INCREMENTAL", "FULL_TABLE", "LOG_BASED"};
+      if (!kMethods.contains(replication.method)) {
+        return r.Error(method, fmt::format("'{}.replication_method' '{}': use INCREMENTAL, "
+                                           "FULL_TABLE or LOG_BASED",
+                                           path, replication.method));
+      }
+    }
+  }
+  return arrow::Status::OK();
+}
+
 }  // namespace
+
+std::string PipelineConfig::ReplicationKeyOf(const std::string& stream) const {
+  auto it = stream_replication.find(stream);
+  if (it != stream_replication.end() && !it->second.key.empty()) return it->second.key;
+  return replication_key;
+}
 
 std::string PipelineConfig::SourceName() const {
   if (!source.name.empty()) return source.name;
@@ -249,7 +281,11 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
   if (out.destinations.empty())
     return r.Error(root, "'destination' (or 'destinations') is required");
   if (const auto inc = root["incremental"]) {
-    ARROW_RETURN_NOT_OK(r.OnlyKeys(inc, "incremental", {"enabled", "replication_key"}));
+    ARROW_RETURN_NOT_OK(
+        r.OnlyKeys(inc, "incremental", {"enabled", "replication_key", "streams"}));
+    if (const auto streams = inc["streams"]) {
+      ARROW_RETURN_NOT_OK(ParseStreamReplication(r, streams, &out.stream_replication));
+    }
     if (inc["enabled"]) {
       ARROW_ASSIGN_OR_RAISE(out.incremental, r.Bool(inc["enabled"], "incremental.enabled"));
     }

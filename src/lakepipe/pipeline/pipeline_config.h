@@ -10,6 +10,7 @@
 
 #include "lakepipe/parquet/parquet_file_writer.h"
 #include "lakepipe/singer/record_batch_builder.h"
+#include "lakepipe/singer/replication.h"
 #include "lakepipe/storage/storage_options.h"
 
 namespace lakepipe::pipeline {
@@ -59,8 +60,11 @@ struct PipelineConfig {
   SourceConfig source;
   std::vector<DestinationConfig> destinations;
   bool incremental = false;
-  /// Column whose maximum is the bookmark of an incremental built-in reader.
+  /// Column whose maximum is the bookmark of an incremental stream: the built-in readers'
+  /// bookmark, and the replication key asked of a tap's streams through its catalog.
   std::string replication_key;
+  /// incremental.streams: per-stream overrides ({key, method}) of the above.
+  std::map<std::string, singer::StreamReplication> stream_replication;
   std::string schedule_cron;
   storage::StorageOptions storage;
   singer::OnTypeError on_type_error = singer::OnTypeError::kFail;
@@ -77,6 +81,8 @@ struct PipelineConfig {
 
   /// `<source>` of the bucket layout.
   std::string SourceName() const;
+  /// The replication key of `stream`: its override, else replication_key ("" for none).
+  std::string ReplicationKeyOf(const std::string& stream) const;
 };
 
 /// Loads and validates a pipeline file. `name` is the pipeline's name (the file's stem).

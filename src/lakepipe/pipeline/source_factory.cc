@@ -44,6 +44,17 @@ arrow::Result<std::unique_ptr<sources::IngestSource>> MakeSource(
     ARROW_ASSIGN_OR_RAISE(options.config, LoadTapConfig(source));
     options.state = state;
     options.streams = source.streams;
+    // Incremental: ask the tap for INCREMENTAL on the replication key, per stream where the
+    // file says so (without it taps such as pipelinewise run FULL_TABLE every time).
+    if (config.incremental) {
+      options.replication.key = config.replication_key;
+      if (!config.replication_key.empty()) options.replication.method = "INCREMENTAL";
+      for (const auto& [stream, replication] : config.stream_replication) {
+        singer::StreamReplication asked = replication;
+        if (asked.method.empty() && !asked.key.empty()) asked.method = "INCREMENTAL";
+        options.stream_replication[stream] = asked;
+      }
+    }
     options.on_type_error = config.on_type_error;
     options.batch_rows = config.batch_rows;
     options.batch_bytes = config.batch_bytes;

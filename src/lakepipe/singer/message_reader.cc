@@ -195,8 +195,12 @@ class FdMessageReader : public MessageReader {
         if (RawJson(value, &message_.body)) return Error(fmt::format("invalid \"{}\"", key));
       } else if (key == "key_properties") {
         if (RawJson(value, &message_.key_properties)) return Error("invalid \"key_properties\"");
+      } else if (key == "bookmark_properties") {
+        if (RawJson(value, &message_.bookmark_properties)) {
+          return Error("invalid \"bookmark_properties\"");
+        }
       } else {
-        // Skip what we do not use (time_extracted, version, bookmark_properties).
+        // Skip what we do not use (time_extracted, version).
         std::string_view ignored;
         if (RawJson(value, &ignored)) return Error(fmt::format("invalid \"{}\"", key));
       }

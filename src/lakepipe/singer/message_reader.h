@@ -24,6 +24,8 @@ struct Message {
   std::string_view body;
   /// SCHEMA only: raw JSON of "key_properties" (empty when absent).
   std::string_view key_properties;
+  /// SCHEMA only: raw JSON of "bookmark_properties" (empty when absent).
+  std::string_view bookmark_properties;
   /// 1-based line number in the tap's output.
   int64_t line = 0;
 };

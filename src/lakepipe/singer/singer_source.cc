@@ -50,6 +50,20 @@ arrow::Status At(const arrow::Status& status, std::string_view stream, int64_t l
       fmt::format("stream '{}', line {}: {}", stream, line, status.message()));
 }
 
+// A SCHEMA message's list of property names ("key_properties"); absent is empty.
+arrow::Result<std::vector<std::string>> NameList(std::string_view raw, const char* what) {
+  std::vector<std::string> names;
+  if (raw.empty()) return names;
+  try {
+    const auto json = nlohmann::json::parse(raw);
+    if (json.is_null()) return names;
+    for (const auto& name : json) names.push_back(name.get<std::string>());
+  } catch (const nlohmann::json::exception&) {
+    return arrow::Status::Invalid("\"", what, "\" must be a list of property names");
+  }
+  return names;
+}
+
 arrow::Status FlushStream(const std::string& name, StreamState& state, sources::IngestSink* sink) {
   if (!state.builder || state.builder->num_rows() == 0) return arrow::Status::OK();
   ARROW_ASSIGN_OR_RAISE(auto batch, state.builder->Flush());
@@ -119,6 +133,10 @@ class Consumer {
       return arrow::Status::Invalid(fmt::format("invalid schema: {}", e.what()));
     }
     ARROW_ASSIGN_OR_RAISE(auto schema, JsonSchemaToArrow(schema_json));
+    ARROW_ASSIGN_OR_RAISE(auto key_properties, NameList(m.key_properties, "key_properties"));
+    ARROW_ASSIGN_OR_RAISE(auto bookmark_properties,
+                          NameList(m.bookmark_properties, "bookmark_properties"));
+    ARROW_RETURN_NOT_OK(sink_->OnKeys(name, key_properties, bookmark_properties));
     if (state.schema && state.schema->Equals(*schema, /*check_metadata=*/true)) {
       state.schema_json = std::string(m.body);
       return arrow::Status::OK();
@@ -227,7 +245,45 @@ class Consumer {
 
 }  // namespace
 
-arrow::Result<nlohmann::json> SingerSource::DiscoverAndSelect(const SingerSourceOptions& options) {
+namespace {
+
+// Marks one catalog entry selected or not, and asks for `replication` when selected. Both
+// conventions are written: the root metadata breadcrumb (Singer spec; pipelinewise reads
+// it) and the entry's own fields (the legacy schema flag; the Meltano SDK's
+// replication_method / replication_key).
+void Select(nlohmann::ordered_json& stream, bool selected, const StreamReplication& replication) {
+  if (stream.contains("schema") && stream["schema"].is_object()) {
+    stream["schema"]["selected"] = selected;
+  }
+  auto& metadata = stream["metadata"];
+  if (!metadata.is_array()) metadata = nlohmann::ordered_json::array();
+  nlohmann::ordered_json* root = nullptr;
+  for (auto& entry : metadata) {
+    if (entry.is_object() && entry.value("breadcrumb", nlohmann::ordered_json::array()).empty()) {
+      root = &entry["metadata"];
+    }
+  }
+  if (root == nullptr) {
+    metadata.push_back({{"breadcrumb", nlohmann::ordered_json::array()},
+                        {"metadata", nlohmann::ordered_json::object()}});
+    root = &metadata.back()["metadata"];
+  }
+  (*root)["selected"] = selected;
+  if (!selected) return;
+  if (!replication.method.empty()) {
+    (*root)["replication-method"] = replication.method;
+    stream["replication_method"] = replication.method;
+  }
+  if (!replication.key.empty()) {
+    (*root)["replication-key"] = replication.key;
+    stream["replication_key"] = replication.key;
+  }
+}
+
+}  // namespace
+
+arrow::Result<nlohmann::ordered_json> SingerSource::DiscoverAndSelect(
+    const SingerSourceOptions& options) {
   TapLaunch launch{options.tap_argv, options.config, std::nullopt,
                    std::nullopt,     {"--discover"}, options.timeout_seconds};
   ARROW_ASSIGN_OR_RAISE(auto tap, TapProcess::Start(launch));
@@ -241,40 +297,36 @@ arrow::Result<nlohmann::json> SingerSource::DiscoverAndSelect(const SingerSource
   }
   auto status = tap->Wait();
   if (!status.ok()) return status.WithMessage(fmt::format("discovery: {}", status.message()));
-  nlohmann::json catalog;
+  // Ordered: the tap builds its SCHEMA messages from this catalog, so a sorted copy would
+  // sort the table's columns.
+  nlohmann::ordered_json catalog;
   try {
-    catalog = nlohmann::json::parse(output);
+    catalog = nlohmann::ordered_json::parse(output);
   } catch (const nlohmann::json::exception& e) {
     return arrow::Status::Invalid(
         fmt::format("discovery: tap '{}' printed no valid catalog: {}", tap->name(), e.what()));
   }
-  if (!catalog.contains("streams") || !catalog["streams"].is_array()) {
+  if (!catalog.is_object() || !catalog.contains("streams") || !catalog["streams"].is_array()) {
     return arrow::Status::Invalid(
         fmt::format("discovery: tap '{}' catalog has no \"streams\"", tap->name()));
   }
   std::set<std::string> wanted(options.streams.begin(), options.streams.end());
   std::set<std::string> found;
   for (auto& stream : catalog["streams"]) {
+    if (!stream.is_object()) continue;
     const std::string id = stream.value("tap_stream_id", stream.value("stream", ""));
     const std::string name = stream.value("stream", id);
-    const bool selected = wanted.contains(id) || wanted.contains(name);
+    const bool selected = wanted.empty() || wanted.contains(id) || wanted.contains(name);
     if (selected) found.insert(wanted.contains(id) ? id : name);
-    // Both selection conventions: the metadata breadcrumb and the legacy schema flag.
-    if (stream.contains("schema") && stream["schema"].is_object())
-      stream["schema"]["selected"] = selected;
-    auto& metadata = stream["metadata"];
-    if (!metadata.is_array()) metadata = nlohmann::json::array();
-    bool has_root = false;
-    for (auto& entry : metadata) {
-      if (entry.value("breadcrumb", nlohmann::json::array()).empty()) {
-        entry["metadata"]["selected"] = selected;
-        has_root = true;
-      }
+    StreamReplication replication = options.replication;
+    for (const auto& candidate : {id, name}) {
+      auto it = options.stream_replication.find(candidate);
+      if (it == options.stream_replication.end()) continue;
+      if (!it->second.method.empty()) replication.method = it->second.method;
+      if (!it->second.key.empty()) replication.key = it->second.key;
+      break;
     }
-    if (!has_root) {
-      metadata.push_back(
-          {{"breadcrumb", nlohmann::json::array()}, {"metadata", {{"selected", selected}}}});
-    }
+    Select(stream, selected, replication);
   }
   for (const auto& name : wanted) {
     if (!found.contains(name)) {
@@ -288,7 +340,7 @@ arrow::Result<nlohmann::json> SingerSource::DiscoverAndSelect(const SingerSource
 arrow::Status SingerSource::Run(sources::IngestSink* sink) {
   TapLaunch launch{options_.tap_argv,       options_.config, options_.state, std::nullopt, {},
                    options_.timeout_seconds};
-  if (!options_.streams.empty()) {
+  if (options_.NeedsCatalog()) {
     ARROW_ASSIGN_OR_RAISE(launch.catalog, DiscoverAndSelect(options_));
   }
   ARROW_ASSIGN_OR_RAISE(auto tap, TapProcess::Start(launch));

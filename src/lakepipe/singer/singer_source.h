@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/singer/record_batch_builder.h"
+#include "lakepipe/singer/replication.h"
 #include "lakepipe/singer/tap_process.h"
 #include "lakepipe/sources/ingest_source.h"
 
@@ -24,6 +26,17 @@ struct SingerSourceOptions {
   /// Streams to select; when not empty the tap is run with --discover first and the
   /// selected streams are marked in the catalog passed with --catalog.
   std::vector<std::string> streams;
+  /// Replication asked of every selected stream through the catalog's metadata
+  /// ("replication-method", "replication-key"), and per-stream overrides; either one
+  /// being set also makes the tap run with a discovered catalog (all streams selected
+  /// when `streams` is empty). Empty fields leave the tap's own choice.
+  StreamReplication replication;
+  std::map<std::string, StreamReplication> stream_replication;
+
+  /// True when the tap needs a catalog from discovery.
+  bool NeedsCatalog() const {
+    return !streams.empty() || !replication.key.empty() || !stream_replication.empty();
+  }
   OnTypeError on_type_error = OnTypeError::kFail;
   int64_t batch_rows = 64 * 1024;
   int64_t batch_bytes = 32LL << 20;
@@ -52,9 +65,11 @@ class SingerSource : public sources::IngestSource {
     return details;
   }
 
-  /// Runs the tap with --discover and returns its catalog with `streams` marked selected.
+  /// Runs the tap with --discover and returns its catalog, in the tap's own key order,
+  /// with `streams` marked selected (all when empty) and the replication asked of them.
   /// Errors when a requested stream is not in the catalog.
-  static arrow::Result<nlohmann::json> DiscoverAndSelect(const SingerSourceOptions& options);
+  static arrow::Result<nlohmann::ordered_json> DiscoverAndSelect(
+      const SingerSourceOptions& options);
 
  private:
   void SetRunning(TapProcess* tap);

@@ -68,8 +68,7 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
   }
   tap->temp_dir_ = dir_template;  // mkdtemp makes it 0700
   std::vector<std::string> args = launch.argv;
-  auto add_file = [&](const char* flag, const char* file,
-                      const std::optional<nlohmann::json>& json) -> arrow::Status {
+  auto add_file = [&](const char* flag, const char* file, const auto& json) -> arrow::Status {
     if (!json) return arrow::Status::OK();
     const std::string path = tap->temp_dir_ + "/" + file;
     ARROW_RETURN_NOT_OK(WritePrivateFile(path, json->dump()));

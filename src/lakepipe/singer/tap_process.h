@@ -24,8 +24,8 @@ struct TapLaunch {
   std::optional<nlohmann::json> config;
   /// Passed as --state when present.
   std::optional<nlohmann::json> state;
-  /// Passed as --catalog when present.
-  std::optional<nlohmann::json> catalog;
+  /// Passed as --catalog when present, in its own key order.
+  std::optional<nlohmann::ordered_json> catalog;
   /// Extra arguments after the standard ones (e.g. --discover).
   std::vector<std::string> extra_args;
   /// The tap is stopped (SIGTERM, then SIGKILL after 5 s) after this long; 0 = never.

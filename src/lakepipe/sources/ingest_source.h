@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <arrow/record_batch.h>
 #include <arrow/status.h>
@@ -17,6 +18,14 @@ class IngestSink {
   /// (a new schema starts a new file).
   virtual arrow::Status OnSchema(const std::string& stream,
                                  const std::shared_ptr<arrow::Schema>& schema) = 0;
+  /// What identifies a stream's rows, when the source knows: Singer's `key_properties`
+  /// and `bookmark_properties` of its SCHEMA message (the replication key first). Called
+  /// before the stream's first batch; the default ignores it.
+  virtual arrow::Status OnKeys(const std::string& stream,
+                               const std::vector<std::string>& key_properties,
+                               const std::vector<std::string>& bookmark_properties) {
+    return arrow::Status::OK();
+  }
   /// Rows of a stream, with the schema last announced for it.
   virtual arrow::Status OnBatch(const std::string& stream,
                                 const std::shared_ptr<arrow::RecordBatch>& batch) = 0;

@@ -1,5 +1,7 @@
 #include "lakepipe/sources/postgres_source.h"
 
+#include <charconv>
+
 #include <arrow/compute/api_aggregate.h>
 #include <arrow/scalar.h>
 #include <fmt/format.h>
@@ -33,7 +35,31 @@ std::string Literal(const nlohmann::json& value) {
   return duckdb::SqlString(value.is_string() ? value.get<std::string>() : value.dump());
 }
 
+// Integers stay JSON numbers (as taps write them); anything else is its text.
+nlohmann::json BookmarkValue(const arrow::Scalar& key) {
+  const std::string text = key.ToString();
+  if (arrow::is_integer(key.type->id())) {
+    int64_t number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec == std::errc() && end == text.data() + text.size()) return number;
+  }
+  return text;
+}
+
 }  // namespace
+
+// The stream's bookmark in the saved state: looked up member by member, since a stream
+// name may hold any character ('~' and '/' would need escaping in a JSON pointer).
+std::optional<nlohmann::json> PostgresSource::SavedBookmark() const {
+  if (!state_ || !state_->is_object()) return std::nullopt;
+  auto bookmarks = state_->find("bookmarks");
+  if (bookmarks == state_->end() || !bookmarks->is_object()) return std::nullopt;
+  auto stream = bookmarks->find(stream_);
+  if (stream == bookmarks->end() || !stream->is_object()) return std::nullopt;
+  auto value = stream->find("replication_key_value");
+  if (value == stream->end() || value->is_null()) return std::nullopt;
+  return *value;
+}
 
 arrow::Status PostgresSource::Run(IngestSink* sink) {
   ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
@@ -47,15 +73,15 @@ arrow::Status PostgresSource::Run(IngestSink* sink) {
   std::string sql = fmt::format("SELECT * FROM {}", QualifiedName(table_));
   std::optional<nlohmann::json> bookmark;
   if (!replication_key_.empty()) {
-    if (state_) {
-      const auto pointer =
-          nlohmann::json::json_pointer("/bookmarks/" + stream_ + "/replication_key_value");
-      if (state_->contains(pointer)) bookmark = state_->at(pointer);
-    }
+    bookmark = SavedBookmark();
+    // ">=": a row that came later with the bookmark's value is read too; the rows at the
+    // bookmark that the last run committed are dropped by the runner (BoundaryFilter).
     if (bookmark) {
-      sql += fmt::format(" WHERE {} > {}", QuoteIdentifier(replication_key_), Literal(*bookmark));
+      sql += fmt::format(" WHERE {} >= {}", QuoteIdentifier(replication_key_), Literal(*bookmark));
     }
-    sql += fmt::format(" ORDER BY {}", QuoteIdentifier(replication_key_));
+    // NULL keys first: the last row then holds the largest key (they are read by the first
+    // run only; a NULL is never above a bookmark).
+    sql += fmt::format(" ORDER BY {} NULLS FIRST", QuoteIdentifier(replication_key_));
   }
   auto reader = db->QueryArrow(sql);
   if (!reader.ok()) {
@@ -79,19 +105,13 @@ arrow::Status PostgresSource::Run(IngestSink* sink) {
                         "column of '{}'",
                         stream_, replication_key_, table_));
       }
-      ARROW_ASSIGN_OR_RAISE(last_key, column->GetScalar(column->length() - 1));
+      ARROW_ASSIGN_OR_RAISE(auto key, column->GetScalar(column->length() - 1));
+      if (key->is_valid) last_key = std::move(key);
     }
     ARROW_RETURN_NOT_OK(sink->OnBatch(stream_, batch));
   }
   if (!replication_key_.empty() && (last_key || bookmark)) {
-    nlohmann::json value;
-    if (!last_key) {
-      value = *bookmark;
-    } else if (arrow::is_integer(last_key->type->id())) {
-      value = std::stoll(last_key->ToString());
-    } else {
-      value = last_key->ToString();
-    }
+    const nlohmann::json value = last_key ? BookmarkValue(*last_key) : *bookmark;
     nlohmann::json state = state_.value_or(nlohmann::json::object());
     state["bookmarks"][stream_] = {{"replication_key", replication_key_},
                                    {"replication_key_value", value}};

@@ -12,8 +12,9 @@ namespace lakepipe::sources {
 
 /// The built-in `postgres` reader: one table (or view) read through DuckDB's
 /// postgres_scanner extension (binary COPY, no JSON per row), streamed as Arrow batches.
-/// Incremental with a replication key: rows with key > the last bookmark, in key order;
-/// the new bookmark is the largest key read, stored as Singer state
+/// Incremental with a replication key: rows with key >= the last bookmark, in key order
+/// (NULL keys first; the ingest runner drops the rows at the bookmark that a committed run
+/// holds); the new bookmark is the largest non-NULL key read, stored as Singer state
 ///   {"bookmarks": {"<stream>": {"replication_key": "<k>", "replication_key_value": v}}}.
 class PostgresSource : public IngestSource {
  public:
@@ -31,6 +32,8 @@ class PostgresSource : public IngestSource {
   void Cancel() override { cancelled_ = true; }
 
  private:
+  std::optional<nlohmann::json> SavedBookmark() const;
+
   std::string url_;
   std::string table_;
   std::string stream_;
