@@ -159,3 +159,17 @@ def test_an_evolved_table_is_read_whole_by_duckdb_polars_and_pyarrow(local_lake,
     schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
     unified = ds.dataset(paths, schema=schema).to_table()
     assert sorted(unified.column("id").to_pylist()) == [1, 2]
+
+
+def test_validate_discovers_and_maps_the_selected_streams_schemas(local_lake, tmp_path):
+    from ingest_support import SampleTap
+    bad = {"type": "object", "properties": {"id": {"type": "integer"},
+                                            "pair": {"type": "array", "items": [{"type": "integer"}]}}}
+    tap = SampleTap(tmp_path / "tap", streams=("good", "bad"), schemas={"bad": bad})
+    local_lake.pipeline("goodonly", tap.source(streams=["good"]))
+    assert local_lake.lakepipe("validate", "goodonly").stdout == "goodonly: ok\n"
+    local_lake.pipeline("withbad", tap.source())
+    proc = local_lake.lakepipe("validate", "withbad", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("lakepipe: error: pipeline 'withbad': stream 'bad': property 'pair': "
+                           "tuple \"items\" (an array of schemas) are not supported\n")

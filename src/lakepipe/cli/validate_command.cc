@@ -9,6 +9,8 @@
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/pipeline/source_factory.h"
+#include "lakepipe/singer/json_schema.h"
+#include "lakepipe/singer/singer_source.h"
 #include "lakepipe/sources/file_source.h"
 
 namespace lakepipe::cli {
@@ -35,6 +37,37 @@ arrow::Status CheckWritable(storage::Storage& storage, const std::string& bucket
   return storage.Delete(probe);
 }
 
+// Discovers the tap's catalog and maps the selected streams' schemas as a run would, so a
+// schema that cannot be loaded fails here, not at the first run. A tap without discovery
+// mode is fine unless the pipeline needs a catalog (streams to select, incremental keys).
+arrow::Status CheckTapSchemas(const singer::SingerSourceOptions& options) {
+  auto catalog = singer::SingerSource::DiscoverAndSelect(options);
+  if (!catalog.ok()) {
+    if (options.NeedsCatalog()) return catalog.status();
+    std::cerr << fmt::format("lakepipe: note: no catalog from discovery ({}); stream schemas "
+                             "are checked when the pipeline runs\n",
+                             catalog.status().message());
+    return arrow::Status::OK();
+  }
+  for (const auto& stream : (*catalog)["streams"]) {
+    if (!stream.is_object() || !stream.contains("schema")) continue;
+    const auto& metadata = stream.value("metadata", nlohmann::ordered_json::array());
+    bool selected = stream["schema"].is_object() && stream["schema"].value("selected", false);
+    for (const auto& entry : metadata) {
+      if (entry.is_object() && entry.value("breadcrumb", nlohmann::ordered_json::array()).empty())
+        selected = entry["metadata"].value("selected", selected);
+    }
+    if (!selected) continue;
+    const std::string name = stream.value("stream", stream.value("tap_stream_id", ""));
+    auto schema = singer::JsonSchemaToArrow(stream["schema"]);
+    if (!schema.ok()) {
+      return schema.status().WithMessage(
+          fmt::format("stream '{}': {}", name, schema.status().message()));
+    }
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Status ValidateOne(const GlobalFlags& flags, const std::string& name) {
   ARROW_ASSIGN_OR_RAISE(auto config, LoadPipeline(flags, name));
   ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
@@ -44,7 +77,11 @@ arrow::Status ValidateOne(const GlobalFlags& flags, const std::string& name) {
       return arrow::Status::IOError(
           fmt::format("pipeline '{}': tap '{}' not found on PATH", name, program));
     }
-    ARROW_RETURN_NOT_OK(pipeline::LoadTapConfig(config.source).status());
+    ARROW_ASSIGN_OR_RAISE(auto options, pipeline::MakeSingerOptions(config, std::nullopt));
+    auto mapped = CheckTapSchemas(options);
+    if (!mapped.ok()) {
+      return mapped.WithMessage(fmt::format("pipeline '{}': {}", name, mapped.message()));
+    }
   } else if (config.source.reader != "demo" && config.source.reader != "postgres") {
     auto files = sources::ExpandGlob(storage.get(), config.source.uri);
     if (!files.ok()) {

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "lakepipe/singer/singer_source.h"
 #include "lakepipe/sources/demo_ingest_source.h"
 #include "lakepipe/sources/file_source.h"
 #include "lakepipe/sources/postgres_source.h"
@@ -34,31 +33,38 @@ arrow::Result<std::optional<nlohmann::json>> LoadTapConfig(const SourceConfig& s
   }
 }
 
+arrow::Result<singer::SingerSourceOptions> MakeSingerOptions(
+    const PipelineConfig& config, const std::optional<nlohmann::json>& state) {
+  const SourceConfig& source = config.source;
+  singer::SingerSourceOptions options;
+  options.tap_argv = source.tap_argv;
+  ARROW_ASSIGN_OR_RAISE(options.config, LoadTapConfig(source));
+  options.state = state;
+  options.streams = source.streams;
+  // Incremental: ask the tap for INCREMENTAL on the replication key, per stream where the
+  // file says so (without it taps such as pipelinewise run FULL_TABLE every time).
+  if (config.incremental) {
+    options.replication.key = config.replication_key;
+    if (!config.replication_key.empty()) options.replication.method = "INCREMENTAL";
+    for (const auto& [stream, replication] : config.stream_replication) {
+      singer::StreamReplication asked = replication;
+      if (asked.method.empty() && !asked.key.empty()) asked.method = "INCREMENTAL";
+      options.stream_replication[stream] = asked;
+    }
+  }
+  options.on_type_error = config.on_type_error;
+  options.batch_rows = config.batch_rows;
+  options.batch_bytes = config.batch_bytes;
+  options.timeout_seconds = config.timeout_seconds;
+  return options;
+}
+
 arrow::Result<std::unique_ptr<sources::IngestSource>> MakeSource(
     const PipelineConfig& config, const std::optional<nlohmann::json>& state,
     storage::Storage* storage) {
   const SourceConfig& source = config.source;
   if (!source.tap_argv.empty()) {
-    singer::SingerSourceOptions options;
-    options.tap_argv = source.tap_argv;
-    ARROW_ASSIGN_OR_RAISE(options.config, LoadTapConfig(source));
-    options.state = state;
-    options.streams = source.streams;
-    // Incremental: ask the tap for INCREMENTAL on the replication key, per stream where the
-    // file says so (without it taps such as pipelinewise run FULL_TABLE every time).
-    if (config.incremental) {
-      options.replication.key = config.replication_key;
-      if (!config.replication_key.empty()) options.replication.method = "INCREMENTAL";
-      for (const auto& [stream, replication] : config.stream_replication) {
-        singer::StreamReplication asked = replication;
-        if (asked.method.empty() && !asked.key.empty()) asked.method = "INCREMENTAL";
-        options.stream_replication[stream] = asked;
-      }
-    }
-    options.on_type_error = config.on_type_error;
-    options.batch_rows = config.batch_rows;
-    options.batch_bytes = config.batch_bytes;
-    options.timeout_seconds = config.timeout_seconds;
+    ARROW_ASSIGN_OR_RAISE(auto options, MakeSingerOptions(config, state));
     return std::make_unique<singer::SingerSource>(std::move(options));
   }
   std::string stream = !source.stream.empty()    ? source.stream

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/pipeline/pipeline_config.h"
+#include "lakepipe/singer/singer_source.h"
 #include "lakepipe/sources/ingest_source.h"
 #include "lakepipe/storage/storage.h"
 
@@ -16,6 +17,10 @@ namespace lakepipe::pipeline {
 arrow::Result<std::unique_ptr<sources::IngestSource>> MakeSource(
     const PipelineConfig& config, const std::optional<nlohmann::json>& state,
     storage::Storage* storage);
+
+/// The settings of a pipeline's Singer tap (`source.tap`), as a run uses them.
+arrow::Result<singer::SingerSourceOptions> MakeSingerOptions(
+    const PipelineConfig& config, const std::optional<nlohmann::json>& state);
 
 /// The tap's config: the inline map, or the JSON file it names (errors name the file).
 arrow::Result<std::optional<nlohmann::json>> LoadTapConfig(const SourceConfig& source);
