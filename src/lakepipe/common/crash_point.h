@@ -7,8 +7,9 @@ namespace lakepipe {
 /// Test-only fault injection, as LevelDB's fault env: when the environment variable
 /// LAKEPIPE_CRASH_AT equals `point`, the process kills itself with SIGKILL here, like a
 /// power cut (no destructors, no cleanup). Points in the ingest commit:
-///   after-data-before-commit     data files published, journal not committed
+///   after-data-before-commit     data files written in staging, journal not committed
 ///   after-journal-commit         journal committed, nothing applied
+///   after-publish-before-manifest  data files moved into their tables, manifest untouched
 ///   after-manifest-before-state  manifest published, state and log not written
 ///   after-commit-before-cleanup  everything applied, journal not removed
 /// Points in a flow's stage commit:

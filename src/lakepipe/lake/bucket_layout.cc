@@ -36,6 +36,17 @@ storage::Uri BucketLayout::JournalUri(std::string_view pipeline, std::string_vie
   return JournalDir(pipeline).Join(fmt::format("{}.json", run_id));
 }
 
+storage::Uri BucketLayout::StagingDir(std::string_view pipeline, std::string_view run_id) const {
+  return bucket_.Join(fmt::format(".dataspoc/staging/{}/{}", EncodePathSegment(pipeline),
+                                  EncodePathSegment(run_id)));
+}
+
+std::string BucketLayout::StagedPath(std::string_view pipeline, std::string_view run_id,
+                                     std::string_view relative) {
+  return fmt::format(".dataspoc/staging/{}/{}/{}.staged", EncodePathSegment(pipeline),
+                     EncodePathSegment(run_id), relative);
+}
+
 std::string BucketLayout::TableLocation(std::string_view path, std::string_view source,
                                         std::string_view table) {
   std::string_view trimmed = path;

@@ -17,6 +17,7 @@ namespace lakepipe::lake {
 ///   .dataspoc/state/<pipeline>/state.json         Singer bookmarks
 ///   .dataspoc/logs/<pipeline>/<UTC start>.json    one log per run
 ///   .dataspoc/journal/<pipeline>/<run id>.json    files an unfinished run wrote
+///   .dataspoc/staging/<pipeline>/<run id>/<path>.staged   a run's data files until commit
 ///   <path>/<source>/<table>/<table>_NNNN.parquet              full refresh
 ///   <path>/<source>/<table>/dt=YYYY-MM-DD/<table>_NNNN.parquet   incremental
 ///
@@ -38,6 +39,12 @@ class BucketLayout {
   storage::Uri LogUri(std::string_view pipeline, std::string_view stamp) const;
   storage::Uri JournalDir(std::string_view pipeline) const;
   storage::Uri JournalUri(std::string_view pipeline, std::string_view run_id) const;
+  /// Where a run writes its data files until it commits: no reader's glob of a table
+  /// folder (nor of `**/*.parquet`) finds them there.
+  storage::Uri StagingDir(std::string_view pipeline, std::string_view run_id) const;
+  /// The staging path (relative to the bucket) of data file `relative`.
+  static std::string StagedPath(std::string_view pipeline, std::string_view run_id,
+                                std::string_view relative);
 
   /// "<path>/<source>/<table>", relative to the bucket (the manifest's `location`).
   static std::string TableLocation(std::string_view path, std::string_view source,

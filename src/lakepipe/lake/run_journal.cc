@@ -19,7 +19,13 @@ constexpr int kJournalVersion = 1;
 nlohmann::json CommitToJson(const PendingCommit& commit) {
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& e : commit.entries) entries.push_back(e.ToJson());
-  return {{"entries", entries},
+  nlohmann::json published = nlohmann::json::array();
+  for (const auto& p : commit.published) {
+    published.push_back({{"staged", p.staged}, {"to", p.final_path}});
+  }
+  return {{"run_id", commit.run_id},
+          {"published", published},
+          {"entries", entries},
           {"state", commit.state ? *commit.state : nlohmann::json()},
           {"log", commit.log},
           {"log_stamp", commit.log_stamp},
@@ -37,6 +43,10 @@ arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const st
     commit.log = json.at("log");
     commit.log_stamp = json.at("log_stamp").get<std::string>();
     commit.replaced = json.at("replaced").get<std::vector<std::string>>();
+    commit.run_id = json.value("run_id", "");
+    for (const auto& p : json.value("published", nlohmann::json::array())) {
+      commit.published.push_back({p.at("staged").get<std::string>(), p.at("to").get<std::string>()});
+    }
   } catch (const nlohmann::json::exception& e) {
     return arrow::Status::Invalid(fmt::format("{}: malformed commit: {}", where, e.what()));
   }
@@ -90,6 +100,11 @@ arrow::Status RunJournal::Remove() {
 
 arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
                           const std::string& pipeline, const PendingCommit& commit) {
+  for (const auto& p : commit.published) {
+    if (!IsContainedRelativePath(p.staged) || !IsContainedRelativePath(p.final_path)) continue;
+    ARROW_RETURN_NOT_OK(storage->Move(layout.Resolve(p.staged), layout.Resolve(p.final_path)));
+  }
+  CrashPoint("after-publish-before-manifest");
   ManifestStore manifest(storage, layout);
   for (const auto& entry : commit.entries) ARROW_RETURN_NOT_OK(manifest.SaveTable(entry));
   ARROW_RETURN_NOT_OK(manifest.Publish());
@@ -103,7 +118,8 @@ arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
     if (!IsContainedRelativePath(path)) continue;  // never outside the bucket
     ARROW_RETURN_NOT_OK(storage->Delete(layout.Resolve(path)));
   }
-  return arrow::Status::OK();
+  if (commit.run_id.empty()) return arrow::Status::OK();
+  return storage->DeleteTree(layout.StagingDir(pipeline, commit.run_id));
 }
 
 arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
@@ -142,6 +158,9 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
         ARROW_RETURN_NOT_OK(storage->Delete(uri));
         written_dirs.insert(uri.Parent().ToString());
       }
+      // And whatever else it left in its staging folder (an atomic write's temp file).
+      const std::string run_id = json.value("run_id", "");
+      if (!run_id.empty()) ARROW_RETURN_NOT_OK(storage->DeleteTree(layout.StagingDir(pipeline, run_id)));
     }
     ARROW_RETURN_NOT_OK(storage->Delete(file.uri));
     ++recovered;

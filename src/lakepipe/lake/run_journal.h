@@ -13,9 +13,17 @@
 
 namespace lakepipe::lake {
 
+/// A data file written in the staging folder and moved to its table at commit.
+struct Publication {
+  std::string staged;  ///< relative to the bucket
+  std::string final_path;
+};
+
 /// What a run commits, recorded in its journal before anything is applied, so that a
 /// crash at any point after the commit can be finished by the next run.
 struct PendingCommit {
+  std::string run_id;                   ///< whose staging folder is removed at the end
+  std::vector<Publication> published;   ///< moved into the tables first
   std::vector<TableEntry> entries;      ///< the tables' entries after this run
   std::optional<nlohmann::json> state;  ///< Singer state to store, if any
   nlohmann::json log;                   ///< the run log document
@@ -47,6 +55,7 @@ class RunJournal {
   arrow::Status Remove();
 
   const std::string& run_id() const { return run_id_; }
+  const std::string& pipeline() const { return pipeline_; }
   const std::vector<std::string>& written() const { return written_; }
 
   /// Finishes or undoes every journal left by dead runs of `pipeline`. Call with the
@@ -75,8 +84,9 @@ class RunJournal {
   std::optional<PendingCommit> commit_;
 };
 
-/// Applies a commit in the contract's order: table entries → manifest → state → log, then
-/// deletes replaced files. Idempotent, so recovery can run it again after a crash.
+/// Applies a commit in the contract's order: data files moved from staging into their
+/// tables → table entries → manifest → state → log, then deletes replaced files and the
+/// run's staging folder. Idempotent, so recovery can run it again after a crash.
 arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
                           const std::string& pipeline, const PendingCommit& commit);
 

@@ -58,9 +58,12 @@ arrow::Result<parquet::FileSlot> DestinationWriter::NextFile(const std::string& 
       dt_ ? std::optional<std::string_view>(*dt_) : std::nullopt;
   const std::string relative =
       lake::BucketLayout::DataFile(location, stream, dt, output.next_file_number++);
+  const std::string staged =
+      lake::BucketLayout::StagedPath(journal_->pipeline(), journal_->run_id(), relative);
   // Journal first: if we die while writing, the next run knows what to remove.
-  ARROW_RETURN_NOT_OK(journal_->AddWritten(relative));
-  return parquet::FileSlot{layout_.Resolve(relative), relative};
+  ARROW_RETURN_NOT_OK(journal_->AddWritten(staged));
+  publications_.push_back({staged, relative});
+  return parquet::FileSlot{layout_.Resolve(staged), relative};
 }
 
 arrow::Status DestinationWriter::Write(const std::string& stream, const arrow::RecordBatch& batch) {

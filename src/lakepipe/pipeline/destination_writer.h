@@ -32,7 +32,8 @@ struct StreamOutput {
 
 /// Writes a run's streams into one destination bucket under the bucket contract: one
 /// rolling Parquet writer per stream, numbered files that never reuse a number, every
-/// file journaled before it is written. Not thread-safe (the run's writer thread owns it).
+/// file journaled before it is written, in the run's staging folder until the commit
+/// moves it into its table (so no reader's glob ever sees an uncommitted row). Not thread-safe (the run's writer thread owns it).
 class DestinationWriter {
  public:
   /// `dt` is the extraction date ("YYYY-MM-DD") for incremental runs, nullopt for full.
@@ -53,6 +54,8 @@ class DestinationWriter {
   void Abort();
 
   const std::map<std::string, StreamOutput>& outputs() const { return outputs_; }
+  /// Every data file written so far: where it is staged, and where it goes at commit.
+  const std::vector<lake::Publication>& publications() const { return publications_; }
 
  private:
   arrow::Result<parquet::FileSlot> NextFile(const std::string& stream);
@@ -71,6 +74,7 @@ class DestinationWriter {
   };
   std::map<std::string, OpenWriter> writers_;
   std::map<std::string, StreamOutput> outputs_;
+  std::vector<lake::Publication> publications_;
 };
 
 }  // namespace lakepipe::pipeline

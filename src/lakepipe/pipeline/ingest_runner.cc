@@ -466,6 +466,7 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
       for (const auto& path : journals[i].written()) {
         if (cleanup.ok()) cleanup = storage->Delete(layouts[i].Resolve(path));
       }
+      if (cleanup.ok()) cleanup = storage->DeleteTree(layouts[i].StagingDir(config.name, result.run_id));
       if (cleanup.ok()) cleanup = journals[i].Remove();
       auto logged = storage->WriteAll(layouts[i].LogUri(config.name, LogStamp(start)),
                                       result.ToLog().dump(2));
@@ -482,6 +483,8 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
         PlanCommit(config, full, *destinations[i], storage, result, new_state ? new_state : state);
     if (!commit.ok()) return Fail(config, commit.status());
     commit->log_stamp = LogStamp(start);
+    commit->run_id = result.run_id;
+    commit->published = destinations[i]->publications();
     ARROW_RETURN_NOT_OK(journals[i].Commit(*commit));
     CrashPoint("after-journal-commit");
     auto applied = lake::ApplyCommit(storage, layouts[i], config.name, *commit);

@@ -20,17 +20,6 @@ namespace {
 // every so many bytes keeps memory flat.
 constexpr int64_t kMaxUnflushedBytes = 32 << 20;
 
-// Forces a file's (or folder's) content to disk: like write() then fsync().
-arrow::Status SyncPath(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return arrow::Status::IOError(fmt::format("open for fsync: {}", strerror(errno)));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return arrow::Status::IOError(fmt::format("fsync: {}", strerror(err)));
-  return arrow::Status::OK();
-}
-
 // A hidden name beside the target; listings skip it and readers such as pyarrow's
 // dataset ignore names starting with '.'.
 std::string StagingSibling(const Uri& uri) {
@@ -41,6 +30,16 @@ std::string StagingSibling(const Uri& uri) {
 }
 
 }  // namespace
+
+arrow::Status SyncLocalPath(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return arrow::Status::IOError(fmt::format("open for fsync: {}", strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return arrow::Status::IOError(fmt::format("fsync: {}", strerror(err)));
+  return arrow::Status::OK();
+}
 
 arrow::Result<std::shared_ptr<AtomicWriter>> AtomicWriter::Open(
     std::shared_ptr<arrow::fs::FileSystem> fs, const Uri& uri, Guards guards) {
@@ -143,9 +142,9 @@ arrow::Status AtomicWriter::PublishStaged() {
     case Publish::kComplete:
       return arrow::Status::OK();
     case Publish::kRename:
-      ARROW_RETURN_NOT_OK(SyncPath(staging_path_));
+      ARROW_RETURN_NOT_OK(SyncLocalPath(staging_path_));
       ARROW_RETURN_NOT_OK(fs_->Move(staging_path_, target));
-      return SyncPath(uri_.Parent().FileSystemPath());
+      return SyncLocalPath(uri_.Parent().FileSystemPath());
     case Publish::kCopyFromStaging:
       ARROW_RETURN_NOT_OK(fs_->CopyFile(staging_path_, target));
       // The target is published; a staging object left by a failed delete is garbage

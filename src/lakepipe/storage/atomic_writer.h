@@ -81,4 +81,7 @@ class AtomicWriter : public arrow::io::OutputStream {
   Guards guards_;
 };
 
+/// Forces a local file's (or folder's) content to disk: like write() then fsync().
+arrow::Status SyncLocalPath(const std::string& path);
+
 }  // namespace lakepipe::storage

@@ -254,6 +254,30 @@ arrow::Status Storage::DeleteTree(const Uri& uri) {
   return OperationFailed("deleting", uri, status);
 }
 
+arrow::Status Storage::Move(const Uri& source, const Uri& destination) {
+  ARROW_ASSIGN_OR_RAISE(bool source_exists, Exists(source));
+  if (!source_exists) {
+    ARROW_ASSIGN_OR_RAISE(bool moved, Exists(destination));
+    if (moved) return arrow::Status::OK();
+    return OperationFailed(fmt::format("moving '{}' to", source.ToString()), destination,
+                           arrow::Status::IOError("neither exists"));
+  }
+  if (!source.is_local() || !destination.is_local()) {
+    ARROW_RETURN_NOT_OK(Copy(source, destination));
+    return Delete(source);
+  }
+  auto watch = Watched(fmt::format("moving '{}' to", source.ToString()), destination);
+  ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(destination));
+  const auto& fs = endpoint.fs;
+  auto status = endpoint.retry->Call([&]() -> arrow::Status {
+    const std::string folder = destination.Parent().FileSystemPath();
+    ARROW_RETURN_NOT_OK(fs->CreateDir(folder, /*recursive=*/true));
+    ARROW_RETURN_NOT_OK(fs->Move(source.FileSystemPath(), destination.FileSystemPath()));
+    return SyncLocalPath(folder);  // the rename is durable once its folder is
+  });
+  return OperationFailed(fmt::format("moving '{}' to", source.ToString()), destination, status);
+}
+
 arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
                             const ProgressCallback& progress) {
   ARROW_ASSIGN_OR_RAISE(auto entry, Stat(source));

@@ -83,6 +83,13 @@ class Storage {
   /// Deletes a folder or prefix and everything under it; missing is fine.
   arrow::Status DeleteTree(const Uri& uri);
 
+  /// Moves one file or object to `destination` (replacing what is there): a rename of
+  /// local files (atomic, its folder synced), a server-side copy then a delete of the
+  /// source on object stores (the destination appears whole; both exist for a moment).
+  /// Moving what is gone when the destination exists succeeds, so a move may be redone
+  /// after a crash.
+  arrow::Status Move(const Uri& source, const Uri& destination);
+
   /// Copies one object. Same filesystem and not local: a server-side copy (no bytes
   /// through this process). Otherwise a streamed copy in constant memory through an
   /// AtomicWriter: the destination appears whole or not at all.
