@@ -10,6 +10,7 @@
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/pipeline/source_factory.h"
 #include "lakepipe/sources/file_source.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::cli {
 namespace {
@@ -79,7 +80,7 @@ void AddValidateCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run
       for (const auto& n : names) {
         auto status = ValidateOne(flags, n);
         if (!status.ok()) {
-          std::cerr << "lakepipe: error: " << status.message() << "\n";
+          std::cerr << "lakepipe: error: " << storage::RedactSecrets(status.message()) << "\n";
           ++failed;
         }
       }

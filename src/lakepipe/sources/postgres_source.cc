@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "lakepipe/duckdb/database.h"
+#include "lakepipe/storage/redact.h"
+#include "lakepipe/tablestore/postgres_connection.h"
 
 namespace lakepipe::sources {
 namespace {
@@ -35,7 +37,29 @@ std::string Literal(const nlohmann::json& value) {
 
 }  // namespace
 
+arrow::Status PostgresSource::Redacted(const arrow::Status& status) const {
+  if (status.ok()) return status;
+  // postgres_scanner repeats the URL it was given ("Unable to connect to Postgres at
+  // \"<url>\": …"), as is or already through RedactSecrets (DuckDB's errors are): both
+  // forms become the URL without its password (also a password=… query parameter).
+  std::string message = status.message();
+  const std::string redacted = tablestore::RedactPostgresUrl(url_);
+  for (const std::string& form : {url_, storage::RedactSecrets(url_)}) {
+    if (form.empty() || form == redacted) continue;
+    for (size_t pos = message.find(form); pos != std::string::npos;
+         pos = message.find(form, pos + redacted.size())) {
+      message.replace(pos, form.size(), redacted);
+    }
+  }
+  return storage::RedactSecrets(status.WithMessage(message));
+}
+
 arrow::Status PostgresSource::Run(IngestSink* sink) {
+  auto status = ReadAll(sink);
+  return Redacted(status);
+}
+
+arrow::Status PostgresSource::ReadAll(IngestSink* sink) {
   ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
   ARROW_RETURN_NOT_OK(db->LoadExtension("postgres_scanner"));
   auto attached = db->Execute(
