@@ -13,6 +13,7 @@
 
 #include "lakepipe/singer/json_schema.h"
 #include "lakepipe/singer/message_reader.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::singer {
 namespace {
@@ -56,6 +57,9 @@ class Consumer {
     for (auto& [name, state] : streams_) ARROW_RETURN_NOT_OK(FlushStream(name, state, sink_));
     return arrow::Status::OK();
   }
+
+  /// RECORD messages of selected streams so far.
+  int64_t records() const { return records_; }
 
  private:
   bool Selected(std::string_view stream) const {
@@ -112,6 +116,7 @@ class Consumer {
 
   arrow::Status OnRecord(const Message& m) {
     if (!Selected(m.stream)) return arrow::Status::OK();
+    ++records_;
     auto it = streams_.find(m.stream);
     if (it == streams_.end()) {
       return At(arrow::Status::Invalid("RECORD before the stream's SCHEMA"), m.stream, m.line);
@@ -150,6 +155,7 @@ class Consumer {
   std::map<std::string, StreamState, std::less<>> streams_;
   std::set<std::string> warned_;
   arrow::Status sink_status_;
+  int64_t records_ = 0;
 };
 
 }  // namespace
@@ -233,8 +239,10 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
       tail = nlohmann::json::parse(nlohmann::json(tail).dump(
                                        -1, ' ', false, nlohmann::json::error_handler_t::replace))
                  .get<std::string>();
-      *details = {
-          {"tap", tap->name()}, {"stderr_lines", tap->stderr_lines()}, {"stderr_tail", tail}};
+      *details = {{"tap", tap->name()},
+                  {"stderr_lines", tap->stderr_lines()},
+                  {"warning_lines", tap->warning_lines()},
+                  {"stderr_tail", tail}};
     }
   } record_stderr{&details_, tap.get()};
   Consumer consumer(options_, sink, cancelled_);
@@ -244,6 +252,12 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
     SetRunning(nullptr);
     // Cancel() stopped the tap: its output ended early and its exit says "killed".
     if (cancelled_.load()) return arrow::Status::Cancelled("run cancelled");
+    if (status.ok() && consumer.records() == 0 && tap->warning_lines() > 0) {
+      // An empty run is often right; one after warnings (a missing file) rarely is.
+      spdlog::warn("tap '{}' wrote no records and {} warning line(s) on stderr (the last: {})",
+                   tap->name(), tap->warning_lines(),
+                   storage::RedactSecrets(tap->LastWarning()));
+    }
     return status;
   }
   // Our error: stop the tap. But a tap that died on its own (its last line cut short)
