@@ -292,9 +292,6 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
   }
   if (root["timeout_seconds"]) {
     ARROW_ASSIGN_OR_RAISE(auto seconds, r.Int(root["timeout_seconds"], "timeout_seconds"));
-    if (seconds < 0) {
-      return r.Error(root["timeout_seconds"], "'timeout_seconds' must be 0 (no limit) or more");
-    }
     out.timeout_seconds = static_cast<double>(seconds);
   }
   return out;
