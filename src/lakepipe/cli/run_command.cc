@@ -70,7 +70,8 @@ void AddRunCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
         auto status = RunOne(flags, pipeline_name, *full, &results);
         if (!status.ok()) {
           // With --all, one failure does not stop the others; each is reported.
-          if (names.size() > 1) std::cerr << "lakepipe: error: " << storage::RedactSecrets(status.message()) << "\n";
+          if (names.size() > 1)
+            std::cerr << "lakepipe: error: " << storage::RedactSecrets(status.message()) << "\n";
           if (first_error.ok()) first_error = status;
           ++failed;
         }

@@ -255,8 +255,7 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
     if (status.ok() && consumer.records() == 0 && tap->warning_lines() > 0) {
       // An empty run is often right; one after warnings (a missing file) rarely is.
       spdlog::warn("tap '{}' wrote no records and {} warning line(s) on stderr (the last: {})",
-                   tap->name(), tap->warning_lines(),
-                   storage::RedactSecrets(tap->LastWarning()));
+                   tap->name(), tap->warning_lines(), storage::RedactSecrets(tap->LastWarning()));
     }
     return status;
   }

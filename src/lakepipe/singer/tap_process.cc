@@ -55,7 +55,7 @@ bool MakePipe(Fd* read_end, Fd* write_end) {
 }
 
 uint64_t InodeOf(int fd) {
-  struct stat st {};
+  struct stat st{};
   return ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
 }
 
@@ -69,7 +69,7 @@ std::string FindProgram(const std::string& program) {
     const size_t colon = path.find(':');
     const std::string dir(path.substr(0, colon));
     const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-    struct stat st {};
+    struct stat st{};
     if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         ::access(candidate.c_str(), X_OK) == 0) {
       return candidate;
@@ -108,7 +108,7 @@ struct ChildPlan {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
+  struct sigaction dfl{};
   dfl.sa_handler = SIG_DFL;
   ::sigaction(SIGPIPE, &dfl, nullptr);  // we ignore it; the tap should not
   // Every source above every target first: a dup2() must not overwrite a source that is
@@ -312,13 +312,13 @@ arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& la
   auto pid = Spawn(plan);
   if (!pid.ok()) {
     return arrow::Status::IOError(fmt::format("starting {} '{}': {} (is it installed and on PATH?)",
-                                              launch.role, launch.argv[0],
-                                              pid.status().message()));
+                                              launch.role, launch.argv[0], pid.status().message()));
   }
   tap->pid_ = *pid;
   tap->stdout_fd_ = out_read.Release();
   tap->stdin_fd_ = in_write.Release();
-  tap->stderr_thread_ = std::thread([t = tap.get(), fd = err_read.Release()] { t->DrainStderr(fd); });
+  tap->stderr_thread_ =
+      std::thread([t = tap.get(), fd = err_read.Release()] { t->DrainStderr(fd); });
   if (launch.timeout_seconds > 0) {
     tap->watchdog_thread_ =
         std::thread([t = tap.get(), s = launch.timeout_seconds] { t->Watchdog(s); });

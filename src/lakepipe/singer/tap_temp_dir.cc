@@ -74,7 +74,7 @@ int SweepDeadTapTempDirs(const std::string& parent) {
     int pid = 0;
     long long start = 0;
     if (!ParseOwner(std::string_view(name).substr(kPrefix.size()), &pid, &start)) continue;
-    struct stat st {};
+    struct stat st{};
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) {
       continue;  // not ours to judge
     }

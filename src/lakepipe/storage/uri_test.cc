@@ -88,9 +88,9 @@ TEST(UriTest, RefusalDoesNotEchoQueryString) {
 }
 
 TEST(UriTest, CredentialsInABucketUriAreRefusedAndNotEchoed) {
-  for (const char* text : {"s3://AKIAKEY:se/cr+et@lake/raw", "gs://user:pw@lake/raw",
-                           "az://KEYONLY@lake/raw", "s3a://k:s@lake/raw",
-                           "abfs://k:secret@c@acct.dfs.core.windows.net/raw"}) {
+  for (const char* text :
+       {"s3://AKIAKEY:se/cr+et@lake/raw", "gs://user:pw@lake/raw", "az://KEYONLY@lake/raw",
+        "s3a://k:s@lake/raw", "abfs://k:secret@c@acct.dfs.core.windows.net/raw"}) {
     auto result = Uri::Parse(text);
     ASSERT_FALSE(result.ok()) << text;
     const std::string message = result.status().message();
