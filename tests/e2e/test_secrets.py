@@ -264,6 +264,13 @@ def test_postgres_reader_password_reaches_no_output_when_nothing_listens(local_l
     assert _leaks_of_failed_pg_run(local_lake, "pgdown", url, password) == []
 
 
+def test_postgres_reader_password_libpq_cannot_parse_reaches_no_output(local_lake):
+    # libpq quotes what it cannot decode: `invalid percent-encoded token: "<password>"`.
+    password = "lp-pg-%zz-undecodable-Hn40"
+    url = f"postgresql://lp_reader:{password}@127.0.0.1:5/postgres"
+    assert _leaks_of_failed_pg_run(local_lake, "pgparse", url, password) == []
+
+
 def test_postgres_reader_password_reaches_no_output_when_it_is_wrong(local_lake, postgres):
     # The test server trusts everyone; this role alone must give a password.
     role = "lp_reader"

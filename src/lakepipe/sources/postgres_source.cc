@@ -40,15 +40,16 @@ std::string Literal(const nlohmann::json& value) {
 arrow::Status PostgresSource::Redacted(const arrow::Status& status) const {
   if (status.ok()) return status;
   // postgres_scanner repeats the URL it was given ("Unable to connect to Postgres at
-  // \"<url>\": …"), as is or already through RedactSecrets (DuckDB's errors are): both
-  // forms become the URL without its password (also a password=… query parameter).
-  std::string message = status.message();
-  const std::string redacted = tablestore::RedactPostgresUrl(url_);
-  for (const std::string& form : {url_, storage::RedactSecrets(url_)}) {
-    if (form.empty() || form == redacted) continue;
-    for (size_t pos = message.find(form); pos != std::string::npos;
-         pos = message.find(form, pos + redacted.size())) {
-      message.replace(pos, form.size(), redacted);
+  // \"<url>\": …"), as is or already through RedactSecrets (DuckDB's errors are), and
+  // libpq may quote pieces of it: both forms become the URL without its passwords, and
+  // the passwords themselves "***".
+  std::string message = tablestore::RedactPostgresSecrets(status.message(), url_);
+  const std::string seen = storage::RedactSecrets(url_);
+  if (seen != url_) {
+    const std::string redacted = tablestore::RedactPostgresUrl(url_);
+    for (size_t pos = message.find(seen); pos != std::string::npos;
+         pos = message.find(seen, pos + redacted.size())) {
+      message.replace(pos, seen.size(), redacted);
     }
   }
   return storage::RedactSecrets(status.WithMessage(message));
