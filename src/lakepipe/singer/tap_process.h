@@ -74,10 +74,13 @@ class TapProcess {
   /// The tap's name for messages (argv[0]'s base name, or the script for "python x.py").
   const std::string& name() const { return name_; }
 
-  /// Waits for the tap to exit. Error when it exited non-zero, was killed, or timed out;
-  /// the message ends with the last lines the tap wrote on stderr.
+  /// Waits for the tap to exit, then kills what is left of its process group, and after
+  /// 2 s any other process still holding its stderr (the tap is over; they must not keep
+  /// us waiting). Error when it exited non-zero, was killed, or timed out; the message ends
+  /// with the last lines the tap wrote on stderr.
   arrow::Status Wait();
-  /// SIGTERM, then SIGKILL after a grace period. Safe from any thread.
+  /// SIGTERM to the tap's group and its pipes' holders, then (after the tap exits, or a
+  /// grace period) SIGKILL to them. Safe from any thread.
   void Terminate();
   /// True when the tap exits on its own within `seconds` (it is not reaped: Wait() still
   /// reports how it ended).
