@@ -230,3 +230,97 @@ def test_no_command_leaks_a_credential(moto, azurite, postgres, run_lakepipe, se
     leaks.look("the team metadata (pg_dump)", dump)
     assert leaks.found == []
     assert leaks.looked > 100
+
+
+# --- the postgres reader's password in its URI (issue 14 §2) ---------------------------
+
+def _leaks_of_failed_pg_run(lake, pipeline: str, url: str, password: str) -> list[str]:
+    """Runs a postgres-reader pipeline that cannot connect; where the password showed up."""
+    lake.pipeline(pipeline, {"reader": "postgres", "uri": url, "stream": "items",
+                             "options": {"table": "public.items"}})
+    proc = lake.lakepipe("-v", "run", pipeline, check=False, timeout=120)
+    assert proc.returncode == 1, proc
+    assert f"pipeline '{pipeline}': connecting to PostgreSQL for stream 'items'" in proc.stderr
+    found = [where for where, text in (("stdout", proc.stdout), ("stderr", proc.stderr))
+             if password in text]
+    root = lake.local_root
+    for path in root.rglob("*"):
+        if path.is_file() and password in text_of(path.name, path.read_bytes()):
+            found.append(str(path.relative_to(root)))
+    assert found == [], f"the password is in {found}"
+    logs = lake.logs(pipeline)
+    assert logs and logs[-1]["status"] == "failure"
+    assert "postgresql://lp_reader@127.0.0.1:" in logs[-1]["error"]  # named, without it
+    return found
+
+
+def test_postgres_reader_password_reaches_no_output_when_nothing_listens(local_lake):
+    import socket
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    password = "lp-pg-unreachable-Vb38"
+    url = f"postgresql://lp_reader:{password}@127.0.0.1:{port}/postgres?connect_timeout=5"
+    assert _leaks_of_failed_pg_run(local_lake, "pgdown", url, password) == []
+
+
+def test_postgres_reader_password_libpq_cannot_parse_reaches_no_output(local_lake):
+    # libpq quotes what it cannot decode: `invalid percent-encoded token: "<password>"`.
+    password = "lp-pg-%zz-undecodable-Hn40"
+    url = f"postgresql://lp_reader:{password}@127.0.0.1:5/postgres"
+    assert _leaks_of_failed_pg_run(local_lake, "pgparse", url, password) == []
+
+
+def test_postgres_reader_password_reaches_no_output_when_it_is_wrong(local_lake, postgres):
+    # The test server trusts everyone; this role alone must give a password.
+    role = "lp_reader"
+    hba = postgres.workdir / "data" / "pg_hba.conf"
+    rule = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+    if rule not in hba.read_text():
+        hba.write_text(rule + hba.read_text())
+    postgres.psql(f"DO $$ BEGIN CREATE ROLE {role} LOGIN PASSWORD 'right-password-Lm27'; "
+                  "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    postgres.psql("SELECT pg_reload_conf()")
+    password = "lp-pg-wrong-password-Tc64"
+    url = f"postgresql://{role}:{password}@127.0.0.1:{postgres.port}/postgres"
+    assert _leaks_of_failed_pg_run(local_lake, "pgwrong", url, password) == []
+
+
+# --- credentials in bucket URIs are refused, never echoed (issue 14 §2) -----------------
+
+KEY_IN_URI = "AKIAURIKEYID0099"
+SECRET_IN_URI = "lp-uri/secret+Wq2Zx9"  # AWS secrets hold '/' and '+'
+
+
+@pytest.mark.parametrize("scheme", ["s3", "gs", "az"])
+def test_every_command_refuses_a_bucket_uri_with_credentials_without_echoing_them(
+        run_lakepipe, tmp_path, scheme):
+    bucket = f"{scheme}://{KEY_IN_URI}:{SECRET_IN_URI}@lake/raw"
+    home = tmp_path / "home"
+    (home / "pipelines").mkdir(parents=True)
+    (home / "pipelines" / "creds.yaml").write_text(to_yaml({
+        "source": {"reader": "demo", "options": {"rows": 10}},
+        "destination": {"bucket": bucket}}))
+    local = tmp_path / "file.bin"
+    local.write_bytes(b"x")
+    commands = {
+        "run": ("run", "creds"),
+        "validate": ("validate", "creds"),
+        "ls": ("ls", bucket),
+        "cp": ("cp", local, f"{bucket}/file.bin"),
+        "manifest": ("manifest", bucket),
+        "query": ("query", f"SELECT * FROM read_parquet('{bucket}/x.parquet')"),
+    }
+    for output in ("text", "json"):
+        for name, args in commands.items():
+            proc = run_lakepipe("--home", home, "--output", output, "-v", *args, check=False)
+            where = f"{name} ({output})"
+            assert proc.returncode == 1, f"{where}: {proc}"
+            for needle in (KEY_IN_URI, SECRET_IN_URI, "uri/secret"):
+                assert needle not in proc.stdout + proc.stderr, f"{where} echoed {needle}"
+            assert f"'{scheme}://***@lake/raw" in proc.stderr, f"{where}: {proc.stderr}"
+            assert "credentials are not accepted in URIs" in proc.stderr, where
+    # Nothing lakepipe wrote holds them either (run refused before writing anything).
+    for path in home.rglob("*"):
+        if path.is_file() and path.parent.name != "pipelines":
+            assert SECRET_IN_URI not in path.read_text(errors="replace"), path

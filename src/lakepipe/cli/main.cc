@@ -15,6 +15,7 @@
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/common/build_config.h"
 #include "lakepipe/duckdb/database.h"
+#include "lakepipe/storage/redact.h"
 #include "lakepipe/storage/runtime.h"
 
 #include <arrow/util/config.h>
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
     arrow::Status status = storage::ArrowRuntime::Initialize();
     if (status.ok()) status = run();
     if (!status.ok()) {
-      std::cerr << "lakepipe: error: " << status.message() << "\n";
+      // Every layer redacts its own errors; this is the last net before the console.
+      std::cerr << "lakepipe: error: " << storage::RedactSecrets(status.message()) << "\n";
       code = status.IsCancelled() ? 130 : 1;
     }
   }

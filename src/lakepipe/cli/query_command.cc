@@ -3,6 +3,7 @@
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/cli/query_output.h"
 #include "lakepipe/duckdb/database.h"
+#include "lakepipe/storage/uri.h"
 
 namespace lakepipe::cli {
 
@@ -13,6 +14,8 @@ void AddQueryCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   cmd->add_option("sql", *sql, "The query")->required();
   cmd->callback([=, &flags] {
     *run = [=, &flags]() -> arrow::Status {
+      // DuckDB would echo such a URI in its errors; refuse it as every other command does.
+      ARROW_RETURN_NOT_OK(storage::CheckNoUriCredentials(*sql));
       ARROW_ASSIGN_OR_RAISE(auto options, LoadStorageOptions(flags));
       ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
       ARROW_RETURN_NOT_OK(db->ConfigureStorage(options));

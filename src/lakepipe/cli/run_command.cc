@@ -8,6 +8,7 @@
 #include "lakepipe/cli/progress_display.h"
 #include "lakepipe/pipeline/ingest_runner.h"
 #include "lakepipe/pipeline/run_lock.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::cli {
 namespace {
@@ -69,7 +70,8 @@ void AddRunCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
         auto status = RunOne(flags, pipeline_name, *full, &results);
         if (!status.ok()) {
           // With --all, one failure does not stop the others; each is reported.
-          if (names.size() > 1) std::cerr << "lakepipe: error: " << status.message() << "\n";
+          if (names.size() > 1)
+            std::cerr << "lakepipe: error: " << storage::RedactSecrets(status.message()) << "\n";
           if (first_error.ok()) first_error = status;
           ++failed;
         }

@@ -6,6 +6,7 @@
 #include "lakepipe/cli/query_output.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/flow_config.h"
+#include "lakepipe/storage/uri.h"
 
 namespace lakepipe::cli {
 
@@ -20,6 +21,7 @@ void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   cmd->add_option("--instance", *instance, "Instance to use instead of the file's");
   cmd->callback([=, &flags] {
     *run = [=, &flags]() -> arrow::Status {
+      ARROW_RETURN_NOT_OK(storage::CheckNoUriCredentials(*sql));  // as `lakepipe query`
       std::optional<std::string> chosen;
       if (!instance->empty()) chosen = *instance;
       ARROW_ASSIGN_OR_RAISE(auto config, flow::LoadFlowConfig(*file, chosen));

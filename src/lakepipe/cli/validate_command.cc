@@ -12,6 +12,7 @@
 #include "lakepipe/singer/json_schema.h"
 #include "lakepipe/singer/singer_source.h"
 #include "lakepipe/sources/file_source.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::cli {
 namespace {
@@ -116,7 +117,7 @@ void AddValidateCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run
       for (const auto& n : names) {
         auto status = ValidateOne(flags, n);
         if (!status.ok()) {
-          std::cerr << "lakepipe: error: " << status.message() << "\n";
+          std::cerr << "lakepipe: error: " << storage::RedactSecrets(status.message()) << "\n";
           ++failed;
         }
       }

@@ -22,6 +22,7 @@
 #include "lakepipe/pipeline/destination_writer.h"
 #include "lakepipe/pipeline/python_transform.h"
 #include "lakepipe/pipeline/source_factory.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::pipeline {
 namespace {
@@ -328,8 +329,10 @@ std::string LogStamp(Clock::time_point start) {
                      micros);
 }
 
+// Redacted: the message goes to the console and into the run log in the bucket.
 arrow::Status Fail(const PipelineConfig& config, const arrow::Status& status) {
-  return status.WithMessage(fmt::format("pipeline '{}': {}", config.name, status.message()));
+  return storage::RedactSecrets(
+      status.WithMessage(fmt::format("pipeline '{}': {}", config.name, status.message())));
 }
 
 }  // namespace

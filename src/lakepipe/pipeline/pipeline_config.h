@@ -51,6 +51,9 @@ struct DestinationConfig {
   int64_t file_size_target_bytes = 256LL << 20;
 };
 
+/// timeout_seconds when a pipeline file names none.
+inline constexpr double kDefaultTapTimeoutSeconds = 6 * 3600;
+
 /// A pipeline file ($LAKEPIPE_HOME/pipelines/<name>.yaml), DataSpoc Pipe's format plus
 /// lakepipe's additions (reader, destinations, storage, transform, on_type_error, batch,
 /// timeout_seconds). Unknown keys are errors naming the key and the file.
@@ -76,8 +79,10 @@ struct PipelineConfig {
   /// Records per batch handed to the writer, and bytes that flush a batch early.
   int64_t batch_rows = 64 * 1024;
   int64_t batch_bytes = 32LL << 20;
-  /// The tap is stopped (SIGTERM, then SIGKILL) when it runs longer; 0 = no limit.
-  double timeout_seconds = 0;
+  /// The tap (its process group, and whatever still holds its output) is stopped, SIGTERM
+  /// then SIGKILL, when it runs longer, and the run fails. The default, 6 hours, ends a
+  /// hung tap within a working day yet leaves room for a first full load; 0 = no limit.
+  double timeout_seconds = kDefaultTapTimeoutSeconds;
 
   /// `<source>` of the bucket layout.
   std::string SourceName() const;

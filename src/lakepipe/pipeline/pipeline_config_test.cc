@@ -79,5 +79,17 @@ TEST(PipelineConfigTest, NumbersBeyondTheirTypeAreClampedOrRefused) {
             "p.yaml:3: 'batch.bytes_mb' is too large");
 }
 
+TEST(PipelineConfigTest, TapTimeoutDefaultsToSixHoursAndZeroMeansNone) {
+  const std::string source = std::string("source: {reader: demo}\n") + kDestination;
+  auto parse = [&](const std::string& extra) {
+    return ParsePipelineYaml(source + extra, "p", "p.yaml", "/home/lp").ValueOrDie();
+  };
+  EXPECT_EQ(parse("").timeout_seconds, 6 * 3600);
+  EXPECT_EQ(parse("timeout_seconds: 0\n").timeout_seconds, 0);
+  EXPECT_EQ(parse("timeout_seconds: 90\n").timeout_seconds, 90);
+  EXPECT_EQ(Error(source + "timeout_seconds: -1\n"),
+            "p.yaml:3: 'timeout_seconds' must be a non-negative integer");
+}
+
 }  // namespace
 }  // namespace lakepipe::pipeline

@@ -14,16 +14,23 @@
 namespace lakepipe::pipeline {
 namespace {
 
-// The worker: loads the script once, then turns each IPC stream on stdin into one on stdout.
+// The worker's results go back on their own descriptor, not stdout, where a transform's
+// print() goes (to our stderr): a print would corrupt the stream or, before the first
+// read, leave both sides waiting for each other.
+constexpr int kResultFd = 3;
+
+// The worker: loads the script once, then turns each IPC stream on stdin into one on the
+// descriptor LAKEPIPE_IPC_FD names.
 constexpr const char* kWorker = R"PY(
-import importlib.util, sys
+import importlib.util, os, sys
 import pyarrow as pa
+sink = os.fdopen(int(os.environ["LAKEPIPE_IPC_FD"]), "wb")
 spec = importlib.util.spec_from_file_location("lakepipe_transform", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 if not hasattr(module, "transform"):
     sys.exit(f"{sys.argv[1]} defines no transform(df)")
-source, sink = sys.stdin.buffer, sys.stdout.buffer
+source = sys.stdin.buffer
 while True:
     try:
         table = pa.ipc.open_stream(source).read_all()
@@ -47,6 +54,8 @@ arrow::Result<std::unique_ptr<PythonTransform>> PythonTransform::Start(const std
   singer::TapLaunch launch;
   launch.argv = {python && *python ? python : "python3", "-c", kWorker, script};
   launch.stdin_pipe = true;
+  launch.output_fd = kResultFd;
+  launch.env = {{"LAKEPIPE_IPC_FD", std::to_string(kResultFd)}, {"PYTHONUNBUFFERED", "1"}};
   launch.role = "transform worker";
   ARROW_ASSIGN_OR_RAISE(transform->worker_, singer::TapProcess::Start(launch));
   // Our own copies of the pipe ends: the streams close theirs, the worker object its own.

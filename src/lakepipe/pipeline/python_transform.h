@@ -20,7 +20,8 @@ namespace lakepipe::pipeline {
 /// DataSpoc Pipe's transform convention: `$LAKEPIPE_HOME/transforms/<pipeline>.py` defines
 /// `transform(df)` (a pandas DataFrame in, one out). One long-lived Python worker per run
 /// loads the file once; each batch goes to it as an Arrow IPC stream on its stdin and comes
-/// back the same way on its stdout. The interpreter is $LAKEPIPE_PYTHON, else `python3`
+/// back the same way on descriptor 3 (LAKEPIPE_IPC_FD); what the transform prints on its
+/// stdout goes to our stderr. The interpreter is $LAKEPIPE_PYTHON, else `python3`
 /// (it needs pyarrow and pandas). A failing transform fails the run, with the last lines
 /// of its traceback: untransformed data is never written. Not thread-safe.
 class PythonTransform {

@@ -13,6 +13,7 @@
 
 #include "lakepipe/singer/json_schema.h"
 #include "lakepipe/singer/message_reader.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::singer {
 namespace {
@@ -92,6 +93,9 @@ class Consumer {
     return arrow::Status::OK();
   }
 
+  /// RECORD messages of selected streams so far.
+  int64_t records() const { return records_; }
+
  private:
   bool Selected(std::string_view stream) const {
     return selected_.empty() || selected_.contains(std::string(stream));
@@ -155,6 +159,7 @@ class Consumer {
 
   arrow::Status OnRecord(const Message& m) {
     if (!Selected(m.stream)) return arrow::Status::OK();
+    ++records_;
     auto it = streams_.find(m.stream);
     if (it == streams_.end()) {
       return At(arrow::Status::Invalid("RECORD before the stream's SCHEMA"), m.stream, m.line);
@@ -241,6 +246,7 @@ class Consumer {
   std::map<std::string, StreamState, std::less<>> streams_;
   std::set<std::string> warned_;
   arrow::Status sink_status_;
+  int64_t records_ = 0;
 };
 
 }  // namespace
@@ -358,8 +364,10 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
       tail = nlohmann::json::parse(nlohmann::json(tail).dump(
                                        -1, ' ', false, nlohmann::json::error_handler_t::replace))
                  .get<std::string>();
-      *details = {
-          {"tap", tap->name()}, {"stderr_lines", tap->stderr_lines()}, {"stderr_tail", tail}};
+      *details = {{"tap", tap->name()},
+                  {"stderr_lines", tap->stderr_lines()},
+                  {"warning_lines", tap->warning_lines()},
+                  {"stderr_tail", tail}};
     }
   } record_stderr{&details_, tap.get()};
   Consumer consumer(options_, sink, cancelled_);
@@ -370,6 +378,11 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
     SetRunning(nullptr);
     // Cancel() stopped the tap: its output ended early and its exit says "killed".
     if (cancelled_.load()) return arrow::Status::Cancelled("run cancelled");
+    if (status.ok() && consumer.records() == 0 && tap->warning_lines() > 0) {
+      // An empty run is often right; one after warnings (a missing file) rarely is.
+      spdlog::warn("tap '{}' wrote no records and {} warning line(s) on stderr (the last: {})",
+                   tap->name(), tap->warning_lines(), storage::RedactSecrets(tap->LastWarning()));
+    }
     return status;
   }
   // Our error: stop the tap. But a tap that died on its own (its last line cut short)

@@ -56,8 +56,9 @@ class SingerSource : public sources::IngestSource {
   arrow::Status Run(sources::IngestSink* sink) override;
   /// Safe to call from another thread while Run() runs.
   void Cancel() override;
-  /// The tap's name, how many lines it wrote on stderr and the last of them (at most
-  /// 16 KiB: a chatty tap's whole stderr does not belong in a log document).
+  /// The tap's name, how many lines it wrote on stderr (and how many of them warned) and
+  /// the last of them (at most 16 KiB: a chatty tap's whole stderr does not belong in a log
+  /// document), and the fields dropped or nulled per stream.
   nlohmann::json RunLogDetails() const override {
     nlohmann::json details = details_;
     if (details.is_null()) details = nlohmann::json::object();

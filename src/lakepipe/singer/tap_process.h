@@ -1,11 +1,15 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -19,8 +23,9 @@ namespace lakepipe::singer {
 struct TapLaunch {
   /// The tap's command line; argv[0] is looked up on PATH when it has no '/'.
   std::vector<std::string> argv;
-  /// Written to a private temp file (0600 in a 0700 folder) passed as --config; the file is
-  /// removed when the TapProcess is destroyed. Never logged.
+  /// Written to a private temp file (0600 in a 0700 folder under $TMPDIR, see
+  /// MakeTapTempDir) passed as --config; the file is removed when the TapProcess is
+  /// destroyed, and by a later run when we die before that. Never logged.
   std::optional<nlohmann::json> config;
   /// Passed as --state when present.
   std::optional<nlohmann::json> state;
@@ -28,7 +33,9 @@ struct TapLaunch {
   std::optional<nlohmann::ordered_json> catalog;
   /// Extra arguments after the standard ones (e.g. --discover).
   std::vector<std::string> extra_args;
-  /// The tap is stopped (SIGTERM, then SIGKILL after 5 s) after this long; 0 = never.
+  /// The tap is stopped after this long (SIGTERM to its process group, then SIGKILL after
+  /// 5 s to the group and to any process still holding its output or stderr, such as a
+  /// setsid grandchild), so Wait() and the reader of stdout_fd() end too; 0 = never.
   double timeout_seconds = 0;
   /// Give the child a pipe on stdin (stdin_fd()) instead of /dev/null. Taps never need it;
   /// the Python transform worker, started through this same class, does.
@@ -39,12 +46,19 @@ struct TapLaunch {
   std::map<std::string, std::string> env;
   /// The child's working folder; "" = ours.
   std::string working_dir;
+  /// When >= 3, the output pipe (stdout_fd()) reaches the child on this descriptor instead
+  /// of its stdout, and the child's stdout is our stderr: user code that print()s cannot
+  /// corrupt the channel. -1: the output pipe is the child's stdout.
+  int output_fd = -1;
 };
 
 /// A running tap: its stdout is read by the caller through stdout_fd(); its stderr is
 /// drained by a thread so a chatty tap never blocks on a full pipe (the last 64 KiB are
-/// kept for error messages, every line is counted). Destruction stops the tap if it still
-/// runs and removes the temp files. Not thread-safe, except Terminate().
+/// kept for error messages, every line is counted, and the first lines that say WARNING,
+/// ERROR, CRITICAL or FATAL are shown on our stderr). The tap runs in its own process
+/// group and dies with us (Linux: PR_SET_PDEATHSIG, SIGKILL when the thread that started
+/// it ends, so start a tap on a thread that outlives it). Destruction stops the tap if it
+/// still runs and removes the temp files. Not thread-safe, except Terminate().
 class TapProcess {
  public:
   static arrow::Result<std::unique_ptr<TapProcess>> Start(const TapLaunch& launch);
@@ -60,10 +74,13 @@ class TapProcess {
   /// The tap's name for messages (argv[0]'s base name, or the script for "python x.py").
   const std::string& name() const { return name_; }
 
-  /// Waits for the tap to exit. Error when it exited non-zero, was killed, or timed out;
-  /// the message ends with the last lines the tap wrote on stderr.
+  /// Waits for the tap to exit, then kills what is left of its process group, and after
+  /// 2 s any other process still holding its stderr (the tap is over; they must not keep
+  /// us waiting). Error when it exited non-zero, was killed, or timed out; the message ends
+  /// with the last lines the tap wrote on stderr.
   arrow::Status Wait();
-  /// SIGTERM, then SIGKILL after a grace period. Safe from any thread.
+  /// SIGTERM to the tap's group and its pipes' holders, then (after the tap exits, or a
+  /// grace period) SIGKILL to them. Safe from any thread.
   void Terminate();
   /// True when the tap exits on its own within `seconds` (it is not reaped: Wait() still
   /// reports how it ended).
@@ -72,11 +89,20 @@ class TapProcess {
   /// The last lines of the tap's stderr (at most 64 KiB).
   std::string StderrTail() const;
   int64_t stderr_lines() const { return stderr_lines_.load(); }
+  /// How many stderr lines said WARNING, ERROR, CRITICAL or FATAL, and the last of them.
+  int64_t warning_lines() const { return warning_lines_.load(); }
+  std::string LastWarning() const;
 
  private:
   TapProcess() = default;
   void DrainStderr(int fd);
+  void OnStderrLine(std::string_view line);
   void Watchdog(double timeout_seconds);
+  /// Sends `signal` to the tap's process group while its leader is not reaped (so the
+  /// group id cannot belong to anyone else yet), and to every other process that holds
+  /// one of its pipes (a setsid grandchild escapes the group, not the pipe).
+  void SignalAll(int signal);
+  bool LeaderExited() const;
 
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
@@ -89,6 +115,15 @@ class TapProcess {
   mutable std::mutex mutex_;
   std::string stderr_tail_;
   std::atomic<int64_t> stderr_lines_{0};
+  std::atomic<int64_t> warning_lines_{0};
+  std::string last_warning_;
+  std::string partial_line_;  // DrainStderr's unfinished line (its thread only)
+  /// The inodes of the stdout and stderr pipes, to find their holders in /proc.
+  uint64_t pipe_inodes_[2] = {0, 0};
+  mutable std::mutex reap_mutex_;  // held while reaping; guards reaped_
+  bool reaped_ = false;
+  std::atomic<bool> stderr_done_{false};
+  std::atomic<bool> finished_{false};  // reaped and stderr drained: the watchdog may stop
   std::atomic<bool> exited_{false};
   std::atomic<bool> timed_out_{false};
   std::optional<int> wait_status_;

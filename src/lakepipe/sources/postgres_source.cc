@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "lakepipe/duckdb/database.h"
+#include "lakepipe/storage/redact.h"
+#include "lakepipe/tablestore/postgres_connection.h"
 
 namespace lakepipe::sources {
 namespace {
@@ -61,7 +63,30 @@ std::optional<nlohmann::json> PostgresSource::SavedBookmark() const {
   return *value;
 }
 
+arrow::Status PostgresSource::Redacted(const arrow::Status& status) const {
+  if (status.ok()) return status;
+  // postgres_scanner repeats the URL it was given ("Unable to connect to Postgres at
+  // \"<url>\": …"), as is or already through RedactSecrets (DuckDB's errors are), and
+  // libpq may quote pieces of it: both forms become the URL without its passwords, and
+  // the passwords themselves "***".
+  std::string message = tablestore::RedactPostgresSecrets(status.message(), url_);
+  const std::string seen = storage::RedactSecrets(url_);
+  if (seen != url_) {
+    const std::string redacted = tablestore::RedactPostgresUrl(url_);
+    for (size_t pos = message.find(seen); pos != std::string::npos;
+         pos = message.find(seen, pos + redacted.size())) {
+      message.replace(pos, seen.size(), redacted);
+    }
+  }
+  return storage::RedactSecrets(status.WithMessage(message));
+}
+
 arrow::Status PostgresSource::Run(IngestSink* sink) {
+  auto status = ReadAll(sink);
+  return Redacted(status);
+}
+
+arrow::Status PostgresSource::ReadAll(IngestSink* sink) {
   ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
   ARROW_RETURN_NOT_OK(db->LoadExtension("postgres_scanner"));
   auto attached = db->Execute(

@@ -19,7 +19,8 @@ namespace lakepipe::sources {
 class PostgresSource : public IngestSource {
  public:
   /// `url`: postgresql://user@host:port/db (a password comes from PGPASSWORD or
-  /// ~/.pgpass, never from files we write); `table`: "schema.table" or "table".
+  /// ~/.pgpass, never from files we write; one in the URL is accepted and never shown:
+  /// errors name the URL without it); `table`: "schema.table" or "table".
   PostgresSource(std::string url, std::string table, std::string stream,
                  std::string replication_key, std::optional<nlohmann::json> state)
       : url_(std::move(url)),
@@ -33,6 +34,9 @@ class PostgresSource : public IngestSource {
 
  private:
   std::optional<nlohmann::json> SavedBookmark() const;
+  arrow::Status ReadAll(IngestSink* sink);
+  /// `status` with url_'s password removed from its message.
+  arrow::Status Redacted(const arrow::Status& status) const;
 
   std::string url_;
   std::string table_;

@@ -1,14 +1,30 @@
 #include "lakepipe/storage/uri.h"
 
+#include <cctype>
 #include <filesystem>
 
 #include <fmt/format.h>
 
+#include "lakepipe/storage/redact.h"
+
 namespace lakepipe::storage {
 namespace {
 
+// Shown with its user info as "***": a URI we refuse may still hold credentials.
 arrow::Status InvalidUri(std::string_view text, std::string_view why) {
-  return arrow::Status::Invalid(fmt::format("invalid URI '{}': {}", text, why));
+  return arrow::Status::Invalid(fmt::format("invalid URI '{}': {}", RedactUriUserInfo(text), why));
+}
+
+constexpr std::string_view kNoCredentials =
+    "credentials are not accepted in URIs; use the provider's environment or profile "
+    "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, "
+    "AZURE_STORAGE_KEY, ...) with the storage block";
+
+bool IsBucketScheme(std::string_view scheme) {
+  for (std::string_view s : {"s3", "s3a", "gs", "gcs", "az", "azure", "abfs", "abfss"}) {
+    if (scheme == s) return true;
+  }
+  return false;
 }
 
 // Removes duplicate and trailing slashes from an object key; keys have no leading '/'.
@@ -46,8 +62,24 @@ std::string_view ProviderName(Provider provider) {
   return "?";
 }
 
+arrow::Status CheckNoUriCredentials(std::string_view text) {
+  for (const auto& span : FindUriUserInfo(text)) {
+    if (!IsBucketScheme(span.scheme)) continue;
+    // Name the offending URI alone (redacted), not the whole text around it.
+    const size_t begin = text.rfind("://", span.begin) - span.scheme.size();
+    size_t end = span.end;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) &&
+           text[end] != '\'' && text[end] != '"' && text[end] != '`') {
+      ++end;
+    }
+    return InvalidUri(text.substr(begin, end - begin), kNoCredentials);
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Result<Uri> Uri::Parse(std::string_view text) {
   if (text.empty()) return InvalidUri(text, "empty");
+  ARROW_RETURN_NOT_OK(CheckNoUriCredentials(text));
   Uri uri;
   const auto sep = text.find("://");
   if (sep == std::string_view::npos) {

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include <arrow/result.h>
+#include <arrow/status.h>
 
 namespace lakepipe::storage {
 
@@ -13,12 +14,19 @@ enum class Provider { kLocal, kS3, kGcs, kAzure };
 /// Lower-case name of a provider as users write it ("file", "s3", "gs", "az").
 std::string_view ProviderName(Provider provider);
 
+/// Invalid when `text` (one URI, or free text such as SQL) holds an s3, gs, az or abfs URI
+/// with user info ("s3://KEY:SECRET@bucket/x"), naming that URI as "s3://***@bucket/x" and
+/// telling the user where credentials go. Other URLs (postgresql://user:pw@…) pass.
+arrow::Status CheckNoUriCredentials(std::string_view text);
+
 /// A location in a bucket or a local folder. Accepted spellings:
 ///   plain path (relative to the current directory or absolute), file:///abs/path,
 ///   s3://bucket/key, gs://bucket/key (also gcs://), az://container/path,
 ///   abfs[s]://container@account.dfs.core.windows.net/path, abfs[s]://container/path.
 /// Query strings (and fragments) in bucket URIs are refused: settings and credentials belong
-/// in StorageOptions, and a SAS token in a URI would end up in logs. In local paths and
+/// in StorageOptions, and a SAS token in a URI would end up in logs. User info
+/// (s3://KEY:SECRET@bucket/…) is refused for the same reason (CheckNoUriCredentials); no
+/// error shows it. In local paths and
 /// file:// URIs '?' and '#' are plain characters. ToString() parses back to an equal Uri.
 ///
 /// Immutable value type; safe to copy and to share between threads.

@@ -87,6 +87,35 @@ TEST(UriTest, RefusalDoesNotEchoQueryString) {
   EXPECT_EQ(result.status().message().find("sig=abc"), std::string::npos);
 }
 
+TEST(UriTest, CredentialsInABucketUriAreRefusedAndNotEchoed) {
+  for (const char* text :
+       {"s3://AKIAKEY:se/cr+et@lake/raw", "gs://user:pw@lake/raw", "az://KEYONLY@lake/raw",
+        "s3a://k:s@lake/raw", "abfs://k:secret@c@acct.dfs.core.windows.net/raw"}) {
+    auto result = Uri::Parse(text);
+    ASSERT_FALSE(result.ok()) << text;
+    const std::string message = result.status().message();
+    EXPECT_NE(message.find("credentials are not accepted in URIs"), std::string::npos) << message;
+    EXPECT_NE(message.find("://***@"), std::string::npos) << message;
+    for (const char* secret : {"AKIAKEY", "se/cr", "pw@", "KEYONLY", "k:s", "secret"}) {
+      EXPECT_EQ(message.find(secret), std::string::npos) << message;
+    }
+  }
+  // '@' in a key, and abfs's container@account, are not credentials.
+  EXPECT_EQ(MustParse("s3://lake/a@b.png").key(), "a@b.png");
+  EXPECT_EQ(MustParse("abfs://c@acct.dfs.core.windows.net/x").account(), "acct");
+}
+
+TEST(UriTest, CredentialCheckFindsAUriInsideSql) {
+  auto status = CheckNoUriCredentials("SELECT * FROM read_parquet('s3://K:S3cret@lake/x.parquet')");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("'s3://***@lake/x.parquet'"), std::string::npos)
+      << status.message();
+  EXPECT_EQ(status.message().find("S3cret"), std::string::npos);
+  EXPECT_TRUE(CheckNoUriCredentials("SELECT * FROM read_parquet('s3://lake/x.parquet')").ok());
+  // Not a bucket URI: its password is redacted in errors, not refused here.
+  EXPECT_TRUE(CheckNoUriCredentials("ATTACH 'postgresql://u:pw@h/db' AS pg").ok());
+}
+
 // Found by fuzz/uri_fuzzer.cc: ToString() of these did not parse back to an equal Uri.
 TEST(UriTest, CanonicalTextParsesBackToAnEqualUri) {
   for (const char* text : {"abfs://c/p", "abfss://c@acct.dfs.core.windows.net/p", "///", "//",

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cctype>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -64,7 +65,98 @@ std::string OneLine(std::string_view message) {
   return out;
 }
 
+bool IsPasswordKey(std::string key) {
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key == "password" || key == "sslpassword";
+}
+
+// The passwords of a keyword/value connection string: "host=h password='a b\'c'".
+void KeywordPasswords(std::string_view conninfo, std::vector<std::string>* out) {
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < conninfo.size() && std::isspace(static_cast<unsigned char>(conninfo[i]))) ++i;
+  };
+  while (i < conninfo.size()) {
+    skip_space();
+    const size_t key_begin = i;
+    while (i < conninfo.size() && conninfo[i] != '=' &&
+           !std::isspace(static_cast<unsigned char>(conninfo[i]))) {
+      ++i;
+    }
+    const std::string key(conninfo.substr(key_begin, i - key_begin));
+    skip_space();
+    if (i >= conninfo.size() || conninfo[i] != '=') return;
+    ++i;
+    skip_space();
+    std::string value;
+    if (i < conninfo.size() && conninfo[i] == '\'') {
+      for (++i; i < conninfo.size() && conninfo[i] != '\''; ++i) {
+        if (conninfo[i] == '\\' && i + 1 < conninfo.size()) ++i;
+        value += conninfo[i];
+      }
+      ++i;
+    } else {
+      while (i < conninfo.size() && !std::isspace(static_cast<unsigned char>(conninfo[i]))) {
+        value += conninfo[i++];
+      }
+    }
+    if (IsPasswordKey(key)) out->push_back(value);
+  }
+}
+
+// Every password `url` holds, as written and percent-decoded.
+std::vector<std::string> Passwords(std::string_view url) {
+  std::vector<std::string> found;
+  const size_t scheme_end = url.find("://");
+  const std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme_end == std::string_view::npos || (scheme != "postgresql" && scheme != "postgres")) {
+    KeywordPasswords(url, &found);
+  } else {
+    const size_t begin = scheme_end + 3;
+    const size_t query = url.find('?', begin);
+    const std::string_view rest =
+        url.substr(begin, query == std::string_view::npos ? url.npos : query - begin);
+    // The user info ends at the last '@' before the query, as in RedactPostgresUrl.
+    const size_t at = rest.rfind('@');
+    const size_t colon = rest.find(':');
+    if (at != std::string_view::npos && colon < at) {
+      found.emplace_back(rest.substr(colon + 1, at - colon - 1));
+    }
+    for (std::string_view params = query == std::string_view::npos ? "" : url.substr(query + 1);
+         !params.empty();) {
+      const size_t amp = params.find('&');
+      const std::string_view param = params.substr(0, amp);
+      const size_t equals = param.find('=');
+      if (equals != std::string_view::npos &&
+          IsPasswordKey(PercentDecode(param.substr(0, equals)))) {
+        found.emplace_back(param.substr(equals + 1));
+      }
+      params = amp == std::string_view::npos ? std::string_view() : params.substr(amp + 1);
+    }
+  }
+  const size_t written = found.size();
+  for (size_t i = 0; i < written; ++i) found.push_back(PercentDecode(found[i]));
+  return found;
+}
+
+void ReplaceAll(std::string* text, std::string_view what, std::string_view with) {
+  if (what.empty()) return;
+  for (size_t pos = text->find(what); pos != std::string::npos;
+       pos = text->find(what, pos + with.size())) {
+    text->replace(pos, what.size(), with);
+  }
+}
+
 }  // namespace
+
+std::string RedactPostgresSecrets(std::string_view message, std::string_view url) {
+  std::string out(message);
+  ReplaceAll(&out, url, RedactPostgresUrl(url));
+  for (const auto& password : Passwords(url)) {
+    if (password.size() >= 4) ReplaceAll(&out, password, "***");
+  }
+  return out;
+}
 
 std::string RedactPostgresUrl(std::string_view url) {
   const size_t scheme_end = url.find("://");
@@ -114,8 +206,8 @@ arrow::Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::strin
     return arrow::Status::OutOfMemory(fmt::format("connecting to PostgreSQL '{}'", redacted));
   }
   if (PQstatus(conn) != CONNECTION_OK) {
-    // libpq's connection errors name host, port and user, never the password.
-    const std::string message = OneLine(PQerrorMessage(conn));
+    // libpq names host, port and user, and quotes pieces of a URL it cannot parse.
+    const std::string message = RedactPostgresSecrets(OneLine(PQerrorMessage(conn)), url);
     PQfinish(conn);
     return arrow::Status::IOError(
         fmt::format("connecting to PostgreSQL '{}': {}", redacted, message));

@@ -22,6 +22,14 @@ namespace lakepipe::tablestore {
 /// keyword/value connection string may hold a password anywhere.
 std::string RedactPostgresUrl(std::string_view url);
 
+/// `message` without what `url` (a postgresql:// URL or a keyword/value connection
+/// string) holds secret: the URL itself becomes RedactPostgresUrl(url), and each password in
+/// it (of the user info, of password= and sslpassword=), as written and percent-decoded,
+/// becomes "***" wherever else it appears: libpq quotes pieces of a connection string it
+/// cannot parse (`invalid percent-encoded token: "…"`). Passwords under 4 characters are
+/// left, as replacing them would garble the message more than it hides.
+std::string RedactPostgresSecrets(std::string_view message, std::string_view url);
+
 /// A query result as text; SQL NULL is nullopt.
 using PgRows = std::vector<std::vector<std::optional<std::string>>>;
 

@@ -395,6 +395,22 @@ TEST(PostgresUrlTest, RedactDropsEveryPassword) {
   EXPECT_EQ(RedactPostgresUrl("host=h password=x"), "<not a postgresql:// URL>");
 }
 
+// libpq quotes what it cannot parse: `invalid percent-encoded token: "pa%zzSecret"`.
+TEST(PostgresUrlTest, RedactSecretsHidesTheUrlAndEveryPasswordInAMessage) {
+  const std::string url = "postgresql://ann:pa%zzSecret@h:1/lake";
+  EXPECT_EQ(RedactPostgresSecrets("at \"" + url +
+                                      "\": invalid percent-encoded token: "
+                                      "\"pa%zzSecret\"",
+                                  url),
+            "at \"postgresql://ann@h:1/lake\": invalid percent-encoded token: \"***\"");
+  EXPECT_EQ(RedactPostgresSecrets("echo s3cr@t and s3cr%40t and qparam1",
+                                  "postgresql://ann:s3cr%40t@h/lake?password=qparam1"),
+            "echo *** and *** and ***");
+  EXPECT_EQ(RedactPostgresSecrets("bad 'kv secret' here", "host=h password='kv secret' port=1"),
+            "bad '***' here");
+  EXPECT_EQ(RedactPostgresSecrets("got kvpass9", "host=h password = kvpass9"), "got ***");
+}
+
 TEST(PostgresAdvisoryLockKeyTest, IsTheSha256PrefixAsSignedBigEndian) {
   // Shared by every lakepipe on a database: these values must never change.
   EXPECT_EQ(AdvisoryLockKey("ci#model"), 8190068604128914218);
