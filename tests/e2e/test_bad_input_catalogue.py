@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -230,8 +231,11 @@ def test_full_disk_fails_clearly_and_the_next_run_succeeds(local_lake, tmp_path,
         local_lake.pipeline("orders", {"reader": "demo", "options": {"rows": "200000"}},
                             destination={"bucket": str(bucket)})
         message = one_error_line(local_lake.run("orders", check=False))
-        assert message == (f"{P}: writing 'file://{bucket}/raw/demo/orders/orders_0000.parquet': "
-                           "Error writing bytes to file ([errno 28] No space left on device)")
+        # Data files are written in the run's staging folder until the commit.
+        assert re.fullmatch(
+            re.escape(f"{P}: writing 'file://{bucket}/.dataspoc/staging/orders/") + r"[^/]+" +
+            re.escape("/raw/demo/orders/orders_0000.parquet.staged': Error writing bytes to file "
+                      "([errno 28] No space left on device)"), message), message
         # Nothing committed, nothing left but the failure log.
         leftovers = sorted(str(p.relative_to(bucket)) for p in bucket.rglob("*") if p.is_file())
         assert [p for p in leftovers if not p.startswith(".dataspoc/logs/")] == []

@@ -144,7 +144,10 @@ def test_full_flag_replaces_an_incremental_table_and_deletes_old_files(local_lak
     lake.run("things", "--full")
     assert tap.calls()[-1]["state"] is None  # a full refresh starts without a bookmark
     new_files = lake.data_files("raw")
-    assert new_files == [f"{LOCATION}/things_0002.parquet"]  # numbers never reused
+    # Numbers never reused, and the table keeps one layout: the full refresh of an
+    # incremental pipeline lands in a dt= folder too.
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert new_files == [f"{LOCATION}/dt={today.isoformat()}/things_0002.parquet"]
     assert not set(old_files) & set(new_files)
     entry = lake.entry(TABLE)
     assert entry["mode"] == "full"
@@ -154,7 +157,10 @@ def test_full_flag_replaces_an_incremental_table_and_deletes_old_files(local_lak
     bucket = lake.local_root
     frame = pl.read_parquet(f"{bucket}/{LOCATION}/**/*.parquet")
     assert sorted(frame["id"].to_list()) == [1, 2, 3, 4]
-    assert lake.state("things") == {"bookmarks": {"things": {"id": 4}}}
+    # As DataSpoc Lens reads it: hive partitioning on, the dt column kept.
+    assert duckdb.sql(f"SELECT count(*), count(DISTINCT dt) FROM read_parquet("
+                      f"'{bucket}/{LOCATION}/**/*.parquet', hive_partitioning=true)").fetchone() == (4, 1)
+    assert lake.state("things")["bookmarks"] == {"things": {"id": 4}}
 
 
 NESTED_SCHEMA = {"type": "object", "properties": {

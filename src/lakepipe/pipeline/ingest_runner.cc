@@ -363,8 +363,13 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   result.run_id = NewRunId(start);
   result.started_at = IsoUtc(start);
   const bool full = options.full_refresh || !config.incremental;
+  // An incremental pipeline's files are in dt= folders, a full refresh's (--full) too: a
+  // root-level file beside dt= folders breaks readers that glob with hive partitioning
+  // (DuckDB: "Hive partition mismatch"; DataSpoc Lens then misses rows).
   std::optional<std::string> dt;
-  if (!full) dt = fmt::format("{:%Y-%m-%d}", std::chrono::floor<std::chrono::days>(start));
+  if (config.incremental) {
+    dt = fmt::format("{:%Y-%m-%d}", std::chrono::floor<std::chrono::days>(start));
+  }
 
   std::unique_ptr<duckdb::BatchSql> sql;
   if (!config.transform_sql.empty()) {
