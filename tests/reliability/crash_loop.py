@@ -15,8 +15,10 @@ in one pipeline's commit must not disturb another's manifest entry):
                         with --no-postgres; needs the server scripts/install-deps sets up)
   flow                the three-stage flow of the flow tests (CSV -> SQL -> exec)
 
-After every kill (before recovery) and after every recovery, it checks: every manifest
-entry's files exist and read with the rows the entry says; no file is listed twice; the
+After every kill (before recovery) and after every recovery, it checks: a reader that
+globs a table's folder (as DataSpoc Lens does) sees the committed or the new generation,
+never an uncommitted row; every manifest entry's files exist and read with the rows the
+entry says; no file is listed twice; the
 table is exactly one generation of the source (the last committed or the new one), with
 no duplicate row; state is never ahead of the data; no journal or temp file is left once
 a run completes; the flow's catalog opens and every view in it reads, each stage's tables
@@ -52,7 +54,8 @@ from ingest_support import Lake, SampleTap, to_yaml  # noqa: E402
 from services import ROOT, MotoS3, Postgres  # noqa: E402
 
 INGEST_POINTS = ["after-data-before-commit", "after-journal-commit",
-                 "after-manifest-before-state", "after-commit-before-cleanup"]
+                 "after-publish-before-manifest", "after-manifest-before-state",
+                 "after-commit-before-cleanup"]
 FLOW_POINTS = ["stage-after-data-before-commit", "stage-after-metadata-before-catalog",
                "catalog-built-before-publish"]
 
@@ -204,9 +207,43 @@ class IngestScenario:
         rows = [tuple(r[c] for c in ("id", "name", "amount")) for r in table.to_pylist()]
         return sorted(rows)
 
+    def globbed_rows(self, entry: dict | None) -> list[tuple]:
+        """What a reader that globs the table's folder sees (DataSpoc Lens reads every
+        visible `*.parquet` under the location), whatever the manifest says."""
+        if entry is None:
+            return []
+        table = self.lake.read_location(entry["location"])
+        if table is None:
+            return []
+        return sorted(tuple(r[c] for c in ("id", "name", "amount")) for r in table.to_pylist())
+
+    def dead_run_committed(self) -> bool:
+        for path in self.lake.journal(self.pipeline):
+            if path.endswith(".json") and self.lake.read_json(path).get("status") == "committed":
+                return True
+        return False
+
+    def check_globbed_after_kill(self, entry: dict | None, manifest_has_new: bool) -> None:
+        """Before its commit point a killed run is invisible to a glob. Once committed, its
+        files move in one by one (and a full refresh deletes the old ones last), so a glob
+        sees the committed rows and some of the new ones, each row once."""
+        rows = self.globbed_rows(entry)
+        if not (manifest_has_new or self.dead_run_committed()):
+            check(rows == self.committed,
+                  f"{self.pipeline}: a glob of the table's folder sees {len(rows)} rows of an "
+                  f"uncommitted run (committed: {len(self.committed)})")
+            return
+        known = set(self.committed) | set(self.pending)
+        check(len(rows) == len(set(rows)) and set(rows) <= known,
+              f"{self.pipeline}: a glob of the table's folder sees rows twice or rows of no "
+              f"generation ({len(rows)} rows)")
+
     def check_consistent(self, tables: dict) -> str:
         """After a kill: the table is the committed generation or the new one, each row
-        once, and state is not ahead. Returns which generation it is."""
+        once, and state is not ahead; a reader that globs the folder never sees an
+        uncommitted row. Returns which generation the manifest has."""
+        entry = self.entry(tables)
+        self.check_globbed_after_kill(entry, self.table_rows(entry) == self.pending)
         rows = self.table_rows(self.entry(tables))
         check(len(rows) == len({r[0] for r in rows}), f"{self.pipeline}: duplicate ids")
         if rows == self.pending:
@@ -226,6 +263,10 @@ class IngestScenario:
         rows = self.table_rows(entry)
         check(rows == self.pending, f"{self.pipeline}: after recovery the table holds "
                                     f"{len(rows)} rows, the source {len(self.pending)}")
+        check(self.globbed_rows(entry) == self.pending,
+              f"{self.pipeline}: after recovery a glob of the folder is not the source")
+        check(not self.lake.files(f".dataspoc/staging/{self.pipeline}"),
+              f"{self.pipeline}: staged files left after a complete run")
         self.check_state(rows)
         check(self.lake.journal(self.pipeline) == [],
               f"{self.pipeline}: a journal is left: {self.lake.journal(self.pipeline)}")
