@@ -8,6 +8,8 @@ namespace lakepipe {
 /// LAKEPIPE_CRASH_AT equals `point`, the process kills itself with SIGKILL here, like a
 /// power cut (no destructors, no cleanup). Points in the ingest commit:
 ///   after-data-before-commit     data files written in staging, journal not committed
+///   after-prepare-before-commit  (several destinations) the others prepared, the first's
+///                                journal not committed
 ///   after-journal-commit         journal committed, nothing applied
 ///   after-publish-before-manifest  data files moved into their tables, manifest untouched
 ///   after-manifest-before-state  manifest published, state and log not written

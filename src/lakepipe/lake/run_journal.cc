@@ -53,6 +53,24 @@ arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const st
   return commit;
 }
 
+// What the primary journal of a prepared one says: "committed", or "running" when it is
+// not committed (or gone: the run removes its primary journal last).
+arrow::Result<std::string> PrimaryStatus(storage::Storage* storage, const nlohmann::json& json,
+                                         const std::string& where) {
+  const auto text = json.value("primary_journal", "");
+  auto primary = storage::Uri::Parse(text);
+  if (!primary.ok()) {
+    return arrow::Status::Invalid(fmt::format("{}: prepared journal names no primary journal",
+                                              where));
+  }
+  ARROW_ASSIGN_OR_RAISE(bool exists, storage->Exists(*primary));
+  if (!exists) return std::string("running");
+  ARROW_ASSIGN_OR_RAISE(auto primary_json, ReadJsonDocument(storage, *primary));
+  const bool committed =
+      primary_json.is_object() && primary_json.value("status", "") == "committed";
+  return std::string(committed ? "committed" : "running");
+}
+
 }  // namespace
 
 arrow::Result<RunJournal> RunJournal::Begin(storage::Storage* storage, const BucketLayout& layout,
@@ -74,9 +92,10 @@ nlohmann::json RunJournal::ToJson() const {
                          {"started_at", started_at_},
                          {"host", host},
                          {"pid", ::getpid()},
-                         {"status", commit_ ? "committed" : "running"},
+                         {"status", !commit_ ? "running" : primary_journal_ ? "prepared" : "committed"},
                          {"written", written_}};
   if (commit_) json["commit"] = CommitToJson(*commit_);
+  if (primary_journal_) json["primary_journal"] = *primary_journal_;
   return json;
 }
 
@@ -91,6 +110,12 @@ arrow::Status RunJournal::AddWritten(const std::string& relative_path) {
 
 arrow::Status RunJournal::Commit(PendingCommit commit) {
   commit_ = std::move(commit);
+  return Save();
+}
+
+arrow::Status RunJournal::Prepare(PendingCommit commit, const storage::Uri& primary_journal) {
+  commit_ = std::move(commit);
+  primary_journal_ = primary_journal.ToString();
   return Save();
 }
 
@@ -137,7 +162,11 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
     ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage, file.uri));
     const std::string where = file.uri.ToString();
-    if (json.value("status", "") == "committed") {
+    std::string status = json.value("status", "");
+    if (status == "prepared") {
+      ARROW_ASSIGN_OR_RAISE(status, PrimaryStatus(storage, json, where));
+    }
+    if (status == "committed") {
       ARROW_ASSIGN_OR_RAISE(auto commit, CommitFromJson(json.at("commit"), where));
       spdlog::warn("finishing the commit of run {} of pipeline '{}' that stopped midway",
                    json.value("run_id", "?"), pipeline);

@@ -39,7 +39,10 @@ struct PendingCommit {
 ///   3. applies the commit (ApplyCommit) and deletes the journal.
 /// A journal found by the next run of the pipeline belongs to a run that died: "running"
 /// → its written files are deleted (nothing was committed); "committed" → the commit is
-/// applied again (idempotent) and then the journal is deleted.
+/// applied again (idempotent) and then the journal is deleted; "prepared" (a second
+/// destination) → as "committed" when its primary journal is committed, else as "running".
+/// A run removes its prepared journals before its primary one, so a missing primary
+/// journal means the run never committed.
 class RunJournal {
  public:
   /// Starts a journal for a new run and writes it.
@@ -51,6 +54,13 @@ class RunJournal {
   arrow::Status AddWritten(const std::string& relative_path);
   /// Records the commit; after this returns OK the run counts as committed.
   arrow::Status Commit(PendingCommit commit);
+  /// For a run with several destinations, every destination but the first: records this
+  /// destination's commit as "prepared". It counts as committed exactly when the journal at
+  /// `primary_journal` (the first destination's, committed last) does, so one atomic write
+  /// commits the run in every destination or in none.
+  arrow::Status Prepare(PendingCommit commit, const storage::Uri& primary_journal);
+  /// This journal's own URI.
+  storage::Uri uri() const { return layout_.JournalUri(pipeline_, run_id_); }
   /// Deletes the journal file (after the commit was applied or the run cleaned up).
   arrow::Status Remove();
 
@@ -82,6 +92,7 @@ class RunJournal {
   std::string started_at_;
   std::vector<std::string> written_;
   std::optional<PendingCommit> commit_;
+  std::optional<std::string> primary_journal_;  ///< set by Prepare()
 };
 
 /// Applies a commit in the contract's order: data files moved from staging into their

@@ -389,7 +389,11 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   for (const auto& d : config.destinations) {
     ARROW_ASSIGN_OR_RAISE(auto bucket, storage::Uri::Parse(d.bucket));
     layouts.emplace_back(bucket);
-    auto recovered = lake::RunJournal::RecoverDeadRuns(storage, layouts.back(), config.name);
+  }
+  // The first destination last: the others' prepared journals ask its journal whether
+  // their run committed.
+  for (size_t i = layouts.size(); i-- > 0;) {
+    auto recovered = lake::RunJournal::RecoverDeadRuns(storage, layouts[i], config.name);
     if (!recovered.ok()) return Fail(config, recovered.status());
   }
 
@@ -486,6 +490,7 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
 
   result.success = true;
   CrashPoint("after-data-before-commit");
+  std::vector<lake::PendingCommit> commits;
   for (size_t i = 0; i < destinations.size(); ++i) {
     auto commit =
         PlanCommit(config, full, *destinations[i], storage, result, new_state ? new_state : state);
@@ -493,16 +498,32 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
     commit->log_stamp = LogStamp(start);
     commit->run_id = result.run_id;
     commit->published = destinations[i]->publications();
-    ARROW_RETURN_NOT_OK(journals[i].Commit(*commit));
-    CrashPoint("after-journal-commit");
-    auto applied = lake::ApplyCommit(storage, layouts[i], config.name, *commit);
+    commits.push_back(std::move(*commit));
+  }
+  // One commit point for every destination: the others' commits are prepared, then the
+  // first destination's journal commits the run everywhere at once (RunJournal::Prepare).
+  // Destinations then never differ by a run, and one state (the first's) serves them all.
+  for (size_t i = 1; i < destinations.size(); ++i) {
+    auto prepared = journals[i].Prepare(commits[i], journals[0].uri());
+    if (!prepared.ok()) return Fail(config, prepared);
+  }
+  if (destinations.size() > 1) CrashPoint("after-prepare-before-commit");
+  if (auto committed = journals[0].Commit(commits[0]); !committed.ok()) {
+    return Fail(config, committed);
+  }
+  CrashPoint("after-journal-commit");
+  for (size_t i = 0; i < destinations.size(); ++i) {
+    auto applied = lake::ApplyCommit(storage, layouts[i], config.name, commits[i]);
     if (!applied.ok()) {
       return Fail(config,
                   applied.WithMessage(fmt::format(
                       "{} (committed; the next run finishes publishing)", applied.message())));
     }
-    CrashPoint("after-commit-before-cleanup");
-    ARROW_RETURN_NOT_OK(journals[i].Remove());
+  }
+  CrashPoint("after-commit-before-cleanup");
+  // The first destination's journal last: while it exists, prepared ones can ask it.
+  for (size_t i = destinations.size(); i-- > 0;) {
+    if (auto removed = journals[i].Remove(); !removed.ok()) return Fail(config, removed);
   }
   return result;
 }

@@ -280,6 +280,19 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
   }
   if (out.destinations.empty())
     return r.Error(root, "'destination' (or 'destinations') is required");
+  // A run keeps one journal per bucket (lake/run_journal.h): two destinations in one bucket
+  // would share it.
+  for (size_t i = 1; i < out.destinations.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (storage::Uri::Parse(out.destinations[i].bucket)->ToString() ==
+          storage::Uri::Parse(out.destinations[j].bucket)->ToString()) {
+        return r.Error(root["destinations"][i],
+                       fmt::format("destinations[{}]: bucket '{}' is destinations[{}]'s too; "
+                                   "use one destination per bucket",
+                                   i, out.destinations[i].bucket, j));
+      }
+    }
+  }
   if (const auto inc = root["incremental"]) {
     ARROW_RETURN_NOT_OK(
         r.OnlyKeys(inc, "incremental", {"enabled", "replication_key", "streams"}));
