@@ -9,6 +9,8 @@ result is the source exactly once.
 Scenarios (one per iteration, in a seeded random order; all share one bucket, so a crash
 in one pipeline's commit must not disturb another's manifest entry):
   singer-incremental  a Singer tap, incremental; the source grows each iteration
+  singer-two-destinations  a Singer tap, incremental, into the loop's bucket and a second
+                      local one: both must end equal
   singer-full         a Singer tap, full refresh; the source is rewritten each iteration
   csv-full            the built-in CSV reader over a glob whose files are rewritten
   postgres-incremental  the built-in PostgreSQL reader, incremental on `id` (skipped
@@ -310,6 +312,41 @@ class SingerIncremental(IngestScenario):
               f"(max id {rows[-1][0] if rows else None})")
 
 
+class SingerTwoDestinations(IngestScenario):
+    """A Singer tap landing one incremental table in two buckets (the loop's and a local
+    second one): after every kill each bucket holds the committed or the new generation,
+    and after every recovery both hold the source, with the same state."""
+
+    name = pipeline = "singer-two-destinations"
+    crash_points = INGEST_POINTS + ["after-prepare-before-commit"]
+
+    def __init__(self, lake, folder, second: Lake):
+        super().__init__(lake, folder)
+        self.tap = SampleTap(folder, streams=("dual_things",), script="tap-dual.py")
+        lake.pipeline(self.pipeline, self.tap.source(), incremental={"enabled": True},
+                      destinations=[{"bucket": lake.bucket}, {"bucket": second.bucket}])
+        self.twin = IngestScenario(second, folder / "second")
+        self.twin.pipeline = self.pipeline
+
+    def advance(self, rng):
+        first = len(self.pending) + 1
+        new = [(i, f"dual-{i}", i * 2.5) for i in range(first, first + rng.randint(1, 2000))]
+        self.tap.add_rows([{"id": i, "name": n, "amount": a} for i, n, a in new], "dual_things")
+        self.pending = self.pending + new
+        self.twin.pending = self.pending
+
+    def check_consistent(self, tables):
+        self.twin.check_consistent(check_manifest(self.twin.lake))
+        return super().check_consistent(tables)
+
+    def check_recovered(self, tables):
+        super().check_recovered(tables)
+        self.twin.check_recovered(check_manifest(self.twin.lake))
+        state = f".dataspoc/state/{self.pipeline}/state.json"
+        check(self.lake.read_json(state) == self.twin.lake.read_json(state),
+              f"{self.pipeline}: the destinations' states differ")
+
+
 class SingerFull(IngestScenario):
     name = pipeline = "singer-full"
 
@@ -496,7 +533,12 @@ def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str
         backend = make_backend(store, workdir, services)
         runner = Runner(binary)
         lake = Lake(backend, runner, workdir / "home")
+        second_folder = workdir / "second-bucket"
+        second_folder.mkdir(parents=True)
+        second = Lake(Backend("file", str(second_folder), {}, pafs.LocalFileSystem(),
+                              str(second_folder)), runner, workdir / "home")
         scenarios = [SingerIncremental(lake, workdir / "singer-incremental"),
+                     SingerTwoDestinations(lake, workdir / "singer-two-destinations", second),
                      SingerFull(lake, workdir / "singer-full"),
                      CsvFull(lake, workdir / "csv-full")]
         if use_postgres:
