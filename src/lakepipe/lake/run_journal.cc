@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lakepipe/common/crash_point.h"
+#include "lakepipe/common/process_start.h"
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/lake/path_segment.h"
 
@@ -53,6 +54,27 @@ arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const st
   return commit;
 }
 
+// A journal whose run still runs on this host (another home folder's run of the same
+// pipeline: the run lock is per home) must not be recovered from under it. Owners on other
+// hosts cannot be seen from here (RELIABILITY.md says what holds then).
+arrow::Status RefuseLiveOwner(const nlohmann::json& json, const std::string& where) {
+  if (!json.is_object()) return arrow::Status::OK();
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  const auto pid = json.value("pid", nlohmann::json());
+  const auto start = json.value("pid_start_ticks", nlohmann::json());
+  if (json.value("host", "") != host || !pid.is_number_integer() ||
+      !start.is_number_integer() || start.get<long long>() < 0 ||
+      pid.get<int>() == ::getpid()) {
+    return arrow::Status::OK();
+  }
+  if (ProcessStartTicks(pid.get<int>()) != start.get<long long>()) return arrow::Status::OK();
+  return arrow::Status::Invalid(fmt::format(
+      "run {} of this pipeline is still running (pid {} on this host, since {}; its journal "
+      "is '{}'): two runs of one pipeline at once are refused",
+      json.value("run_id", "?"), pid.get<int>(), json.value("started_at", "?"), where));
+}
+
 // What the primary journal of a prepared one says: "committed", or "running" when it is
 // not committed (or gone: the run removes its primary journal last).
 arrow::Result<std::string> PrimaryStatus(storage::Storage* storage, const nlohmann::json& json,
@@ -92,6 +114,7 @@ nlohmann::json RunJournal::ToJson() const {
                          {"started_at", started_at_},
                          {"host", host},
                          {"pid", ::getpid()},
+                         {"pid_start_ticks", ProcessStartTicks(::getpid())},
                          {"status", !commit_ ? "running" : primary_journal_ ? "prepared" : "committed"},
                          {"written", written_}};
   if (commit_) json["commit"] = CommitToJson(*commit_);
@@ -162,6 +185,7 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
     ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage, file.uri));
     const std::string where = file.uri.ToString();
+    ARROW_RETURN_NOT_OK(RefuseLiveOwner(json, where));
     std::string status = json.value("status", "");
     if (status == "prepared") {
       ARROW_ASSIGN_OR_RAISE(status, PrimaryStatus(storage, json, where));

@@ -33,6 +33,16 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
     const std::string location =
         lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
     ARROW_ASSIGN_OR_RAISE(output.previous, manifest_.LoadTable(source_name_, stream));
+    // Two pipelines whose taps share a name (both PostgreSQL taps are tap-postgres) would
+    // silently take one table over: its files replaced, its column types changed.
+    if (output.previous && !output.previous->pipeline.empty() &&
+        output.previous->pipeline != journal_->pipeline() && !config_.share_tables) {
+      return arrow::Status::Invalid(fmt::format(
+          "table '{}/{}' in '{}' belongs to pipeline '{}'; pipeline '{}' would take it over "
+          "(give one of them another source.name, or set share_tables: true on both "
+          "destinations)",
+          source_name_, stream, config_.bucket, output.previous->pipeline, journal_->pipeline()));
+    }
     int64_t next = output.previous ? output.previous->next_file_number : 0;
     ARROW_ASSIGN_OR_RAISE(auto existing, storage_->List(layout_.Resolve(location), true));
     for (const auto& file : existing) {

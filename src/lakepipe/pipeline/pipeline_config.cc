@@ -167,7 +167,11 @@ arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, cons
                                DestinationConfig* out) {
   ARROW_RETURN_NOT_OK(r.OnlyKeys(node, path,
                                  {"bucket", "path", "partition_by", "compression",
-                                  "compression_level", "row_group_rows", "file_size_mb"}));
+                                  "compression_level", "row_group_rows", "file_size_mb",
+                                  "share_tables"}));
+  if (node["share_tables"]) {
+    ARROW_ASSIGN_OR_RAISE(out->share_tables, r.Bool(node["share_tables"], path + ".share_tables"));
+  }
   if (!node["bucket"]) return r.Error(node, fmt::format("'{}.bucket' is required", path));
   ARROW_ASSIGN_OR_RAISE(out->bucket, r.String(node["bucket"], path + ".bucket"));
   // Checked here, so the error names the file and line (and every later parse succeeds).

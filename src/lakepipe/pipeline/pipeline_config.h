@@ -49,6 +49,9 @@ struct DestinationConfig {
   parquet::ParquetWriteOptions parquet;
   /// A new file starts when the current one reaches this size.
   int64_t file_size_target_bytes = 256LL << 20;
+  /// `share_tables: true`: this pipeline may write tables another pipeline wrote (both
+  /// files must say so); by default a table has one owner and a second one is refused.
+  bool share_tables = false;
 };
 
 /// timeout_seconds when a pipeline file names none.

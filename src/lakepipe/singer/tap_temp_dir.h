@@ -24,8 +24,4 @@ arrow::Result<std::string> MakeTapTempDir();
 /// effort: errors are ignored. Returns how many folders it removed.
 int SweepDeadTapTempDirs(const std::string& parent);
 
-/// The start time of process `pid` in clock ticks since boot (field 22 of
-/// /proc/<pid>/stat); -1 when there is no such process or /proc cannot say.
-long long ProcessStartTicks(int pid);
-
 }  // namespace lakepipe::singer

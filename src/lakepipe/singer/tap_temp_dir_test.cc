@@ -1,5 +1,7 @@
 #include "lakepipe/singer/tap_temp_dir.h"
 
+#include "lakepipe/common/process_start.h"
+
 #include <unistd.h>
 
 #include <filesystem>
