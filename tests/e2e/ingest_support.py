@@ -16,6 +16,20 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from services import DEPS
+
+# Real Singer taps from PyPI, one venv each (scripts/install-deps).
+TAP_JSONL = DEPS / "taps" / "tap-jsonl" / "bin" / "tap-jsonl"
+TAP_POSTGRES = DEPS / "taps" / "meltanolabs-tap-postgres" / "bin" / "tap-postgres"
+TAP_PIPELINEWISE_POSTGRES = DEPS / "taps" / "pipelinewise-tap-postgres" / "bin" / "tap-postgres"
+
+
+def tap_postgres_config(postgres) -> dict:
+    """meltanolabs-tap-postgres' config for the session's server (trust auth)."""
+    return {"host": "127.0.0.1", "port": postgres.port, "user": "lakepipe",
+            "password": "unused-with-trust-auth", "database": "postgres",
+            "filter_schemas": ["public"]}
+
 # A deterministic Singer tap driven by its config:
 #   {"streams": {"<name>": {"data": "/abs/rows.jsonl", "schema_file": "/abs/s.json"?, "key": "id"}}}
 # Emits SCHEMA, then the RECORDs whose key is above the stream's bookmark in --state, then

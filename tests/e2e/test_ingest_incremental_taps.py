@@ -5,10 +5,9 @@ scripts/install-deps: meltanolabs-tap-postgres (Meltano SDK) and pipelinewise-ta
 import duckdb
 import pytest
 
-from services import DEPS
-
-TAP_MELTANO = DEPS / "taps" / "meltanolabs-tap-postgres" / "bin" / "tap-postgres"
-TAP_PIPELINEWISE = DEPS / "taps" / "pipelinewise-tap-postgres" / "bin" / "tap-postgres"
+from ingest_support import TAP_PIPELINEWISE_POSTGRES as TAP_PIPELINEWISE
+from ingest_support import TAP_POSTGRES as TAP_MELTANO
+from ingest_support import tap_postgres_config
 
 
 def make_table(postgres, name):
@@ -34,9 +33,7 @@ def globbed_ids(lake, key):
 
 
 TAPS = {
-    "meltano": (TAP_MELTANO, lambda pg: {
-        "host": "127.0.0.1", "port": pg.port, "user": "lakepipe", "password": "trust",
-        "database": "postgres", "filter_schemas": ["public"]}, "public-{table}"),
+    "meltano": (TAP_MELTANO, tap_postgres_config, "public-{table}"),
     "pipelinewise": (TAP_PIPELINEWISE, lambda pg: {
         "host": "127.0.0.1", "port": pg.port, "user": "lakepipe", "password": "trust",
         "dbname": "postgres", "filter_schemas": "public"}, "public-{table}"),

@@ -9,8 +9,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest_support import ReplayTap, record_msg, schema_msg, singer_lines
-from test_ingest_real_taps import TAP_POSTGRES
+from ingest_support import (TAP_POSTGRES, ReplayTap, record_msg, schema_msg, singer_lines,
+                            tap_postgres_config)
 
 PROPS = {"id": {"type": "integer"}}
 
@@ -148,9 +148,7 @@ def test_a_postgres_table_named_like_a_path_stays_in_its_folder_with_the_real_ta
     stream = "public-x/../../y"
     lake.pipeline("pg-hostile", {
         "tap": str(TAP_POSTGRES),
-        "config": {"host": "127.0.0.1", "port": postgres.port, "user": "lakepipe",
-                   "password": "unused-with-trust-auth", "database": "postgres",
-                   "filter_schemas": ["public"]},
+        "config": tap_postgres_config(postgres),
         "streams": [stream],
     })
     lake.run("pg-hostile", timeout=180)

@@ -5,11 +5,8 @@ from decimal import Decimal
 
 import duckdb
 
-from ingest_support import rows_of, write_jsonl
-from services import DEPS
+from ingest_support import TAP_JSONL, TAP_POSTGRES, rows_of, tap_postgres_config, write_jsonl
 
-TAP_JSONL = DEPS / "taps" / "tap-jsonl" / "bin" / "tap-jsonl"
-TAP_POSTGRES = DEPS / "taps" / "meltanolabs-tap-postgres" / "bin" / "tap-postgres"
 
 
 def test_tap_jsonl_lands_the_file_rows_on_every_backend(lake, tmp_path):
@@ -46,9 +43,7 @@ def test_tap_postgres_lands_a_table_equal_to_the_database_on_every_backend(lake,
                   "WHERE id = 7")
     lake.pipeline("pg-orders", {
         "tap": str(TAP_POSTGRES),
-        "config": {"host": "127.0.0.1", "port": postgres.port, "user": "lakepipe",
-                   "password": "unused-with-trust-auth", "database": "postgres",
-                   "filter_schemas": ["public"]},
+        "config": tap_postgres_config(postgres),
         "streams": [stream],
     })
     out = lake.run("pg-orders", timeout=180).stdout

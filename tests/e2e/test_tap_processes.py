@@ -11,13 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest_support import (ReplayTap, record_msg, rows_of, sample_rows, SampleTap,
+from ingest_support import (TAP_JSONL, ReplayTap, record_msg, rows_of, sample_rows, SampleTap,
                             schema_msg, singer_lines, write_tap)
-from services import DEPS
 
 PROPS = {"id": {"type": "integer"}, "name": {"type": ["null", "string"]}}
 PYTHON = {"LAKEPIPE_PYTHON": sys.executable}  # the test venv has pyarrow and pandas
-TAP_JSONL = DEPS / "taps" / "tap-jsonl" / "bin" / "tap-jsonl"
 PASSWORD = "lp-tap-temp-password-Qw71"
 
 # Forks a grandchild in its own session (setsid: out of the tap's process group) that
