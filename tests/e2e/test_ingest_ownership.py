@@ -60,3 +60,30 @@ def test_the_same_pipeline_from_a_second_home_folder_does_not_touch_a_live_run(
     entry = lake.entry("replay/t")
     assert entry["stats"]["total_rows"] == 5 and len(entry["files"]) == 1
     assert lake.data_files("raw") == [entry["files"][0]["path"]]
+
+
+def test_two_pipelines_writing_one_new_table_at_once_never_share_a_file(
+        local_lake, tmp_path, lakepipe_bin):
+    """Neither has an entry yet, so ownership cannot tell them apart: the table's lock in the
+    (local) bucket lets one write; the other fails clearly and nothing is overwritten."""
+    import subprocess
+    from ingest_support import ReplayTap, record_msg, schema_msg, singer_lines
+    lake = local_lake
+    for name, first in (("one", 0), ("two", 100)):
+        tap = ReplayTap(tmp_path / f"tap-{name}")
+        tap.set_output(singer_lines(schema_msg("t", {"id": {"type": "integer"}}),
+                                    *[record_msg("t", {"id": first + i}) for i in range(3)]))
+        lake.pipeline(name, {**tap.source(sleep_before=2), "name": "shared"},
+                      destination={"bucket": lake.bucket, "share_tables": True})
+    procs = [subprocess.Popen(lake.argv(lakepipe_bin, "run", n), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+             for n in ("one", "two")]
+    results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 1], results
+    failed = next(err for code, err in results if code == 1)
+    assert "table 'shared/t' is being written by another run (another process holds" in failed
+    entry = lake.entry("shared/t")
+    ids = [i for f in entry["files"] for i in lake.read_parquet(f["path"])["id"].to_pylist()]
+    assert sorted(ids) in ([0, 1, 2], [100, 101, 102])
+    assert lake.data_files("raw") == [f["path"] for f in entry["files"]]

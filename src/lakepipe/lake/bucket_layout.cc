@@ -41,6 +41,11 @@ storage::Uri BucketLayout::StagingDir(std::string_view pipeline, std::string_vie
                                   EncodePathSegment(run_id)));
 }
 
+storage::Uri BucketLayout::TableLockUri(std::string_view source, std::string_view table) const {
+  return bucket_.Join(fmt::format(".dataspoc/locks/{}/{}.lock", EncodePathSegment(source),
+                                  EncodePathSegment(table)));
+}
+
 std::string BucketLayout::StagedPath(std::string_view pipeline, std::string_view run_id,
                                      std::string_view relative) {
   return fmt::format(".dataspoc/staging/{}/{}/{}.staged", EncodePathSegment(pipeline),

@@ -18,6 +18,7 @@ namespace lakepipe::lake {
 ///   .dataspoc/logs/<pipeline>/<UTC start>.json    one log per run
 ///   .dataspoc/journal/<pipeline>/<run id>.json    files an unfinished run wrote
 ///   .dataspoc/staging/<pipeline>/<run id>/<path>.staged   a run's data files until commit
+///   .dataspoc/locks/<source>/<table>.lock        held while a run writes the table (local)
 ///   <path>/<source>/<table>/<table>_NNNN.parquet              full refresh
 ///   <path>/<source>/<table>/dt=YYYY-MM-DD/<table>_NNNN.parquet   incremental
 ///
@@ -42,6 +43,9 @@ class BucketLayout {
   /// Where a run writes its data files until it commits: no reader's glob of a table
   /// folder (nor of `**/*.parquet`) finds them there.
   storage::Uri StagingDir(std::string_view pipeline, std::string_view run_id) const;
+  /// .dataspoc/locks/<source>/<table>.lock: held by the run writing the table (local
+  /// buckets, where an OS lock can be taken).
+  storage::Uri TableLockUri(std::string_view source, std::string_view table) const;
   /// The staging path (relative to the bucket) of data file `relative`.
   static std::string StagedPath(std::string_view pipeline, std::string_view run_id,
                                 std::string_view relative);

@@ -29,6 +29,16 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
     // First sight of the stream in this run. Its name comes from the tap: refuse one that
     // cannot be a path segment before anything is journaled or written.
     ARROW_RETURN_NOT_OK(lake::CheckPathName("stream", stream));
+    // In a local bucket one run at a time writes a table, whichever home folder or
+    // pipeline it comes from (held until this writer is gone, after the commit).
+    if (layout_.bucket().is_local()) {
+      ARROW_ASSIGN_OR_RAISE(
+          auto lock,
+          FileLock::Acquire(layout_.TableLockUri(source_name_, stream).FileSystemPath(),
+                            fmt::format("table '{}/{}'", source_name_, stream),
+                            "is being written by another run"));
+      table_locks_.push_back(std::move(lock));
+    }
     // Learn what a committed run already used.
     const std::string location =
         lake::BucketLayout::TableLocation(config_.path, source_name_, stream);

@@ -9,6 +9,7 @@
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
 
+#include "lakepipe/common/file_lock.h"
 #include "lakepipe/lake/bucket_layout.h"
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/lake/run_journal.h"
@@ -75,6 +76,7 @@ class DestinationWriter {
   std::map<std::string, OpenWriter> writers_;
   std::map<std::string, StreamOutput> outputs_;
   std::vector<lake::Publication> publications_;
+  std::vector<std::unique_ptr<FileLock>> table_locks_;  ///< local buckets: tables being written
 };
 
 }  // namespace lakepipe::pipeline

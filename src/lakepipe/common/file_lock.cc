@@ -1,0 +1,39 @@
+#include "lakepipe/common/file_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace lakepipe {
+
+arrow::Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path,
+                                                          const std::string& what,
+                                                          const std::string& busy) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return arrow::Status::IOError(
+        fmt::format("{}: cannot open lock '{}': {}", what, path, strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return arrow::Status::IOError(
+          fmt::format("{} {} (another process holds '{}')", what, busy, path));
+    }
+    return arrow::Status::IOError(fmt::format("{}: locking '{}': {}", what, path, strerror(err)));
+  }
+  return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
+FileLock::~FileLock() { ::close(fd_); }
+
+}  // namespace lakepipe

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <arrow/result.h>
+
+namespace lakepipe {
+
+/// An exclusive OS file lock (flock on `path`, made with its folder when missing), held
+/// while the object lives and released when the process ends, even by SIGKILL. Holders in
+/// other processes of this machine (and of others, over NFS v4) are kept out.
+class FileLock {
+ public:
+  /// Takes the lock without waiting. `what` names what the lock guards in messages
+  /// ("pipeline 'orders'"); when someone has it, IOError "<what> <busy> (another process
+  /// holds '<path>')".
+  static arrow::Result<std::unique_ptr<FileLock>> Acquire(const std::string& path,
+                                                          const std::string& what,
+                                                          const std::string& busy);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace lakepipe
