@@ -107,14 +107,16 @@ def test_a_discovered_catalog_keeps_the_taps_column_order(local_lake, postgres):
     assert names == ["zeta", "alpha", "mid"]
 
 
-def test_postgres_reader_reads_rows_tied_with_the_bookmark_once(local_lake, postgres):
+@pytest.mark.parametrize("transform", [None, "SELECT id, k FROM batch"])
+def test_postgres_reader_reads_rows_tied_with_the_bookmark_once(local_lake, postgres, transform):
     lake = local_lake
+    top = {"transform": {"sql": transform}} if transform else {}
     postgres.psql("DROP TABLE IF EXISTS reader_ties")
     postgres.psql("CREATE TABLE reader_ties (id integer, k integer)")
     postgres.psql("INSERT INTO reader_ties VALUES (1, 1), (2, 2), (3, NULL)")
     lake.pipeline("ties", {"reader": "postgres", "uri": postgres.url,
                            "options": {"table": "public.reader_ties"}, "stream": "ties~x"},
-                  incremental={"enabled": True, "replication_key": "k"})
+                  incremental={"enabled": True, "replication_key": "k"}, **top)
     lake.run("ties")
     # A row tied with the bookmark (k = 2) arrives after the run: strict '>' lost it.
     postgres.psql("INSERT INTO reader_ties VALUES (4, 2), (5, 3)")

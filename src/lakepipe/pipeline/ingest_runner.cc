@@ -167,7 +167,7 @@ class RunSink : public sources::IngestSink {
     // Untransformed data is never written: a failing transform fails the run.
     std::vector<std::shared_ptr<arrow::RecordBatch>> batches = {fresh};
     if (sql_) {
-      ARROW_ASSIGN_OR_RAISE(batches, InStream(stream, sql_->Apply(batch)));
+      ARROW_ASSIGN_OR_RAISE(batches, InStream(stream, sql_->Apply(fresh)));
     }
     if (python_) {
       std::vector<std::shared_ptr<arrow::RecordBatch>> transformed;
