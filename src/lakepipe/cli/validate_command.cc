@@ -45,9 +45,10 @@ arrow::Status CheckTapSchemas(const singer::SingerSourceOptions& options) {
   auto catalog = singer::SingerSource::DiscoverAndSelect(options);
   if (!catalog.ok()) {
     if (options.NeedsCatalog()) return catalog.status();
-    std::cerr << fmt::format("lakepipe: note: no catalog from discovery ({}); stream schemas "
-                             "are checked when the pipeline runs\n",
-                             catalog.status().message());
+    std::cerr << fmt::format(
+        "lakepipe: note: no catalog from discovery ({}); stream schemas "
+        "are checked when the pipeline runs\n",
+        catalog.status().message());
     return arrow::Status::OK();
   }
   for (const auto& stream : (*catalog)["streams"]) {

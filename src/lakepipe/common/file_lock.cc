@@ -13,8 +13,8 @@
 namespace lakepipe {
 
 arrow::Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path,
-                                                          const std::string& what,
-                                                          const std::string& busy) {
+                                                           const std::string& what,
+                                                           const std::string& busy) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

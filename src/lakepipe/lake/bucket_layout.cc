@@ -13,7 +13,8 @@ storage::Uri BucketLayout::ManifestUri() const { return bucket_.Join(".dataspoc/
 storage::Uri BucketLayout::TableEntriesDir() const { return bucket_.Join(".dataspoc/tables"); }
 
 storage::Uri BucketLayout::TableEntryUri(std::string_view source, std::string_view table) const {
-  return TableEntriesDir().Join(fmt::format("{}/{}.json", EncodePathSegment(source), EncodePathSegment(table)));
+  return TableEntriesDir().Join(
+      fmt::format("{}/{}.json", EncodePathSegment(source), EncodePathSegment(table)));
 }
 
 storage::Uri BucketLayout::StateUri(std::string_view pipeline) const {

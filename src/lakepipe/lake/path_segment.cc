@@ -69,9 +69,9 @@ arrow::Status CheckPathName(std::string_view what, std::string_view name) {
   if (name.empty()) return arrow::Status::Invalid(what, " name is empty");
   const size_t encoded = EncodePathSegment(name).size();
   if (encoded > kMaxPathSegmentBytes) {
-    return arrow::Status::Invalid(fmt::format(
-        "{} name '{}' is too long for a path ({} bytes once encoded, at most {})", what,
-        Printable(name), encoded, kMaxPathSegmentBytes));
+    return arrow::Status::Invalid(
+        fmt::format("{} name '{}' is too long for a path ({} bytes once encoded, at most {})", what,
+                    Printable(name), encoded, kMaxPathSegmentBytes));
   }
   return arrow::Status::OK();
 }

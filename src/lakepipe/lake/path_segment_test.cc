@@ -28,7 +28,8 @@ TEST(PathSegmentTest, SeparatorsDotsAndPartitionSignsAreEscaped) {
 }
 
 TEST(PathSegmentTest, EncodedSegmentsHoldNoSeparatorAndDecodeBack) {
-  for (const std::string& name : std::vector<std::string>{"../../../x", "..", ".", "a/b", "a~7Eb", "~", "~4", "x=y", "pedido ñ", "a\\b", "~~"}) {
+  for (const std::string& name : std::vector<std::string>{
+           "../../../x", "..", ".", "a/b", "a~7Eb", "~", "~4", "x=y", "pedido ñ", "a\\b", "~~"}) {
     const std::string segment = EncodePathSegment(name);
     EXPECT_EQ(segment.find('/'), std::string::npos) << name;
     EXPECT_EQ(segment.find('\\'), std::string::npos) << name;
@@ -65,8 +66,9 @@ TEST(PathSegmentTest, CheckRelativePathAcceptsPlainFoldersOnly) {
 TEST(PathSegmentTest, ContainedRelativePaths) {
   EXPECT_TRUE(IsContainedRelativePath("raw/src/t/dt=2026-01-01/t_0001.parquet"));
   EXPECT_TRUE(IsContainedRelativePath("t_0001.parquet"));
-  for (const std::string& path : std::vector<std::string>{"", "/etc/passwd", "raw/../../x", "raw//x", "./x", "raw/..",
-                                 "raw/" + std::string(256, 'a')}) {
+  for (const std::string& path :
+       std::vector<std::string>{"", "/etc/passwd", "raw/../../x", "raw//x", "./x", "raw/..",
+                                "raw/" + std::string(256, 'a')}) {
     EXPECT_FALSE(IsContainedRelativePath(path)) << path;
   }
 }

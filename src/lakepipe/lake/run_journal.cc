@@ -24,12 +24,9 @@ nlohmann::json CommitToJson(const PendingCommit& commit) {
   for (const auto& p : commit.published) {
     published.push_back({{"staged", p.staged}, {"to", p.final_path}});
   }
-  return {{"run_id", commit.run_id},
-          {"published", published},
-          {"entries", entries},
-          {"state", commit.state ? *commit.state : nlohmann::json()},
-          {"log", commit.log},
-          {"log_stamp", commit.log_stamp},
+  return {{"run_id", commit.run_id},    {"published", published},
+          {"entries", entries},         {"state", commit.state ? *commit.state : nlohmann::json()},
+          {"log", commit.log},          {"log_stamp", commit.log_stamp},
           {"replaced", commit.replaced}};
 }
 
@@ -46,7 +43,8 @@ arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const st
     commit.replaced = json.at("replaced").get<std::vector<std::string>>();
     commit.run_id = json.value("run_id", "");
     for (const auto& p : json.value("published", nlohmann::json::array())) {
-      commit.published.push_back({p.at("staged").get<std::string>(), p.at("to").get<std::string>()});
+      commit.published.push_back(
+          {p.at("staged").get<std::string>(), p.at("to").get<std::string>()});
     }
   } catch (const nlohmann::json::exception& e) {
     return arrow::Status::Invalid(fmt::format("{}: malformed commit: {}", where, e.what()));
@@ -63,9 +61,8 @@ arrow::Status RefuseLiveOwner(const nlohmann::json& json, const std::string& whe
   ::gethostname(host, sizeof(host) - 1);
   const auto pid = json.value("pid", nlohmann::json());
   const auto start = json.value("pid_start_ticks", nlohmann::json());
-  if (json.value("host", "") != host || !pid.is_number_integer() ||
-      !start.is_number_integer() || start.get<long long>() < 0 ||
-      pid.get<int>() == ::getpid()) {
+  if (json.value("host", "") != host || !pid.is_number_integer() || !start.is_number_integer() ||
+      start.get<long long>() < 0 || pid.get<int>() == ::getpid()) {
     return arrow::Status::OK();
   }
   if (ProcessStartTicks(pid.get<int>()) != start.get<long long>()) return arrow::Status::OK();
@@ -82,8 +79,8 @@ arrow::Result<std::string> PrimaryStatus(storage::Storage* storage, const nlohma
   const auto text = json.value("primary_journal", "");
   auto primary = storage::Uri::Parse(text);
   if (!primary.ok()) {
-    return arrow::Status::Invalid(fmt::format("{}: prepared journal names no primary journal",
-                                              where));
+    return arrow::Status::Invalid(
+        fmt::format("{}: prepared journal names no primary journal", where));
   }
   ARROW_ASSIGN_OR_RAISE(bool exists, storage->Exists(*primary));
   if (!exists) return std::string("running");
@@ -115,7 +112,9 @@ nlohmann::json RunJournal::ToJson() const {
                          {"host", host},
                          {"pid", ::getpid()},
                          {"pid_start_ticks", ProcessStartTicks(::getpid())},
-                         {"status", !commit_ ? "running" : primary_journal_ ? "prepared" : "committed"},
+                         {"status", !commit_           ? "running"
+                                    : primary_journal_ ? "prepared"
+                                                       : "committed"},
                          {"written", written_}};
   if (commit_) json["commit"] = CommitToJson(*commit_);
   if (primary_journal_) json["primary_journal"] = *primary_journal_;
@@ -213,7 +212,8 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
       }
       // And whatever else it left in its staging folder (an atomic write's temp file).
       const std::string run_id = json.value("run_id", "");
-      if (!run_id.empty()) ARROW_RETURN_NOT_OK(storage->DeleteTree(layout.StagingDir(pipeline, run_id)));
+      if (!run_id.empty())
+        ARROW_RETURN_NOT_OK(storage->DeleteTree(layout.StagingDir(pipeline, run_id)));
     }
     ARROW_RETURN_NOT_OK(storage->Delete(file.uri));
     ++recovered;

@@ -41,18 +41,18 @@ nlohmann::json TableEntry::ToJson() const {
     file_list.push_back(std::move(file));
   }
   nlohmann::json out = {{"source", source},
-          {"table", table},
-          {"location", location},
-          {"pipeline", pipeline},
-          {"mode", mode},
-          {"stats",
-           {{"total_rows", total_rows},
-            {"extractions", extractions},
-            {"last_extraction", last_extraction},
-            {"last_extraction_rows", last_extraction_rows}}},
-          {"columns", cols},
-          {"files", file_list},
-          {"next_file_number", next_file_number}};
+                        {"table", table},
+                        {"location", location},
+                        {"pipeline", pipeline},
+                        {"mode", mode},
+                        {"stats",
+                         {{"total_rows", total_rows},
+                          {"extractions", extractions},
+                          {"last_extraction", last_extraction},
+                          {"last_extraction_rows", last_extraction_rows}}},
+                        {"columns", cols},
+                        {"files", file_list},
+                        {"next_file_number", next_file_number}};
   if (!key_properties.empty()) out["key_properties"] = key_properties;
   if (!replication_key.empty()) out["replication_key"] = replication_key;
   return out;

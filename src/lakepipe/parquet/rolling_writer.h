@@ -19,7 +19,7 @@ struct WrittenFile {
   std::string relative_path;  ///< as the caller named it in NextFile
   int64_t rows = 0;
   int64_t bytes = 0;
-  std::string sha256;  ///< of the file's bytes, hex
+  std::string sha256;                     ///< of the file's bytes, hex
   std::shared_ptr<arrow::Schema> schema;  ///< the file's Arrow schema
 };
 

@@ -68,7 +68,8 @@ arrow::Result<std::vector<int64_t>> RowsEqualTo(const std::shared_ptr<arrow::Arr
 arrow::Result<BoundaryFilter> BoundaryFilter::FromState(const nlohmann::json& saved) {
   BoundaryFilter filter;
   if (saved.is_null()) return filter;
-  if (!saved.is_object()) return arrow::Status::Invalid("state: lakepipe.boundaries is not an object");
+  if (!saved.is_object())
+    return arrow::Status::Invalid("state: lakepipe.boundaries is not an object");
   for (const auto& [stream, value] : saved.items()) {
     const auto where = fmt::format("state: lakepipe.boundaries['{}']", stream);
     if (!value.is_object() || !value.value("replication_key", nlohmann::json()).is_string() ||
@@ -108,27 +109,26 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> BoundaryFilter::Apply(
   if (!column) return batch;  // a stream without its key column has no boundary to keep
   if (!boundary.newest && !boundary.saved_value.empty()) {
     // The saved boundary, in the column's type (it was saved as text).
-    auto typed = arrow::compute::Cast(arrow::Datum(std::make_shared<arrow::StringScalar>(
-                                          boundary.saved_value)),
-                                      column->type());
+    auto typed = arrow::compute::Cast(
+        arrow::Datum(std::make_shared<arrow::StringScalar>(boundary.saved_value)), column->type());
     if (typed.ok()) {
       boundary.newest = typed->scalar();
       boundary.newest_keys = boundary.saved_keys;
     } else {
-      spdlog::warn("stream '{}': the saved boundary '{}' does not fit replication key '{}' "
-                   "({}) any more; rows at the bookmark may be appended again",
-                   stream, boundary.saved_value, boundary.replication_key,
-                   column->type()->ToString());
+      spdlog::warn(
+          "stream '{}': the saved boundary '{}' does not fit replication key '{}' "
+          "({}) any more; rows at the bookmark may be appended again",
+          stream, boundary.saved_value, boundary.replication_key, column->type()->ToString());
       boundary.saved_value.clear();
       boundary.saved_keys.clear();
     }
   }
   std::shared_ptr<arrow::RecordBatch> kept = batch;
   if (!boundary.saved_value.empty() && !boundary.saved_keys.empty()) {
-    ARROW_ASSIGN_OR_RAISE(auto saved, arrow::compute::Cast(
-                                          arrow::Datum(std::make_shared<arrow::StringScalar>(
-                                              boundary.saved_value)),
-                                          column->type()));
+    ARROW_ASSIGN_OR_RAISE(
+        auto saved, arrow::compute::Cast(
+                        arrow::Datum(std::make_shared<arrow::StringScalar>(boundary.saved_value)),
+                        column->type()));
     ARROW_ASSIGN_OR_RAISE(auto at_boundary, RowsEqualTo(column, saved.scalar()));
     if (!at_boundary.empty()) {
       ARROW_ASSIGN_OR_RAISE(auto identity,
@@ -200,9 +200,10 @@ arrow::Result<nlohmann::json> BoundaryFilter::ToState() const {
     }
     if (value.empty()) continue;
     if (keys->size() > kManyBoundaryKeys) {
-      spdlog::warn("stream '{}': {} rows share the newest value of replication key '{}'; all "
-                   "their keys are kept in the state (is it the column that changes?)",
-                   stream, keys->size(), boundary.replication_key);
+      spdlog::warn(
+          "stream '{}': {} rows share the newest value of replication key '{}'; all "
+          "their keys are kept in the state (is it the column that changes?)",
+          stream, keys->size(), boundary.replication_key);
     }
     out[stream] = {{"replication_key", boundary.replication_key},
                    {"value", value},

@@ -11,8 +11,9 @@ namespace {
 // Arrow's compute functions register at Initialize() (the CLI's main calls it).
 const arrow::Status kComputeReady = arrow::compute::Initialize();
 
-std::shared_ptr<arrow::RecordBatch> Rows(const std::string& ids, const std::string& keys,
-                                         std::shared_ptr<arrow::DataType> key_type = arrow::int64()) {
+std::shared_ptr<arrow::RecordBatch> Rows(
+    const std::string& ids, const std::string& keys,
+    std::shared_ptr<arrow::DataType> key_type = arrow::int64()) {
   auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("k", key_type)});
   auto id = arrow::json::ArrayFromJSONString(arrow::int64(), ids).ValueOrDie();
   auto k = arrow::json::ArrayFromJSONString(key_type, keys).ValueOrDie();
@@ -25,8 +26,10 @@ std::vector<int64_t> Ids(const arrow::RecordBatch& batch) {
 }
 
 // One run: a filter from `saved`, the batches through it, the state it would save.
-nlohmann::json OneRun(const nlohmann::json& saved, std::vector<std::shared_ptr<arrow::RecordBatch>> in,
-                   std::vector<std::vector<int64_t>>* out, std::vector<std::string> keys = {"id"}) {
+nlohmann::json OneRun(const nlohmann::json& saved,
+                      std::vector<std::shared_ptr<arrow::RecordBatch>> in,
+                      std::vector<std::vector<int64_t>>* out,
+                      std::vector<std::string> keys = {"id"}) {
   auto filter = BoundaryFilter::FromState(saved).ValueOrDie();
   filter.SetKeys("s", "k", keys);
   for (const auto& batch : in) out->push_back(Ids(*filter.Apply("s", batch).ValueOrDie()));
@@ -80,10 +83,11 @@ TEST(BoundaryFilterTest, NullKeysNeverFormABoundary) {
 TEST(BoundaryFilterTest, TimestampKeysRoundTripThroughTheirText) {
   const auto ts = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
   std::vector<std::vector<int64_t>> out;
-  auto state = OneRun(nullptr, {Rows("[1, 2]", R"(["2024-03-01 10:00:00", "2024-03-01 11:00:00.5"])", ts)},
-                   &out);
+  auto state = OneRun(
+      nullptr, {Rows("[1, 2]", R"(["2024-03-01 10:00:00", "2024-03-01 11:00:00.5"])", ts)}, &out);
   EXPECT_EQ(state["s"]["value"], "2024-03-01 11:00:00.500000Z");
-  OneRun(state, {Rows("[2, 3]", R"(["2024-03-01 11:00:00.5", "2024-03-01 11:00:00.5"])", ts)}, &out);
+  OneRun(state, {Rows("[2, 3]", R"(["2024-03-01 11:00:00.5", "2024-03-01 11:00:00.5"])", ts)},
+         &out);
   EXPECT_EQ(out[1], (std::vector<int64_t>{3}));
 }
 

@@ -33,10 +33,9 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
     // pipeline it comes from (held until this writer is gone, after the commit).
     if (layout_.bucket().is_local()) {
       ARROW_ASSIGN_OR_RAISE(
-          auto lock,
-          FileLock::Acquire(layout_.TableLockUri(source_name_, stream).FileSystemPath(),
-                            fmt::format("table '{}/{}'", source_name_, stream),
-                            "is being written by another run"));
+          auto lock, FileLock::Acquire(layout_.TableLockUri(source_name_, stream).FileSystemPath(),
+                                       fmt::format("table '{}/{}'", source_name_, stream),
+                                       "is being written by another run"));
       table_locks_.push_back(std::move(lock));
     }
     // Learn what a committed run already used.

@@ -34,7 +34,8 @@ struct StreamOutput {
 /// Writes a run's streams into one destination bucket under the bucket contract: one
 /// rolling Parquet writer per stream, numbered files that never reuse a number, every
 /// file journaled before it is written, in the run's staging folder until the commit
-/// moves it into its table (so no reader's glob ever sees an uncommitted row). Not thread-safe (the run's writer thread owns it).
+/// moves it into its table (so no reader's glob ever sees an uncommitted row). Not thread-safe (the
+/// run's writer thread owns it).
 class DestinationWriter {
  public:
   /// `dt` is the extraction date ("YYYY-MM-DD") for incremental runs, nullopt for full.

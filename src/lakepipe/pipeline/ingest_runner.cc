@@ -478,7 +478,8 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
       for (const auto& path : journals[i].written()) {
         if (cleanup.ok()) cleanup = storage->Delete(layouts[i].Resolve(path));
       }
-      if (cleanup.ok()) cleanup = storage->DeleteTree(layouts[i].StagingDir(config.name, result.run_id));
+      if (cleanup.ok())
+        cleanup = storage->DeleteTree(layouts[i].StagingDir(config.name, result.run_id));
       if (cleanup.ok()) cleanup = journals[i].Remove();
       auto logged = storage->WriteAll(layouts[i].LogUri(config.name, LogStamp(start)),
                                       result.ToLog().dump(2));

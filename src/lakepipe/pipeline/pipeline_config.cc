@@ -165,10 +165,10 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
 
 arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, const std::string& path,
                                DestinationConfig* out) {
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(node, path,
-                                 {"bucket", "path", "partition_by", "compression",
-                                  "compression_level", "row_group_rows", "file_size_mb",
-                                  "share_tables"}));
+  ARROW_RETURN_NOT_OK(
+      r.OnlyKeys(node, path,
+                 {"bucket", "path", "partition_by", "compression", "compression_level",
+                  "row_group_rows", "file_size_mb", "share_tables"}));
   if (node["share_tables"]) {
     ARROW_ASSIGN_OR_RAISE(out->share_tables, r.Bool(node["share_tables"], path + ".share_tables"));
   }
@@ -298,8 +298,7 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
     }
   }
   if (const auto inc = root["incremental"]) {
-    ARROW_RETURN_NOT_OK(
-        r.OnlyKeys(inc, "incremental", {"enabled", "replication_key", "streams"}));
+    ARROW_RETURN_NOT_OK(r.OnlyKeys(inc, "incremental", {"enabled", "replication_key", "streams"}));
     if (const auto streams = inc["streams"]) {
       ARROW_RETURN_NOT_OK(ParseStreamReplication(r, streams, &out.stream_replication));
     }

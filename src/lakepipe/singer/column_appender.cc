@@ -574,8 +574,8 @@ arrow::Status FieldSet::AppendObject(simdjson::ondemand::object object) {
     if (i >= names_.size() || names_[i] != key) {
       auto it = index_.find(key);
       if (it == index_.end()) {
-        context_->Count(&context_->dropped, path_.empty() ? std::string(key)
-                                                          : path_ + "." + std::string(key));
+        context_->Count(&context_->dropped,
+                        path_.empty() ? std::string(key) : path_ + "." + std::string(key));
         continue;
       }
       i = it->second;

@@ -171,7 +171,8 @@ arrow::Result<Mapped> MapString(const Json& node, const std::string& path) {
 }
 
 /// The fields of an object schema, nullable unless listed in "required".
-arrow::Result<arrow::FieldVector> MapProperties(Context& ctx, const Json& node, const std::string& path) {
+arrow::Result<arrow::FieldVector> MapProperties(Context& ctx, const Json& node,
+                                                const std::string& path) {
   std::set<std::string, std::less<>> required;
   auto names = node.find("required");
   if (names != node.end()) {
@@ -231,7 +232,8 @@ arrow::Result<Mapped> MapNamedType(Context& ctx, const std::string& name, const 
   return arrow::Status::NotImplemented(Subject(path), ": unknown type \"", name, "\"");
 }
 
-arrow::Result<Mapped> MapTypeList(Context& ctx, const Json& types, const Json& node, const std::string& path) {
+arrow::Result<Mapped> MapTypeList(Context& ctx, const Json& types, const Json& node,
+                                  const std::string& path) {
   std::vector<std::string> names;
   if (types.is_string()) {
     names.push_back(types.get<std::string>());
@@ -265,7 +267,8 @@ arrow::Result<Mapped> MapTypeList(Context& ctx, const Json& types, const Json& n
     ARROW_ASSIGN_OR_RAISE(mapped, MapNamedType(ctx, *non_null.begin(), node, path));
   } else {
     // Validates the names and their schemas even though the column holds JSON text.
-    for (const auto& name : non_null) ARROW_RETURN_NOT_OK(MapNamedType(ctx, name, node, path).status());
+    for (const auto& name : non_null)
+      ARROW_RETURN_NOT_OK(MapNamedType(ctx, name, node, path).status());
     mapped = JsonText(false);
   }
   mapped.nullable = mapped.nullable || nullable;
@@ -297,7 +300,8 @@ Mapped Merge(const std::vector<Mapped>& branches) {
   return JsonText(false);
 }
 
-arrow::Result<Mapped> MapUnion(Context& ctx, const char* keyword, const Json& branches, const std::string& path) {
+arrow::Result<Mapped> MapUnion(Context& ctx, const char* keyword, const Json& branches,
+                               const std::string& path) {
   if (!branches.is_array() || branches.empty()) {
     return arrow::Status::Invalid(Subject(path), ": \"", keyword,
                                   "\" must be a non-empty array of schemas");
@@ -376,8 +380,8 @@ arrow::Result<Mapped> MapSchemaAtDepth(Context& ctx, const Json& node, const std
 
 arrow::Result<Mapped> MapSchema(Context& ctx, const Json& node, const std::string& path) {
   if (ctx.depth >= kMaxSchemaDepth) {
-    return arrow::Status::Invalid(Subject(path), ": schema nested deeper than ",
-                                  kMaxSchemaDepth, " levels");
+    return arrow::Status::Invalid(Subject(path), ": schema nested deeper than ", kMaxSchemaDepth,
+                                  " levels");
   }
   ++ctx.depth;
   auto mapped = MapSchemaAtDepth(ctx, node, path);

@@ -2,8 +2,8 @@
 
 #include <arrow/type.h>
 #include <arrow/util/key_value_metadata.h>
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace lakepipe::singer {

@@ -69,10 +69,9 @@ namespace {
 // Python's json.dumps writes float('nan') and float('inf') as bare tokens; inside strings the
 // same words stay as they are.
 TEST(MessageReaderTest, BareNonFiniteNumbersBecomeStringsOutsideStringsOnly) {
-  PipeInput input(
-      R"({"type":"RECORD","stream":"s","record":{"a":NaN,"b":Infinity,"c":-Infinity,)"
-      R"("d":"NaN \"Infinity\"","e":[NaN]}})"
-      "\n");
+  PipeInput input(R"({"type":"RECORD","stream":"s","record":{"a":NaN,"b":Infinity,"c":-Infinity,)"
+                  R"("d":"NaN \"Infinity\"","e":[NaN]}})"
+                  "\n");
   auto reader = MessageReader::Make(input.fd()).ValueOrDie();
   auto message = reader->Next().ValueOrDie();
   ASSERT_NE(message, nullptr);
