@@ -25,11 +25,38 @@ nlohmann::json CommitToJson(const PendingCommit& commit) {
           {"replaced", commit.replaced}};
 }
 
-arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const std::string& where) {
+// A path a journal names, relative to the bucket. A journal is only read back, never
+// trusted to point outside the bucket: recovery deletes what it lists.
+arrow::Status CheckRelativePath(const nlohmann::json& path, const char* field) {
+  if (!path.is_string()) return arrow::Status::Invalid(fmt::format("'{}' holds a non-string", field));
+  const auto& text = path.get_ref<const std::string&>();
+  if (text.empty() || text.starts_with('/') || text == ".." || text.starts_with("../") ||
+      text.find("/../") != std::string::npos || text.ends_with("/..")) {
+    return arrow::Status::Invalid(
+        fmt::format("'{}' holds \"{}\", which is not a path inside the bucket", field, text));
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status CheckPaths(const nlohmann::json& json, const char* field) {
+  if (!json.contains(field) || !json.at(field).is_array()) {
+    return arrow::Status::Invalid(fmt::format("'{}' is not a list", field));
+  }
+  for (const auto& path : json.at(field)) ARROW_RETURN_NOT_OK(CheckRelativePath(path, field));
+  return arrow::Status::OK();
+}
+
+arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return arrow::Status::Invalid("'commit' is not an object");
+  if (!json.contains("entries") || !json.at("entries").is_array()) {
+    return arrow::Status::Invalid("'commit.entries' is not a list");
+  }
+  ARROW_RETURN_NOT_OK(CheckPaths(json, "replaced"));
   PendingCommit commit;
   try {
     for (const auto& e : json.at("entries")) {
-      ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(e, where));
+      ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(e, "'commit.entries'"));
+      for (const auto& file : entry.files) ARROW_RETURN_NOT_OK(CheckRelativePath(file.path, "files"));
       commit.entries.push_back(std::move(entry));
     }
     if (!json.at("state").is_null()) commit.state = json.at("state");
@@ -37,12 +64,72 @@ arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const st
     commit.log_stamp = json.at("log_stamp").get<std::string>();
     commit.replaced = json.at("replaced").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
-    return arrow::Status::Invalid(fmt::format("{}: malformed commit: {}", where, e.what()));
+    return arrow::Status::Invalid(fmt::format("malformed commit: {}", e.what()));
+  }
+  if (!commit.log.is_object()) return arrow::Status::Invalid("'commit.log' is not an object");
+  if (commit.log_stamp.empty() || commit.log_stamp.find('/') != std::string::npos) {
+    return arrow::Status::Invalid("'commit.log_stamp' is not a log name");
   }
   return commit;
 }
 
+// The checks behind ReadDeadRun, with messages that say what is wrong in the document.
+arrow::Result<DeadRun> DeadRunFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return arrow::Status::Invalid("it is not a JSON object");
+  if (json.contains("format") && json.at("format") != "lakepipe.run_journal") {
+    return arrow::Status::Invalid("its 'format' is not \"lakepipe.run_journal\"");
+  }
+  if (json.contains("version")) {
+    const auto& version = json.at("version");
+    if (!version.is_number_integer()) return arrow::Status::Invalid("its 'version' is not a number");
+    if (version.get<int64_t>() > kJournalVersion) {
+      return arrow::Status::Invalid(fmt::format(
+          "it has version {}, newer than this lakepipe reads ({}): run a newer lakepipe",
+          version.get<int64_t>(), kJournalVersion));
+    }
+  }
+  DeadRun run;
+  if (json.contains("run_id") && json.at("run_id").is_string()) run.run_id = json.at("run_id");
+  if (!json.contains("status") || !json.at("status").is_string()) {
+    return arrow::Status::Invalid("it has no 'status' string");
+  }
+  const auto& status = json.at("status").get_ref<const std::string&>();
+  if (status != "running" && status != "committed") {
+    return arrow::Status::Invalid(fmt::format(
+        "its status \"{}\" is neither \"running\" nor \"committed\"", status));
+  }
+  ARROW_RETURN_NOT_OK(CheckPaths(json, "written"));
+  run.written = json.at("written").get<std::vector<std::string>>();
+  if (status == "committed") {
+    if (!json.contains("commit")) return arrow::Status::Invalid("it is committed but has no 'commit'");
+    ARROW_ASSIGN_OR_RAISE(run.commit, CommitFromJson(json.at("commit")));
+  }
+  return run;
+}
+
 }  // namespace
+
+arrow::Result<DeadRun> ReadDeadRun(storage::Storage* storage, const storage::Uri& uri) {
+  const std::string where = uri.ToString();
+  auto explain = [&](const arrow::Status& why) {
+    return arrow::Status::Invalid(fmt::format(
+        "run journal '{}' cannot be used: {}. It should say what a run that died wrote, so "
+        "lakepipe stops rather than guess: look at it, delete the data files it lists that "
+        "the manifest does not (if any), then delete the journal and run again",
+        where, why.message()));
+  };
+  auto buffer = storage->ReadAll(uri);
+  if (!buffer.ok()) return buffer.status();  // names the URI; may be transient
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse((*buffer)->ToString());
+  } catch (const nlohmann::json::parse_error& e) {
+    return explain(arrow::Status::Invalid(fmt::format("it is not valid JSON ({})", e.what())));
+  }
+  auto run = DeadRunFromJson(json);
+  if (!run.ok()) return explain(run.status());
+  return run;
+}
 
 arrow::Result<RunJournal> RunJournal::Begin(storage::Storage* storage, const BucketLayout& layout,
                                             std::string pipeline, std::string run_id,
@@ -117,18 +204,16 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
   int recovered = 0;
   for (const auto& file : files) {
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
-    ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage, file.uri));
-    const std::string where = file.uri.ToString();
-    if (json.value("status", "") == "committed") {
-      ARROW_ASSIGN_OR_RAISE(auto commit, CommitFromJson(json.at("commit"), where));
-      spdlog::warn("finishing the commit of run {} of pipeline '{}' that stopped midway",
-                   json.value("run_id", "?"), pipeline);
-      ARROW_RETURN_NOT_OK(ApplyCommit(storage, layout, pipeline, commit));
+    ARROW_ASSIGN_OR_RAISE(auto run, ReadDeadRun(storage, file.uri));
+    const std::string run_id = run.run_id.empty() ? file.uri.Name() : run.run_id;
+    if (run.commit) {
+      spdlog::warn("finishing the commit of run {} of pipeline '{}' that stopped midway", run_id,
+                   pipeline);
+      ARROW_RETURN_NOT_OK(ApplyCommit(storage, layout, pipeline, *run.commit));
     } else {
       spdlog::warn("removing {} file(s) of run {} of pipeline '{}' that did not commit",
-                   json.value("written", nlohmann::json::array()).size(), json.value("run_id", "?"),
-                   pipeline);
-      for (const auto& path : json.value("written", std::vector<std::string>{})) {
+                   run.written.size(), run_id, pipeline);
+      for (const auto& path : run.written) {
         const storage::Uri uri = layout.Resolve(path);
         ARROW_RETURN_NOT_OK(storage->Delete(uri));
         written_dirs.insert(uri.Parent().ToString());
