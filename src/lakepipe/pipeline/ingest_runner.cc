@@ -299,13 +299,12 @@ nlohmann::json RunResult::ToLog() const {
   return log;
 }
 
-arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Storage* storage,
-                                     const RunOptions& options) {
-  const auto start = Clock::now();
-  RunResult result;
-  result.pipeline = config.name;
-  result.run_id = NewRunId(start);
-  result.started_at = IsoUtc(start);
+namespace {
+
+// The run; RunPipeline below leaves the failure log that its early returns skip.
+arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage* storage,
+                                  const RunOptions& options, Clock::time_point start,
+                                  RunResult& result) {
   const bool full = options.full_refresh || !config.incremental;
   std::optional<std::string> dt;
   if (!full) dt = fmt::format("{:%Y-%m-%d}", std::chrono::floor<std::chrono::days>(start));
@@ -335,9 +334,12 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   std::optional<nlohmann::json> state;
   if (!full) {
     const auto state_uri = layouts.front().StateUri(config.name);
-    ARROW_ASSIGN_OR_RAISE(bool has_state, storage->Exists(state_uri));
-    if (has_state) {
-      ARROW_ASSIGN_OR_RAISE(state, lake::ReadJsonDocument(storage, state_uri));
+    auto has_state = storage->Exists(state_uri);
+    if (!has_state.ok()) return Fail(config, has_state.status());
+    if (*has_state) {
+      auto read = lake::ReadJsonDocument(storage, state_uri);
+      if (!read.ok()) return Fail(config, read.status());
+      state = std::move(*read);
     }
   }
 
@@ -419,7 +421,9 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
         PlanCommit(config, full, *destinations[i], storage, result, new_state ? new_state : state);
     if (!commit.ok()) return Fail(config, commit.status());
     commit->log_stamp = LogStamp(start);
-    ARROW_RETURN_NOT_OK(journals[i].Commit(*commit));
+    if (auto committed = journals[i].Commit(*commit); !committed.ok()) {
+      return Fail(config, committed);
+    }
     CrashPoint("after-journal-commit");
     auto applied = lake::ApplyCommit(storage, layouts[i], config.name, *commit);
     if (!applied.ok()) {
@@ -428,9 +432,47 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
                       "{} (committed; the next run finishes publishing)", applied.message())));
     }
     CrashPoint("after-commit-before-cleanup");
-    ARROW_RETURN_NOT_OK(journals[i].Remove());
+    if (auto removed = journals[i].Remove(); !removed.ok()) return Fail(config, removed);
   }
   return result;
+}
+
+// Writes the failure log into every destination that has no log of this run yet (the
+// failure path above writes its own, and a destination already committed keeps its
+// success log), so `lakepipe status` shows the failure whenever the bucket takes a write.
+void LeaveFailureLogs(const PipelineConfig& config, storage::Storage* storage,
+                      Clock::time_point start, RunResult& result) {
+  const auto finish = Clock::now();
+  result.finished_at = IsoUtc(finish);
+  result.duration_seconds = std::chrono::duration<double>(finish - start).count();
+  for (const auto& d : config.destinations) {
+    auto bucket = storage::Uri::Parse(d.bucket);
+    if (!bucket.ok()) continue;  // checked when the file was loaded
+    const auto uri = lake::BucketLayout(*bucket).LogUri(config.name, LogStamp(start));
+    auto exists = storage->Exists(uri);
+    if (exists.ok() && *exists) continue;
+    // Usually the run's own error said why already (a read-only or dead bucket): -v only.
+    auto logged = storage->WriteAll(uri, result.ToLog().dump(2));
+    if (!logged.ok()) spdlog::debug("writing the failure log: {}", logged.message());
+  }
+}
+
+}  // namespace
+
+arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Storage* storage,
+                                     const RunOptions& options) {
+  const auto start = Clock::now();
+  RunResult result;
+  result.pipeline = config.name;
+  result.run_id = NewRunId(start);
+  result.started_at = IsoUtc(start);
+  auto run = RunSteps(config, storage, options, start, result);
+  if (!run.ok()) {
+    result.success = false;
+    result.error = run.status().message();
+    LeaveFailureLogs(config, storage, start, result);
+  }
+  return run;
 }
 
 }  // namespace lakepipe::pipeline
