@@ -358,6 +358,9 @@ arrow::Status Database::ConfigureStorage(const storage::StorageOptions& options)
   for (const auto& statement : StorageSecretStatements(options)) {
     ARROW_RETURN_NOT_OK(Execute(statement));
   }
+  for (const auto& statement : StorageSettingStatements(options)) {
+    ARROW_RETURN_NOT_OK(Execute(statement));
+  }
   return arrow::Status::OK();
 }
 
