@@ -165,6 +165,7 @@ arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
 }
 
 arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) {
+  SweepStaleWrites(uri.Parent());
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   // Opening is retried: nothing is written yet, and an upload the store refused to start
   // (GCS answers 503 to the resumable-upload request) leaves nothing behind.
@@ -173,6 +174,7 @@ arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) 
 }
 
 arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
+  SweepStaleWrites(uri.Parent());
   auto watch = Watched("writing", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;

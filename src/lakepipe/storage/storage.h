@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,13 @@ struct FileEntry {
   bool is_dir = false;
   std::chrono::system_clock::time_point modified;
 };
+
+/// How old a writer's hidden staging file or object must be before a later write into its
+/// folder deletes it as left by a dead writer: longer than any write lasts (a local temp
+/// file's time is its last write; an Azure staging blob's is its creation, so a single
+/// upload running longer than this could lose its staging blob, and then fails cleanly at
+/// Close()). Tests shorten it with LAKEPIPE_STALE_WRITE_SECONDS.
+inline constexpr std::chrono::hours kStaleWriteAge{24};
 
 /// Called as a copy makes progress; `total` is -1 when unknown.
 using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
@@ -65,6 +73,15 @@ class Storage {
   /// dies mid-write (List skips them). Only the owner of a folder, knowing its writers
   /// dead, may delete them.
   arrow::Result<std::vector<FileEntry>> ListWriterTemps(const Uri& uri);
+
+  /// Deletes the hidden staging files and objects that writers killed mid-write left
+  /// directly in folder `uri` (AtomicWriter: local temp files, GCS and Azure staging
+  /// objects), once they are older than kStaleWriteAge. Best effort: a failure is logged
+  /// (-v) and ignored. OpenWrite and WriteAll call it once per folder per Storage, so any
+  /// later write into a folder cleans up after dead ones. Incomplete S3 multipart uploads
+  /// are not visible through Arrow's S3 filesystem (no ListMultipartUploads) and are left
+  /// to the bucket's lifecycle rule (README: AbortIncompleteMultipartUpload).
+  void SweepStaleWrites(const Uri& uri);
 
   /// Random-access reader (for Parquet footers).
   arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenRead(const Uri& uri);
@@ -108,6 +125,8 @@ class Storage {
   arrow::Status StreamCopy(const Uri& source, const Uri& destination, int64_t size,
                            const ProgressCallback& progress);
 
+  /// Folders SweepStaleWrites has swept (by URI), guarded by mutex_.
+  std::set<std::string> swept_;
   const StorageOptions options_;
   const std::shared_ptr<HungCallWatchdog> watchdog_;
   std::mutex mutex_;
