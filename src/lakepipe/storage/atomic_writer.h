@@ -78,6 +78,8 @@ class AtomicWriter : public arrow::io::OutputStream {
   /// Bytes handed to an object-store stream since its last Flush(); see Written().
   int64_t unflushed_bytes_ = 0;
   bool closed_ = false;
+  /// Set when a call to the store failed (Fail()); Abort() then waits on nothing.
+  bool failed_ = false;
   Guards guards_;
 };
 

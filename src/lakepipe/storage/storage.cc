@@ -218,7 +218,7 @@ arrow::Status Storage::DeleteTree(const Uri& uri) {
 }
 
 arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
-                            const ProgressCallback& progress) {
+                            const ProgressCallback& progress, const std::atomic<bool>* cancel) {
   ARROW_ASSIGN_OR_RAISE(auto entry, Stat(source));
   if (entry.is_dir) {
     return arrow::Status::Invalid(fmt::format("copying '{}': is a folder", source.ToString()));
@@ -233,15 +233,21 @@ arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
     if (status.ok() && progress) progress(entry.size, entry.size);
     return OperationFailed(fmt::format("copying '{}' to", source.ToString()), destination, status);
   }
-  return StreamCopy(source, destination, entry.size, progress);
+  return StreamCopy(source, destination, entry.size, progress, cancel);
 }
 
 arrow::Status Storage::StreamCopy(const Uri& source, const Uri& destination, int64_t size,
-                                  const ProgressCallback& progress) {
+                                  const ProgressCallback& progress,
+                                  const std::atomic<bool>* cancel) {
   ARROW_ASSIGN_OR_RAISE(auto input, OpenStream(source));
   ARROW_ASSIGN_OR_RAISE(auto output, OpenWrite(destination));
   int64_t done = 0;
   for (;;) {
+    if (cancel && cancel->load()) {
+      (void)output->Abort();
+      return arrow::Status::Cancelled(
+          fmt::format("copy to '{}' cancelled: nothing written", destination.ToString()));
+    }
     auto chunk = [&] {
       auto watch = Watched("reading", source);
       return input->Read(kCopyChunkBytes);

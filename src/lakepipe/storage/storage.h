@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -103,8 +104,11 @@ class Storage {
   /// Copies one object. Same filesystem and not local: a server-side copy (no bytes
   /// through this process). Otherwise a streamed copy in constant memory through an
   /// AtomicWriter: the destination appears whole or not at all.
+  /// Setting `*cancel` stops a streamed copy between chunks: the upload is aborted (no
+  /// multipart upload or staging object is left) and the result is Cancelled.
   arrow::Status Copy(const Uri& source, const Uri& destination,
-                     const ProgressCallback& progress = {});
+                     const ProgressCallback& progress = {},
+                     const std::atomic<bool>* cancel = nullptr);
 
  private:
   arrow::Result<std::vector<FileEntry>> ListFiltered(const Uri& uri, bool recursive,
@@ -123,7 +127,7 @@ class Storage {
   arrow::Result<Endpoint> EndpointFor(const Uri& uri);
 
   arrow::Status StreamCopy(const Uri& source, const Uri& destination, int64_t size,
-                           const ProgressCallback& progress);
+                           const ProgressCallback& progress, const std::atomic<bool>* cancel);
 
   /// Folders SweepStaleWrites has swept (by URI), guarded by mutex_.
   std::set<std::string> swept_;
