@@ -135,6 +135,7 @@ arrow::Status AtomicWriter::Close() {
     return OperationFailed("publishing", uri_, status);
   }
   closed_ = true;
+  if (guards_.on_published) guards_.on_published();
   return arrow::Status::OK();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ class AtomicWriter : public arrow::io::OutputStream {
   struct Guards {
     std::shared_ptr<HungCallWatchdog> watchdog;
     std::shared_ptr<RetryPolicy> retry;
+    /// Called once the object is published (Storage sweeps the folder then, when the
+    /// store has just answered, so a sweep never delays or renames a write's error).
+    std::function<void()> on_published;
   };
 
   /// Opens a writer for `uri` on `fs` (the filesystem that serves `uri`).

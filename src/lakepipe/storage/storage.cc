@@ -165,25 +165,29 @@ arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
 }
 
 arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) {
-  SweepStaleWrites(uri.Parent());
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   // Opening is retried: nothing is written yet, and an upload the store refused to start
   // (GCS answers 503 to the resumable-upload request) leaves nothing behind.
   return endpoint.retry->Call<std::shared_ptr<AtomicWriter>>(
-      [&] { return AtomicWriter::Open(endpoint.fs, uri, {watchdog_, endpoint.retry}); });
+      [&] {
+        return AtomicWriter::Open(endpoint.fs, uri,
+                                  {watchdog_, endpoint.retry,
+                                   [this, folder = uri.Parent()] { SweepStaleWrites(folder); }});
+      });
 }
 
 arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
-  SweepStaleWrites(uri.Parent());
   auto watch = Watched("writing", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
-  return endpoint.retry->Call([&]() -> arrow::Status {
+  auto status = endpoint.retry->Call([&]() -> arrow::Status {
     // Not reported to the policy: this whole write is retried by it.
     ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri, {watchdog_, nullptr}));
     ARROW_RETURN_NOT_OK(writer->Write(data.data(), static_cast<int64_t>(data.size())));
     return writer->Close();
   });
+  if (status.ok()) SweepStaleWrites(uri.Parent());
+  return status;
 }
 
 arrow::Status Storage::Delete(const Uri& uri) {

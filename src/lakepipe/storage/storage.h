@@ -78,8 +78,9 @@ class Storage {
   /// Deletes the hidden staging files and objects that writers killed mid-write left
   /// directly in folder `uri` (AtomicWriter: local temp files, GCS and Azure staging
   /// objects), once they are older than kStaleWriteAge. Best effort: a failure is logged
-  /// (-v) and ignored. OpenWrite and WriteAll call it once per folder per Storage, so any
-  /// later write into a folder cleans up after dead ones. Incomplete S3 multipart uploads
+  /// (-v) and ignored. Every write (OpenWrite's writer, WriteAll) calls it once it has
+  /// published its object, once per folder per Storage, so any later write into a folder
+  /// cleans up after dead ones. Incomplete S3 multipart uploads
   /// are not visible through Arrow's S3 filesystem (no ListMultipartUploads) and are left
   /// to the bucket's lifecycle rule (README: AbortIncompleteMultipartUpload).
   void SweepStaleWrites(const Uri& uri);
