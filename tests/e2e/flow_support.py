@@ -567,7 +567,8 @@ class CountingProxy:
     (method, path) returning an HTTP status or None, it answers that status with an S3
     error body instead of forwarding (the fault suite's 500 / 503 responses)."""
 
-    ERRORS = {500: ("InternalError", "We encountered an internal error. Please try again."),
+    ERRORS = {403: ("AccessDenied", "Access Denied"),
+              500: ("InternalError", "We encountered an internal error. Please try again."),
               503: ("SlowDown", "Please reduce your request rate.")}
 
     def __init__(self, target_port: int, fault=None):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import resource
 import subprocess
 from pathlib import Path
 
@@ -174,6 +175,32 @@ def test_bad_pipeline_file(local_lake, case):
     assert local_lake.files() == {}
 
 
+def billion_laughs_pipeline(bucket: str) -> str:
+    """An inline tap config of nine levels of ten aliases: 10^9 strings once expanded."""
+    rows = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    return ("source:\n  tap: tap-x\n  config:\n" + "".join(f"    {r}\n" for r in rows) +
+            f"destination: {{bucket: {bucket}}}\n")
+
+
+def test_yaml_alias_bomb_in_an_inline_tap_config(local_lake, lakepipe_bin, clean_env):
+    """Refused while converting, naming the file; before, the conversion ate all memory
+    and std::bad_alloc aborted the process. Memory is capped so a regression fails
+    fast instead of swapping the machine."""
+    path = local_lake.home / "pipelines" / "orders.yaml"
+    path.write_text(billion_laughs_pipeline(local_lake.bucket))
+
+    def cap_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    proc = subprocess.run(local_lake.argv(lakepipe_bin, "run", "orders"), env=clean_env,
+                          capture_output=True, text=True, timeout=120, preexec_fn=cap_memory)
+    assert one_error_line(proc) == (
+        f"{path}:4: 'source.config' expands to more than 100000 values (YAML aliases repeat "
+        "what they name); make it smaller or use a config file")
+    assert local_lake.files() == {}
+
+
 # --- built-in readers ------------------------------------------------------------------
 
 def reader_case(lake, tmp_path, reader: str, name: str, data: bytes):
@@ -263,6 +290,14 @@ def test_cp_from_a_missing_file(run_lakepipe, tmp_path):
     message = one_error_line(run_lakepipe("cp", tmp_path / "nope.bin", tmp_path / "x.bin",
                                           check=False))
     assert message == f"'file://{tmp_path}/nope.bin' does not exist"
+
+
+def test_an_exception_ends_in_one_error_line(run_lakepipe, tmp_path):
+    """The last resort in main(): any exception (here a test hook's std::bad_alloc) ends
+    the command with one line and exit code 1, not an abort."""
+    proc = run_lakepipe("--home", tmp_path, "status", env={"LAKEPIPE_THROW_AT": "before-command"},
+                        check=False)
+    assert one_error_line(proc) == "'status' ran out of memory (std::bad_alloc)"
 
 
 def test_query_with_a_syntax_error(run_lakepipe):

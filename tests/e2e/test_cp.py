@@ -112,3 +112,84 @@ def test_killed_cp_leaves_no_object_at_destination(backend, lakepipe_bin, clean_
         # The hidden temp file may stay behind (a later gc removes it) but is never the
         # destination, and listing hides it.
         assert not (tmp_path / "bucket" / "killed.bin").exists()
+
+
+def staging_left(backend, folder: str) -> list[str]:
+    """Hidden staging files/objects of AtomicWriter directly in `folder` (independent
+    reader: pyarrow's own filesystem lists hidden names too)."""
+    import pyarrow.fs as pafs
+    infos = backend.fs.get_file_info(pafs.FileSelector(backend.fs_path(folder),
+                                                       allow_not_found=True))
+    return sorted(i.base_name for i in infos
+                  if i.type == pafs.FileType.File and i.base_name.startswith(".")
+                  and ".tmp-" in i.base_name)
+
+
+@pytest.mark.parametrize("backend", ["file", "azure"], indirect=True)
+def test_a_later_write_sweeps_what_a_killed_cp_left(backend, lakepipe_bin, run_lakepipe,
+                                                    clean_env, tmp_path):
+    """A SIGKILLed cp leaves its hidden staging file (local) or staging blob (Azure, which
+    creates it at open). The next write into that folder removes it once it is older than
+    kStaleWriteAge (shortened here), and never a young one, which may be a live write."""
+    source = random_file(tmp_path / "kill.bin", 150 * 1024 * 1024)
+    proc = subprocess.Popen([str(lakepipe_bin), "cp", str(source), backend.uri("dir/killed.bin")],
+                            env={**clean_env, **backend.env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while read_bytes_of(proc.pid) < 40 * 1024 * 1024:
+        assert proc.poll() is None, f"cp ended before it could be killed: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, "cp made no progress"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = staging_left(backend, "dir")
+    assert len(left) == 1 and left[0].startswith(".killed.bin.tmp-"), left
+
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"small")
+    run_lakepipe("cp", small, backend.uri("dir/one.bin"), env=backend.env)
+    assert staging_left(backend, "dir") == left  # young: it might be a live write
+
+    time.sleep(2)
+    run_lakepipe("cp", small, backend.uri("dir/two.bin"),
+                 env={**backend.env, "LAKEPIPE_STALE_WRITE_SECONDS": "1"})
+    assert staging_left(backend, "dir") == []
+    assert backend.read_bytes("dir/two.bin") == b"small"
+    assert not backend.exists("dir/killed.bin")
+
+
+def s3_uploads_in_progress(backend) -> list[str]:
+    import boto3
+    env = backend.env
+    s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    return [u["Key"] for u in s3.list_multipart_uploads(Bucket=backend.fs_root).get("Uploads", [])]
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("backend", ["file", "s3", "azure"], indirect=True)
+def test_a_stopped_cp_aborts_its_upload(backend, lakepipe_bin, clean_env, tmp_path,
+                                        signal_number):
+    """SIGTERM and Ctrl-C end a cp with exit 130 and leave nothing: no multipart upload
+    on S3 (which nothing could list and remove later), no staging file or blob."""
+    source = random_file(tmp_path / "stop.bin", 150 * 1024 * 1024)
+    proc = subprocess.Popen([str(lakepipe_bin), "cp", str(source), backend.uri("dir/stopped.bin")],
+                            env={**clean_env, **backend.env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while read_bytes_of(proc.pid) < 40 * 1024 * 1024:
+        assert proc.poll() is None, f"cp ended before it could be stopped: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, "cp made no progress"
+        time.sleep(0.005)
+    proc.send_signal(signal_number)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    target = backend.uri("dir/stopped.bin")
+    if backend.name == "file":
+        target = f"file://{target}"
+    assert stderr == f"lakepipe: error: copy to '{target}' cancelled: nothing written\n"
+    assert not backend.exists("dir/stopped.bin")
+    assert staging_left(backend, "dir") == []
+    if backend.name == "s3":
+        assert s3_uploads_in_progress(backend) == []

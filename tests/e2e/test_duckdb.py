@@ -24,6 +24,31 @@ def test_query_errors_carry_duckdb_message(run_lakepipe):
     assert proc.stderr.startswith("lakepipe: error: DuckDB: Parser Error: syntax error")
 
 
+def test_query_reads_anything_but_writes_nothing(moto, run_lakepipe, tmp_path):
+    """`lakepipe query` is the user's own shell: local files and any bucket its secrets
+    reach are readable, but only one SELECT runs, so COPY, ATTACH, INSTALL, SET and
+    EXPLAIN ANALYZE (which runs its statement) are refused."""
+    mine = tmp_path / "mine.txt"
+    mine.write_text("hello")
+    out = run_lakepipe("query", f"SELECT content FROM read_text('{mine}')").stdout
+    assert out.splitlines() == ["content", "hello"]
+    moto.create_bucket("querywrites")
+    for query, kind in {
+            f"COPY (SELECT 1 AS a) TO '{tmp_path / 'x.csv'}'": "COPY",
+            "COPY (SELECT 1 AS a) TO 's3://querywrites/x.parquet'": "COPY",
+            f"EXPLAIN ANALYZE COPY (SELECT 1) TO '{tmp_path / 'y.csv'}'": "EXPLAIN",
+            f"ATTACH '{tmp_path / 'db.duckdb'}'": "ATTACH",
+            "INSTALL spatial": "INSTALL or LOAD",
+            "SET enable_external_access = false": "SET"}.items():
+        proc = run_lakepipe("query", query, env=moto.env, check=False)
+        assert proc.returncode == 1, query
+        assert proc.stderr == ("lakepipe: error: this command is read-only: it runs a single "
+                               f"SELECT, not a {kind} statement\n"), query
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+    assert moto.filesystem().get_file_info(
+        __import__("pyarrow.fs").fs.FileSelector("querywrites", recursive=True)) == []
+
+
 def test_duckdb_python_reads_what_we_wrote_to_s3(moto, run_lakepipe):
     import duckdb
     moto.create_bucket("duck")

@@ -323,3 +323,30 @@ def test_flow_under_fault(faulty_store, run_lakepipe, tmp_path):
     flow.run()
     assert flow.catalog_tables() == expected_tables(report=False)
     assert_parquet_objects_read(store, "shop/")
+
+
+STALLS = [
+    Fault("answers-never-arrive", "failure",
+          (("latency", "downstream", 1.0, {"latency": 100_000}),)),
+    Fault("stall", "failure", (("timeout", "downstream", 1.0, {"timeout": 0}),)),
+]
+
+
+@pytest.mark.parametrize("fault", STALLS, ids=[f.name for f in STALLS])
+def test_query_on_a_stalled_endpoint_fails_within_the_deadline(fault, moto, toxiproxy,
+                                                               run_lakepipe, tmp_path):
+    """DuckDB's own HTTP client gets the storage block's retry budget: before, its
+    defaults (30 s per attempt, 4 attempts per request) took 241 s to fail."""
+    store = FaultyStore(moto, toxiproxy, tmp_path, fault)
+    try:
+        with store.backend.fs.open_output_stream(f"{store.bucket}/t/data.parquet") as f:
+            pq.write_table(__import__("pyarrow").table({"id": list(range(1000))}), f)
+        query = f"SELECT count(*) AS n FROM read_parquet('s3://{store.bucket}/t/*.parquet')"
+        assert run_lakepipe("query", query, env=store.backend.env).stdout == "n\n1000\n"
+        proc, seconds = run_with_fault(store, lambda: run_lakepipe(
+            "query", query, env=store.backend.env, check=False, timeout=DEADLINE + SLACK + 30))
+        assert_outcome(fault, proc, seconds, store.bucket, store.slack)
+        store.heal()
+        assert run_lakepipe("query", query, env=store.backend.env).stdout == "n\n1000\n"
+    finally:
+        store.close()

@@ -2,7 +2,8 @@
 into the catalog file, the metadata store or the lake."""
 import json
 
-from flow_support import PREFIX, expected_tables, flow_on, local_flow  # noqa: F401
+from flow_support import (PREFIX, expected_tables, flow, flow_on, local_flow,  # noqa: F401
+                          store_backend)
 
 QUERY = "SELECT customer_id, name, orders, total FROM model.totals ORDER BY customer_id"
 
@@ -80,3 +81,53 @@ def test_no_credential_in_catalog_metadata_or_lake(moto, run_lakepipe, request, 
         data = backend.read_bytes(f"{PREFIX}/{relative}")
         for canary in (key_id, secret):
             assert canary.encode() not in data, f"{canary} is in {relative}"
+
+
+def sql_error(flow, query: str) -> str:
+    proc = flow.lakepipe("sql", flow.file, query, check=False)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.startswith("lakepipe: error: ") and proc.stderr.count("\n") == 1, \
+        proc.stderr
+    return proc.stderr[len("lakepipe: error: "):-1]
+
+
+def test_sql_is_read_only_beyond_the_catalog_file(flow, tmp_path):
+    """Views still read the flow's Parquet (local or S3); writing anywhere (COPY, ATTACH,
+    INSTALL, EXPLAIN ANALYZE of a COPY), reading outside the table base and undoing the
+    restriction with SET are refused."""
+    flow.put_data()
+    flow.write(flow.standard_stages(report=False))
+    flow.run()
+    rows = json.loads(flow.lakepipe("sql", flow.file, "SELECT count(*) AS n FROM model.totals")
+                      .stdout)
+    assert rows == [{"n": str(len(expected_tables()[("model", "totals")]))}]
+
+    # Inside the table base, where DuckDB's own file restriction would let it write.
+    target = (flow.backend.fs_path(f"{PREFIX}/exported.csv") if flow.backend.name == "file"
+              else flow.backend.uri(f"{PREFIX}/exported.csv"))
+    outside = tmp_path / "outside.txt"
+    outside.write_text("private")
+    refused = {
+        f"COPY (SELECT 1) TO '{target}'": "COPY",
+        f"ATTACH '{tmp_path / 'other.duckdb'}' AS other": "ATTACH",
+        "INSTALL httpfs": "INSTALL or LOAD",
+        "SET enable_external_access = true": "SET",
+        f"EXPLAIN ANALYZE COPY (SELECT 1) TO '{target}'": "EXPLAIN",
+        "CREATE TABLE t AS SELECT 1": "CREATE",
+    }
+    for query, kind in refused.items():
+        assert sql_error(flow, query) == (
+            f"flow 'shop': this command is read-only: it runs a single SELECT, not a {kind} "
+            "statement"), query
+    assert not flow.backend.exists(f"{PREFIX}/exported.csv")
+    assert not (tmp_path / "other.duckdb").exists()
+    message = sql_error(flow, f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'")
+    assert "Permission Error" in message or "read-only" in message, message
+    for reader in ("read_text", "read_csv"):
+        message = sql_error(flow, f"SELECT * FROM {reader}('{outside}')")
+        assert message.startswith(
+            f"flow 'shop': DuckDB: Permission Error: Cannot access file \"{outside}\""), message
+    message = sql_error(flow, "SELECT * FROM read_text('/etc/passwd')")
+    assert "Permission Error" in message, message
+    assert sql_error(flow, "SELECT 1; SELECT 2") == (
+        "flow 'shop': this command runs one SELECT at a time; got 2 statements")

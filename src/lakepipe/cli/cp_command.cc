@@ -1,4 +1,6 @@
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -7,6 +9,13 @@
 #include "lakepipe/cli/commands.h"
 
 namespace lakepipe::cli {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+void OnSignal(int) { g_cancel = true; }
+
+}  // namespace
 
 void AddCpCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   auto* cmd = app.add_subcommand(
@@ -38,7 +47,11 @@ void AddCpCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
                                  HumanBytes(rate))
                   << std::flush;
       };
-      auto status = storage->Copy(src, dst, progress);
+      // Ctrl-C / SIGTERM abort the upload instead of leaving a multipart upload or a
+      // staging object behind (only SIGKILL can; see Storage::SweepStaleWrites).
+      std::signal(SIGINT, OnSignal);
+      std::signal(SIGTERM, OnSignal);
+      auto status = storage->Copy(src, dst, progress, &g_cancel);
       if (draw) std::cerr << "\n";
       ARROW_RETURN_NOT_OK(status);
       if (flags.output == "json") {

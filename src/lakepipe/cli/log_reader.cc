@@ -1,9 +1,29 @@
 #include "lakepipe/cli/log_reader.h"
 
+#include <fmt/format.h>
+
 #include "lakepipe/lake/bucket_layout.h"
 #include "lakepipe/lake/manifest_store.h"
 
 namespace lakepipe::cli {
+namespace {
+
+// The fields `status` and `logs` print, where present, have the types they print: a log
+// edited by hand must give an error, not an exception.
+bool IsUsableLog(const nlohmann::json& log) {
+  if (!log.is_object()) return false;
+  auto is = [&](const char* key, bool (nlohmann::json::*type)() const noexcept) {
+    return !log.contains(key) || (log.at(key).*type)();
+  };
+  return is("status", &nlohmann::json::is_string) &&
+         is("started_at", &nlohmann::json::is_string) &&
+         is("finished_at", &nlohmann::json::is_string) &&
+         is("error", &nlohmann::json::is_string) &&
+         is("total_records", &nlohmann::json::is_number_integer) &&
+         is("duration_seconds", &nlohmann::json::is_number);
+}
+
+}  // namespace
 
 arrow::Result<std::vector<nlohmann::json>> LastRunLogs(storage::Storage& storage,
                                                        const pipeline::PipelineConfig& config,
@@ -20,6 +40,12 @@ arrow::Result<std::vector<nlohmann::json>> LastRunLogs(storage::Storage& storage
   std::vector<nlohmann::json> out;
   for (const auto& uri : logs) {
     ARROW_ASSIGN_OR_RAISE(auto json, lake::ReadJsonDocument(&storage, uri));
+    if (!IsUsableLog(json)) {
+      return arrow::Status::Invalid(fmt::format(
+          "'{}' is not a run log (an object whose status, times, error and counts are strings "
+          "and numbers)",
+          uri.ToString()));
+    }
     out.push_back(std::move(json));
   }
   return out;

@@ -1,12 +1,18 @@
 // lakepipe command line: parses flags, runs one command, maps its Status to an exit code.
 //
 // Exit codes: 0 success; 1 the command failed (one line on stderr); 2 usage error;
-// 130 cancelled by Ctrl-C / SIGTERM (nothing committed).
+// 130 cancelled by Ctrl-C / SIGTERM (nothing committed). An exception (out of memory, a
+// bug) is the last resort, caught here so it too ends in one line and exit code 1.
 
 #include <malloc.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <exception>
 #include <iostream>
+#include <new>
+#include <string>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,13 +20,44 @@
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/common/build_config.h"
+#include "lakepipe/common/crash_point.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/storage/redact.h"
 #include "lakepipe/storage/runtime.h"
 
 #include <arrow/util/config.h>
 
-int main(int argc, char** argv) {
+namespace {
+
+// The subcommand being run, for the message of an exception; "lakepipe" before parsing.
+std::string g_command = "lakepipe";
+
+// What an exception says, in the one error line.
+std::string Describe(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::bad_alloc&) {
+    return fmt::format("'{}' ran out of memory (std::bad_alloc)", g_command);
+  } catch (const std::exception& e) {
+    return fmt::format("'{}' failed unexpectedly: {}", g_command, e.what());
+  } catch (...) {
+    return fmt::format("'{}' failed unexpectedly (unknown exception)", g_command);
+  }
+}
+
+// An exception escaping a worker thread calls std::terminate, which would abort with a
+// core dump and no message. Say what failed instead; what the run wrote is recovered by
+// the next run, as after a crash.
+[[noreturn]] void OnTerminate() {
+  const auto error = std::current_exception();
+  const std::string line =
+      "lakepipe: error: " +
+      (error ? Describe(error) : fmt::format("'{}' stopped: internal error", g_command)) + "\n";
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  ::_exit(1);
+}
+
+int Main(int argc, char** argv) {
   using namespace lakepipe;
   // Memory: Arrow's default pool in the pyarrow wheel is mimalloc, which returns freed
   // batches to the OS and faults them back in (zeroing huge pages) for every batch. The
@@ -69,6 +106,10 @@ int main(int argc, char** argv) {
     const int cli_code = app.exit(e);  // prints help, version or the usage error
     return cli_code == 0 ? 0 : 2;
   }
+  for (const auto* sub = &app; !sub->get_subcommands().empty();) {
+    sub = sub->get_subcommands().front();
+    g_command = g_command == "lakepipe" ? sub->get_name() : g_command + " " + sub->get_name();
+  }
   // Messages go to stderr, so stdout stays the command's output (JSON under --output json).
   spdlog::set_default_logger(spdlog::stderr_color_mt("lakepipe"));
   spdlog::set_pattern("lakepipe: %l: %v");
@@ -78,6 +119,7 @@ int main(int argc, char** argv) {
   {
     storage::ArrowRuntime runtime;  // finalizes the S3 SDK before exit
     arrow::Status status = storage::ArrowRuntime::Initialize();
+    ThrowPoint("before-command");
     if (status.ok()) status = run();
     if (!status.ok()) {
       // Every layer redacts its own errors; this is the last net before the console.
@@ -86,4 +128,16 @@ int main(int argc, char** argv) {
     }
   }
   return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::set_terminate(OnTerminate);
+  try {
+    return Main(argc, argv);
+  } catch (...) {
+    std::cerr << "lakepipe: error: " << Describe(std::current_exception()) << "\n";
+    return 1;
+  }
 }

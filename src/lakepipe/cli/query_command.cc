@@ -19,6 +19,8 @@ void AddQueryCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       ARROW_ASSIGN_OR_RAISE(auto options, LoadStorageOptions(flags));
       ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({}));
       ARROW_RETURN_NOT_OK(db->ConfigureStorage(options));
+      // It reads whatever the user can (their shell, their secrets) but writes nothing.
+      ARROW_RETURN_NOT_OK(db->CheckReadOnly(*sql));
       ARROW_ASSIGN_OR_RAISE(auto result, db->QueryText(*sql));
       PrintQueryResult(result, flags.output);
       return arrow::Status::OK();

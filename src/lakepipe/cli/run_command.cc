@@ -21,7 +21,12 @@ void OnSignal(int) { g_cancel = true; }
 arrow::Status RunOne(const GlobalFlags& flags, const std::string& name, bool full,
                      nlohmann::json* json_out) {
   ARROW_ASSIGN_OR_RAISE(auto config, LoadPipeline(flags, name));
-  ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
+  auto made = storage::Storage::Make(config.storage);
+  if (!made.ok()) {
+    return made.status().WithMessage(
+        fmt::format("pipeline '{}': {}", name, made.status().message()));
+  }
+  auto storage = std::move(*made);
   const auto home = pipeline::Home::Resolve(flags.home);
   ARROW_ASSIGN_OR_RAISE(auto lock, pipeline::RunLock::Acquire(home.LocksDir(), name));
   ProgressDisplay display(name, StderrIsTty() && flags.output != "json");

@@ -7,8 +7,17 @@
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/flow_config.h"
 #include "lakepipe/storage/uri.h"
+#include "lakepipe/tablestore/catalog.h"
 
 namespace lakepipe::cli {
+namespace {
+
+arrow::Status InFlow(const std::string& flow, const arrow::Status& status) {
+  if (status.ok()) return status;
+  return status.WithMessage(fmt::format("flow '{}': {}", flow, status.message()));
+}
+
+}  // namespace
 
 void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   auto* cmd = app.add_subcommand(
@@ -36,6 +45,11 @@ void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       }
       // Secrets live in this session only: the catalog file never holds them.
       ARROW_RETURN_NOT_OK((*db)->ConfigureStorage(config.storage));
+      // Read-only means more than the catalog file: the session reads only under the
+      // flow's table base (where every view's files are) and runs one SELECT.
+      ARROW_ASSIGN_OR_RAISE(auto base, storage::Uri::Parse(config.store.base));
+      ARROW_RETURN_NOT_OK((*db)->RestrictFileAccess({tablestore::DuckDbPath(base) + "/"}));
+      ARROW_RETURN_NOT_OK(InFlow(config.name, (*db)->CheckReadOnly(*sql)));
       ARROW_ASSIGN_OR_RAISE(auto result, (*db)->QueryText(*sql));
       PrintQueryResult(result, flags.output);
       return arrow::Status::OK();

@@ -21,4 +21,10 @@ namespace lakepipe {
 ///   catalog-built-before-publish        the new copy built, not yet renamed over it
 void CrashPoint(std::string_view point);
 
+/// Test-only, beside CrashPoint: when LAKEPIPE_THROW_AT equals `point`, throws
+/// std::bad_alloc here, as a failed allocation would, so tests can check that any
+/// exception still ends the process with one error line. Points:
+///   before-command               in main(), just before the command runs
+void ThrowPoint(std::string_view point);
+
 }  // namespace lakepipe

@@ -116,6 +116,34 @@ class OwningSchemaStream {
   std::vector<ArrowSchema> schemas_;
 };
 
+// How a refused statement is named in the error.
+const char* StatementKind(duckdb_statement_type type) {
+  switch (type) {
+    case DUCKDB_STATEMENT_TYPE_INSERT: return "INSERT";
+    case DUCKDB_STATEMENT_TYPE_UPDATE: return "UPDATE";
+    case DUCKDB_STATEMENT_TYPE_DELETE: return "DELETE";
+    case DUCKDB_STATEMENT_TYPE_MERGE_INTO: return "MERGE";
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN: return "EXPLAIN";
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return "CREATE";
+    case DUCKDB_STATEMENT_TYPE_ALTER: return "ALTER";
+    case DUCKDB_STATEMENT_TYPE_DROP: return "DROP";
+    case DUCKDB_STATEMENT_TYPE_COPY:
+    case DUCKDB_STATEMENT_TYPE_COPY_DATABASE: return "COPY";
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_LOAD: return "INSTALL or LOAD";
+    case DUCKDB_STATEMENT_TYPE_UPDATE_EXTENSIONS: return "UPDATE EXTENSIONS";
+    case DUCKDB_STATEMENT_TYPE_SET:
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET: return "SET";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_CALL: return "CALL";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction";
+    default: return "non-SELECT";
+  }
+}
+
 std::string ExtensionDir(const std::string& configured) {
   if (!configured.empty()) return configured;
   if (const char* env = std::getenv("LAKEPIPE_DUCKDB_EXTENSIONS")) return env;
@@ -135,6 +163,46 @@ std::string SqlString(std::string_view text) {
 }
 
 std::string Database::LibraryVersion() { return duckdb_library_version(); }
+
+arrow::Status Database::CheckReadOnly(std::string_view sql) {
+  const std::string text(sql);
+  duckdb_extracted_statements extracted = nullptr;
+  const idx_t count = duckdb_extract_statements(handles_->conn, text.c_str(), &extracted);
+  arrow::Status status;
+  if (count == 0) {
+    const char* error = extracted ? duckdb_extract_statements_error(extracted) : nullptr;
+    status = error ? arrow::Status::Invalid(storage::RedactSecrets(
+                         fmt::format("DuckDB: {}", OneLine(error))))
+                   : arrow::Status::Invalid("no SQL statement given");
+  } else if (count > 1) {
+    status = arrow::Status::Invalid(
+        fmt::format("this command runs one SELECT at a time; got {} statements", count));
+  } else {
+    duckdb_prepared_statement prepared = nullptr;
+    if (duckdb_prepare_extracted_statement(handles_->conn, extracted, 0, &prepared) !=
+        DuckDBSuccess) {
+      status = arrow::Status::Invalid(storage::RedactSecrets(
+          fmt::format("DuckDB: {}", OneLine(duckdb_prepare_error(prepared)))));
+    } else if (const auto type = duckdb_prepared_statement_type(prepared);
+               type != DUCKDB_STATEMENT_TYPE_SELECT) {
+      status = arrow::Status::Invalid(fmt::format(
+          "this command is read-only: it runs a single SELECT, not a {} statement",
+          StatementKind(type)));
+    }
+    duckdb_destroy_prepare(&prepared);
+  }
+  duckdb_destroy_extracted(&extracted);
+  return status;
+}
+
+arrow::Status Database::RestrictFileAccess(const std::vector<std::string>& directories) {
+  std::string list;
+  for (const auto& d : directories) list += (list.empty() ? "" : ", ") + SqlString(d);
+  return Execute(fmt::format(
+      "SET allowed_directories = [{}]; SET enable_external_access = false; "
+      "SET lock_configuration = true",
+      list));
+}
 
 Database::Database(std::unique_ptr<Handles> handles, std::string extension_dir)
     : handles_(std::move(handles)), extension_dir_(std::move(extension_dir)) {}
@@ -288,6 +356,9 @@ arrow::Status Database::ConfigureStorage(const storage::StorageOptions& options)
   ARROW_RETURN_NOT_OK(LoadExtension("httpfs"));
   ARROW_RETURN_NOT_OK(LoadExtension("azure"));
   for (const auto& statement : StorageSecretStatements(options)) {
+    ARROW_RETURN_NOT_OK(Execute(statement));
+  }
+  for (const auto& statement : StorageSettingStatements(options)) {
     ARROW_RETURN_NOT_OK(Execute(statement));
   }
   return arrow::Status::OK();

@@ -63,6 +63,20 @@ class Database {
   /// uses, so `read_parquet('s3://…')` reaches the same endpoints.
   arrow::Status ConfigureStorage(const storage::StorageOptions& options);
 
+  /// OK when `sql` is exactly one SELECT (SHOW, DESCRIBE, SUMMARIZE, VALUES and table
+  /// PRAGMAs are SELECTs to DuckDB); otherwise Invalid naming the statement's kind. Every
+  /// other kind can change something: COPY and EXPORT write files, ATTACH and INSTALL open
+  /// or fetch them, SET undoes restrictions, and EXPLAIN ANALYZE runs its statement.
+  /// Parse errors come back as DuckDB reports them.
+  arrow::Status CheckReadOnly(std::string_view sql);
+
+  /// From now on DuckDB opens only the database file and what lies under `directories`
+  /// (local folders and bucket prefixes as DuckDB spells them, "/data/x/", "s3://b/p/"):
+  /// sets allowed_directories, turns enable_external_access off, then locks the
+  /// configuration so no statement can undo it. Call after LoadExtension and
+  /// ConfigureStorage, which need the access this removes.
+  arrow::Status RestrictFileAccess(const std::vector<std::string>& directories);
+
   /// DuckDB's version string, e.g. "v1.5.5".
   static std::string LibraryVersion();
 

@@ -1,5 +1,7 @@
 #include "lakepipe/duckdb/storage_secrets.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -82,6 +84,18 @@ std::vector<std::string> StorageSecretStatements(const storage::StorageOptions& 
                     SqlString(az.account)));
   }
   return statements;
+}
+
+std::vector<std::string> StorageSettingStatements(const storage::StorageOptions& options) {
+  const auto& retry = options.retry;
+  const int attempts = std::max(1, retry.max_attempts);
+  const double share = retry.deadline_seconds / attempts;
+  const auto timeout = static_cast<int64_t>(std::max(1.0, std::floor(share)));
+  const auto wait_ms = static_cast<int64_t>(std::max(0.0, retry.initial_backoff_seconds) * 1000);
+  return {fmt::format("SET http_timeout = {}", timeout),
+          fmt::format("SET http_retries = {}", attempts - 1),
+          fmt::format("SET http_retry_wait_ms = {}", wait_ms),
+          "SET http_retry_backoff = 2"};
 }
 
 }  // namespace lakepipe::duckdb

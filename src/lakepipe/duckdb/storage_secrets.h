@@ -18,4 +18,13 @@ namespace lakepipe::duckdb {
 /// GCS_HMAC_KEY_ID / GCS_HMAC_SECRET (or none, for emulators).
 std::vector<std::string> StorageSecretStatements(const storage::StorageOptions& options);
 
+/// `SET` statements that give DuckDB's own HTTP client (httpfs: S3, GCS, http) the
+/// storage's retry budget, so a query on a stalled or dead endpoint fails within about
+/// retry.deadline_seconds plus the backoff waits, instead of DuckDB's defaults (30 s per
+/// attempt, 4 attempts per request: 241 s seen for one listing). Each attempt gets an
+/// equal share of the deadline (at least 1 s) as its connect and idle timeout; a
+/// transfer that keeps moving is never cut. Azure reads go through the Azure SDK inside
+/// DuckDB's azure extension, which takes no such settings.
+std::vector<std::string> StorageSettingStatements(const storage::StorageOptions& options);
+
 }  // namespace lakepipe::duckdb

@@ -24,17 +24,47 @@ nlohmann::json CommitToJson(const PendingCommit& commit) {
   for (const auto& p : commit.published) {
     published.push_back({{"staged", p.staged}, {"to", p.final_path}});
   }
-  return {{"run_id", commit.run_id},    {"published", published},
-          {"entries", entries},         {"state", commit.state ? *commit.state : nlohmann::json()},
-          {"log", commit.log},          {"log_stamp", commit.log_stamp},
+  return {{"run_id", commit.run_id},
+          {"published", published},
+          {"entries", entries},
+          {"state", commit.state ? *commit.state : nlohmann::json()},
+          {"log", commit.log},
+          {"log_stamp", commit.log_stamp},
           {"replaced", commit.replaced}};
 }
 
-arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const std::string& where) {
+// A path a journal names, relative to the bucket. A journal is only read back, never
+// trusted to point outside the bucket: recovery deletes what it lists.
+arrow::Status CheckRelativePath(const nlohmann::json& path, const char* field) {
+  if (!path.is_string()) return arrow::Status::Invalid(fmt::format("'{}' holds a non-string", field));
+  const auto& text = path.get_ref<const std::string&>();
+  if (text.empty() || text.starts_with('/') || text == ".." || text.starts_with("../") ||
+      text.find("/../") != std::string::npos || text.ends_with("/..")) {
+    return arrow::Status::Invalid(
+        fmt::format("'{}' holds \"{}\", which is not a path inside the bucket", field, text));
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status CheckPaths(const nlohmann::json& json, const char* field) {
+  if (!json.contains(field) || !json.at(field).is_array()) {
+    return arrow::Status::Invalid(fmt::format("'{}' is not a list", field));
+  }
+  for (const auto& path : json.at(field)) ARROW_RETURN_NOT_OK(CheckRelativePath(path, field));
+  return arrow::Status::OK();
+}
+
+arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return arrow::Status::Invalid("'commit' is not an object");
+  if (!json.contains("entries") || !json.at("entries").is_array()) {
+    return arrow::Status::Invalid("'commit.entries' is not a list");
+  }
+  ARROW_RETURN_NOT_OK(CheckPaths(json, "replaced"));
   PendingCommit commit;
   try {
     for (const auto& e : json.at("entries")) {
-      ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(e, where));
+      ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(e, "'commit.entries'"));
+      for (const auto& file : entry.files) ARROW_RETURN_NOT_OK(CheckRelativePath(file.path, "files"));
       commit.entries.push_back(std::move(entry));
     }
     if (!json.at("state").is_null()) commit.state = json.at("state");
@@ -43,13 +73,55 @@ arrow::Result<PendingCommit> CommitFromJson(const nlohmann::json& json, const st
     commit.replaced = json.at("replaced").get<std::vector<std::string>>();
     commit.run_id = json.value("run_id", "");
     for (const auto& p : json.value("published", nlohmann::json::array())) {
+      ARROW_RETURN_NOT_OK(CheckRelativePath(p.at("staged"), "published"));
+      ARROW_RETURN_NOT_OK(CheckRelativePath(p.at("to"), "published"));
       commit.published.push_back(
           {p.at("staged").get<std::string>(), p.at("to").get<std::string>()});
     }
   } catch (const nlohmann::json::exception& e) {
-    return arrow::Status::Invalid(fmt::format("{}: malformed commit: {}", where, e.what()));
+    return arrow::Status::Invalid(fmt::format("malformed commit: {}", e.what()));
+  }
+  if (!commit.log.is_object()) return arrow::Status::Invalid("'commit.log' is not an object");
+  if (commit.log_stamp.empty() || commit.log_stamp.find('/') != std::string::npos) {
+    return arrow::Status::Invalid("'commit.log_stamp' is not a log name");
   }
   return commit;
+}
+
+// The checks behind ReadDeadRun, with messages that say what is wrong in the document.
+arrow::Result<DeadRun> DeadRunFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return arrow::Status::Invalid("it is not a JSON object");
+  if (json.contains("format") && json.at("format") != "lakepipe.run_journal") {
+    return arrow::Status::Invalid("its 'format' is not \"lakepipe.run_journal\"");
+  }
+  if (json.contains("version")) {
+    const auto& version = json.at("version");
+    if (!version.is_number_integer()) return arrow::Status::Invalid("its 'version' is not a number");
+    if (version.get<int64_t>() > kJournalVersion) {
+      return arrow::Status::Invalid(fmt::format(
+          "it has version {}, newer than this lakepipe reads ({}): run a newer lakepipe",
+          version.get<int64_t>(), kJournalVersion));
+    }
+  }
+  DeadRun run;
+  if (json.contains("run_id") && json.at("run_id").is_string()) run.run_id = json.at("run_id");
+  if (!json.contains("status") || !json.at("status").is_string()) {
+    return arrow::Status::Invalid("it has no 'status' string");
+  }
+  const auto& status = json.at("status").get_ref<const std::string&>();
+  if (status != "running" && status != "committed" && status != "prepared") {
+    return arrow::Status::Invalid(fmt::format(
+        "its status \"{}\" is not \"running\", \"prepared\" or \"committed\"", status));
+  }
+  run.status = status;
+  run.primary_journal = json.value("primary_journal", "");
+  ARROW_RETURN_NOT_OK(CheckPaths(json, "written"));
+  run.written = json.at("written").get<std::vector<std::string>>();
+  if (status == "committed" || status == "prepared") {
+    if (!json.contains("commit")) return arrow::Status::Invalid("it is committed but has no 'commit'");
+    ARROW_ASSIGN_OR_RAISE(run.commit, CommitFromJson(json.at("commit")));
+  }
+  return run;
 }
 
 // A journal whose run still runs on this host (another home folder's run of the same
@@ -72,25 +144,45 @@ arrow::Status RefuseLiveOwner(const nlohmann::json& json, const std::string& whe
       json.value("run_id", "?"), pid.get<int>(), json.value("started_at", "?"), where));
 }
 
-// What the primary journal of a prepared one says: "committed", or "running" when it is
-// not committed (or gone: the run removes its primary journal last).
-arrow::Result<std::string> PrimaryStatus(storage::Storage* storage, const nlohmann::json& json,
-                                         const std::string& where) {
-  const auto text = json.value("primary_journal", "");
-  auto primary = storage::Uri::Parse(text);
+// Whether the run of a prepared journal committed: its primary journal says "committed".
+// Gone or not committed means it did not (a run removes its primary journal last).
+arrow::Result<bool> PrimaryCommitted(storage::Storage* storage, const DeadRun& run,
+                                     const std::string& where) {
+  auto primary = storage::Uri::Parse(run.primary_journal);
   if (!primary.ok()) {
     return arrow::Status::Invalid(
-        fmt::format("{}: prepared journal names no primary journal", where));
+        fmt::format("run journal '{}' is prepared but names no primary journal", where));
   }
   ARROW_ASSIGN_OR_RAISE(bool exists, storage->Exists(*primary));
-  if (!exists) return std::string("running");
-  ARROW_ASSIGN_OR_RAISE(auto primary_json, ReadJsonDocument(storage, *primary));
-  const bool committed =
-      primary_json.is_object() && primary_json.value("status", "") == "committed";
-  return std::string(committed ? "committed" : "running");
+  if (!exists) return false;
+  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage, *primary));
+  return json.is_object() && json.value("status", "") == "committed";
 }
 
 }  // namespace
+
+arrow::Result<DeadRun> ReadDeadRun(storage::Storage* storage, const storage::Uri& uri) {
+  const std::string where = uri.ToString();
+  auto explain = [&](const arrow::Status& why) {
+    return arrow::Status::Invalid(fmt::format(
+        "run journal '{}' cannot be used: {}. It should say what a run that died wrote, so "
+        "lakepipe stops rather than guess: look at it, delete the data files it lists that "
+        "the manifest does not (if any), then delete the journal and run again",
+        where, why.message()));
+  };
+  auto buffer = storage->ReadAll(uri);
+  if (!buffer.ok()) return buffer.status();  // names the URI; may be transient
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse((*buffer)->ToString());
+  } catch (const nlohmann::json::parse_error& e) {
+    return explain(arrow::Status::Invalid(fmt::format("it is not valid JSON ({})", e.what())));
+  }
+  ARROW_RETURN_NOT_OK(RefuseLiveOwner(json, where));
+  auto run = DeadRunFromJson(json);
+  if (!run.ok()) return explain(run.status());
+  return run;
+}
 
 arrow::Result<RunJournal> RunJournal::Begin(storage::Storage* storage, const BucketLayout& layout,
                                             std::string pipeline, std::string run_id,
@@ -112,7 +204,7 @@ nlohmann::json RunJournal::ToJson() const {
                          {"host", host},
                          {"pid", ::getpid()},
                          {"pid_start_ticks", ProcessStartTicks(::getpid())},
-                         {"status", !commit_           ? "running"
+                         {"status", !commit_            ? "running"
                                     : primary_journal_ ? "prepared"
                                                        : "committed"},
                          {"written", written_}};
@@ -148,7 +240,6 @@ arrow::Status RunJournal::Remove() {
 arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
                           const std::string& pipeline, const PendingCommit& commit) {
   for (const auto& p : commit.published) {
-    if (!IsContainedRelativePath(p.staged) || !IsContainedRelativePath(p.final_path)) continue;
     ARROW_RETURN_NOT_OK(storage->Move(layout.Resolve(p.staged), layout.Resolve(p.final_path)));
   }
   CrashPoint("after-publish-before-manifest");
@@ -162,7 +253,6 @@ arrow::Status ApplyCommit(storage::Storage* storage, const BucketLayout& layout,
   ARROW_RETURN_NOT_OK(
       storage->WriteAll(layout.LogUri(pipeline, commit.log_stamp), commit.log.dump(2)));
   for (const auto& path : commit.replaced) {
-    if (!IsContainedRelativePath(path)) continue;  // never outside the bucket
     ARROW_RETURN_NOT_OK(storage->Delete(layout.Resolve(path)));
   }
   if (commit.run_id.empty()) return arrow::Status::OK();
@@ -182,28 +272,25 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
   int recovered = 0;
   for (const auto& file : files) {
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
-    ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage, file.uri));
-    const std::string where = file.uri.ToString();
-    ARROW_RETURN_NOT_OK(RefuseLiveOwner(json, where));
-    std::string status = json.value("status", "");
-    if (status == "prepared") {
-      ARROW_ASSIGN_OR_RAISE(status, PrimaryStatus(storage, json, where));
+    ARROW_ASSIGN_OR_RAISE(auto run, ReadDeadRun(storage, file.uri));
+    const std::string run_id = run.run_id.empty() ? file.uri.Name() : run.run_id;
+    bool committed = run.status == "committed";
+    if (run.status == "prepared") {
+      ARROW_ASSIGN_OR_RAISE(committed, PrimaryCommitted(storage, run, file.uri.ToString()));
     }
-    if (status == "committed") {
-      ARROW_ASSIGN_OR_RAISE(auto commit, CommitFromJson(json.at("commit"), where));
-      spdlog::warn("finishing the commit of run {} of pipeline '{}' that stopped midway",
-                   json.value("run_id", "?"), pipeline);
-      ARROW_RETURN_NOT_OK(ApplyCommit(storage, layout, pipeline, commit));
+    if (committed) {
+      spdlog::warn("finishing the commit of run {} of pipeline '{}' that stopped midway", run_id,
+                   pipeline);
+      ARROW_RETURN_NOT_OK(ApplyCommit(storage, layout, pipeline, *run.commit));
     } else {
       spdlog::warn("removing {} file(s) of run {} of pipeline '{}' that did not commit",
-                   json.value("written", nlohmann::json::array()).size(), json.value("run_id", "?"),
-                   pipeline);
-      for (const auto& path : json.value("written", std::vector<std::string>{})) {
-        // A path that cannot name a file below the bucket was never written: nothing to
-        // remove, and it must not keep every later run from starting.
+                   run.written.size(), run_id, pipeline);
+      for (const auto& path : run.written) {
+        // A path no filesystem takes (a segment over 255 bytes) was never written: nothing
+        // to remove, and it must not keep every later run from starting.
         if (!IsContainedRelativePath(path)) {
           spdlog::warn("journal '{}' lists '{}', which cannot be a file of the bucket: skipped",
-                       where, EncodePathSegment(path));
+                       file.uri.ToString(), EncodePathSegment(path.substr(0, 80)));
           continue;
         }
         const storage::Uri uri = layout.Resolve(path);
@@ -211,9 +298,9 @@ arrow::Result<int> RunJournal::RecoverDeadRuns(storage::Storage* storage,
         written_dirs.insert(uri.Parent().ToString());
       }
       // And whatever else it left in its staging folder (an atomic write's temp file).
-      const std::string run_id = json.value("run_id", "");
-      if (!run_id.empty())
-        ARROW_RETURN_NOT_OK(storage->DeleteTree(layout.StagingDir(pipeline, run_id)));
+      if (!run.run_id.empty()) {
+        ARROW_RETURN_NOT_OK(storage->DeleteTree(layout.StagingDir(pipeline, run.run_id)));
+      }
     }
     ARROW_RETURN_NOT_OK(storage->Delete(file.uri));
     ++recovered;

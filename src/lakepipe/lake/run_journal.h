@@ -31,6 +31,22 @@ struct PendingCommit {
   std::vector<std::string> replaced;    ///< files a full refresh replaced, deleted last
 };
 
+/// What the journal of a run that died says, checked.
+struct DeadRun {
+  std::string run_id;                   ///< "" when the journal does not say
+  std::string status;                   ///< "running", "prepared" or "committed"
+  std::string primary_journal;          ///< of a prepared journal: the one that decides
+  std::vector<std::string> written;     ///< data files, relative to the bucket
+  std::optional<PendingCommit> commit;  ///< set when the run had committed or prepared
+};
+
+/// Reads and checks the journal at `uri`. A journal that is not what lakepipe writes
+/// (invalid or truncated JSON, not an object, wrong field types, an unknown status, a
+/// path outside the bucket, a newer version) is Invalid with a message naming the URI and
+/// what the user can do; lakepipe writes journals atomically, so such a file never comes
+/// from one of its own runs and recovery must not guess what it meant.
+arrow::Result<DeadRun> ReadDeadRun(storage::Storage* storage, const storage::Uri& uri);
+
 /// The journal of one run: .dataspoc/journal/<pipeline>/<run_id>.json, format documented in
 /// docs/FORMATS.md. A run
 ///   1. records every data file in `written` before it starts writing it;

@@ -355,13 +355,12 @@ nlohmann::json RunResult::ToLog() const {
   return log;
 }
 
-arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Storage* storage,
-                                     const RunOptions& options) {
-  const auto start = Clock::now();
-  RunResult result;
-  result.pipeline = config.name;
-  result.run_id = NewRunId(start);
-  result.started_at = IsoUtc(start);
+namespace {
+
+// The run; RunPipeline below leaves the failure log that its early returns skip.
+arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage* storage,
+                                  const RunOptions& options, Clock::time_point start,
+                                  RunResult& result) {
   const bool full = options.full_refresh || !config.incremental;
   // An incremental pipeline's files are in dt= folders, a full refresh's (--full) too: a
   // root-level file beside dt= folders breaks readers that glob with hive partitioning
@@ -400,9 +399,12 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   std::optional<nlohmann::json> state;
   if (!full) {
     const auto state_uri = layouts.front().StateUri(config.name);
-    ARROW_ASSIGN_OR_RAISE(bool has_state, storage->Exists(state_uri));
-    if (has_state) {
-      ARROW_ASSIGN_OR_RAISE(state, lake::ReadJsonDocument(storage, state_uri));
+    auto has_state = storage->Exists(state_uri);
+    if (!has_state.ok()) return Fail(config, has_state.status());
+    if (*has_state) {
+      auto read = lake::ReadJsonDocument(storage, state_uri);
+      if (!read.ok()) return Fail(config, read.status());
+      state = std::move(*read);
     }
   }
   // lakepipe's part of the state is not the tap's: it is taken out before the tap sees it.
@@ -527,6 +529,44 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
     if (auto removed = journals[i].Remove(); !removed.ok()) return Fail(config, removed);
   }
   return result;
+}
+
+// Writes the failure log into every destination that has no log of this run yet (the
+// failure path above writes its own, and a destination already committed keeps its
+// success log), so `lakepipe status` shows the failure whenever the bucket takes a write.
+void LeaveFailureLogs(const PipelineConfig& config, storage::Storage* storage,
+                      Clock::time_point start, RunResult& result) {
+  const auto finish = Clock::now();
+  result.finished_at = IsoUtc(finish);
+  result.duration_seconds = std::chrono::duration<double>(finish - start).count();
+  for (const auto& d : config.destinations) {
+    auto bucket = storage::Uri::Parse(d.bucket);
+    if (!bucket.ok()) continue;  // checked when the file was loaded
+    const auto uri = lake::BucketLayout(*bucket).LogUri(config.name, LogStamp(start));
+    auto exists = storage->Exists(uri);
+    if (exists.ok() && *exists) continue;
+    // Usually the run's own error said why already (a read-only or dead bucket): -v only.
+    auto logged = storage->WriteAll(uri, result.ToLog().dump(2));
+    if (!logged.ok()) spdlog::debug("writing the failure log: {}", logged.message());
+  }
+}
+
+}  // namespace
+
+arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Storage* storage,
+                                     const RunOptions& options) {
+  const auto start = Clock::now();
+  RunResult result;
+  result.pipeline = config.name;
+  result.run_id = NewRunId(start);
+  result.started_at = IsoUtc(start);
+  auto run = RunSteps(config, storage, options, start, result);
+  if (!run.ok()) {
+    result.success = false;
+    result.error = run.status().message();
+    LeaveFailureLogs(config, storage, start, result);
+  }
+  return run;
 }
 
 }  // namespace lakepipe::pipeline

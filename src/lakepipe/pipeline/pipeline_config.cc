@@ -6,11 +6,11 @@
 #include <set>
 #include <sstream>
 
-#include <arrow/util/utf8.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "lakepipe/common/yaml_reader.h"
+#include "lakepipe/common/yaml_to_json.h"
 #include "lakepipe/lake/path_segment.h"
 #include "lakepipe/storage/uri.h"
 
@@ -18,53 +18,6 @@ namespace lakepipe::pipeline {
 namespace {
 
 using common::YamlReader;
-
-bool IsUtf8(std::string_view text) {
-  arrow::util::InitializeUTF8();  // the validator's tables, built once
-  return arrow::util::ValidateUTF8(text);
-}
-
-/// `path` names `node` in errors ("source.config").
-arrow::Result<nlohmann::json> YamlToJson(const YamlReader& r, const YAML::Node& node,
-                                         const std::string& path) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json out = nlohmann::json::object();
-      for (const auto& item : node) {
-        ARROW_ASSIGN_OR_RAISE(auto key, r.Key(item.first, path));
-        if (!IsUtf8(key)) {
-          return r.Error(item.first, fmt::format("a key of '{}' is not UTF-8 text", path));
-        }
-        ARROW_ASSIGN_OR_RAISE(out[key], YamlToJson(r, item.second, path + "." + key));
-      }
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& item : node) {
-        ARROW_ASSIGN_OR_RAISE(auto value, YamlToJson(r, item, path + "[]"));
-        out.push_back(std::move(value));
-      }
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      // Keep numbers and booleans typed: taps expect them so in their config.
-      const std::string& s = node.Scalar();
-      // The config is written for the tap as JSON, which needs UTF-8 text.
-      if (!IsUtf8(s)) return r.Error(node, fmt::format("'{}' is not UTF-8 text", path));
-      if (node.Tag() == "!") return s;  // quoted in the YAML
-      long long i = 0;
-      double d = 0;
-      bool b = false;
-      if (YAML::convert<long long>::decode(node, i)) return i;
-      if (YAML::convert<double>::decode(node, d)) return d;
-      if (YAML::convert<bool>::decode(node, b)) return b;
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 // Splits a command line on spaces, keeping quoted words ("a b" or 'a b') together.
 std::vector<std::string> SplitCommand(const std::string& text) {
@@ -106,7 +59,7 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
   }
   if (const auto config = node["config"]) {
     if (config.IsMap()) {
-      ARROW_ASSIGN_OR_RAISE(out->config_inline, YamlToJson(r, config, "source.config"));
+      ARROW_ASSIGN_OR_RAISE(out->config_inline, common::YamlToJson(r, config, "source.config"));
     } else if (config.IsScalar()) {
       std::string text = config.Scalar();
       // DataSpoc Pipe's documented files say "~/.dataspoc-pipe/sources/x.json".

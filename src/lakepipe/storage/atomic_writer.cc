@@ -85,6 +85,7 @@ AtomicWriter::~AtomicWriter() {
 arrow::Status AtomicWriter::Fail(std::string_view operation, const arrow::Status& cause) {
   // The stream's client has retried already; a transient failure means the store is down.
   if (guards_.retry) guards_.retry->GaveUp(cause);
+  failed_ = true;
   (void)Abort();
   return OperationFailed(operation, uri_, cause);
 }
@@ -133,6 +134,7 @@ arrow::Status AtomicWriter::Close() {
     return OperationFailed("publishing", uri_, status);
   }
   closed_ = true;
+  if (guards_.on_published) guards_.on_published();
   return arrow::Status::OK();
 }
 
@@ -169,6 +171,11 @@ arrow::Status AtomicWriter::Abort() {
   if (closed_) return arrow::Status::OK();
   closed_ = true;
   auto watch = Watched("discarding");
+  // Arrow's Azure stream uploads blocks in the background and its Abort() does not wait
+  // for them: a block still in flight when the process exits threw from the SDK's thread
+  // (std::terminate). Waiting first keeps the abort clean; what it uploads is staging.
+  // Not after a failure: the store is in trouble, and a flush would only wait on it.
+  if (publish_ == Publish::kCopyFromStaging && !failed_) (void)stream_->Flush();
   // GCS cannot abort an upload (Abort() finalizes it), which is why it writes to staging.
   auto status = stream_->Abort();
   DiscardStaged();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ class AtomicWriter : public arrow::io::OutputStream {
   struct Guards {
     std::shared_ptr<HungCallWatchdog> watchdog;
     std::shared_ptr<RetryPolicy> retry;
+    /// Called once the object is published (Storage sweeps the folder then, when the
+    /// store has just answered, so a sweep never delays or renames a write's error).
+    std::function<void()> on_published;
   };
 
   /// Opens a writer for `uri` on `fs` (the filesystem that serves `uri`).
@@ -78,6 +82,8 @@ class AtomicWriter : public arrow::io::OutputStream {
   /// Bytes handed to an object-store stream since its last Flush(); see Written().
   int64_t unflushed_bytes_ = 0;
   bool closed_ = false;
+  /// Set when a call to the store failed (Fail()); Abort() then waits on nothing.
+  bool failed_ = false;
   Guards guards_;
 };
 

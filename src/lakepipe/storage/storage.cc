@@ -208,19 +208,25 @@ arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) 
   // Opening is retried: nothing is written yet, and an upload the store refused to start
   // (GCS answers 503 to the resumable-upload request) leaves nothing behind.
   return endpoint.retry->Call<std::shared_ptr<AtomicWriter>>(
-      [&] { return AtomicWriter::Open(endpoint.fs, uri, {watchdog_, endpoint.retry}); });
+      [&] {
+        return AtomicWriter::Open(endpoint.fs, uri,
+                                  {watchdog_, endpoint.retry,
+                                   [this, folder = uri.Parent()] { SweepStaleWrites(folder); }});
+      });
 }
 
 arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
   auto watch = Watched("writing", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
-  return endpoint.retry->Call([&]() -> arrow::Status {
+  auto status = endpoint.retry->Call([&]() -> arrow::Status {
     // Not reported to the policy: this whole write is retried by it.
     ARROW_ASSIGN_OR_RAISE(auto writer, AtomicWriter::Open(fs, uri, {watchdog_, nullptr}));
     ARROW_RETURN_NOT_OK(writer->Write(data.data(), static_cast<int64_t>(data.size())));
     return writer->Close();
   });
+  if (status.ok()) SweepStaleWrites(uri.Parent());
+  return status;
 }
 
 arrow::Status Storage::Delete(const Uri& uri) {
@@ -279,7 +285,7 @@ arrow::Status Storage::Move(const Uri& source, const Uri& destination) {
 }
 
 arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
-                            const ProgressCallback& progress) {
+                            const ProgressCallback& progress, const std::atomic<bool>* cancel) {
   ARROW_ASSIGN_OR_RAISE(auto entry, Stat(source));
   if (entry.is_dir) {
     return arrow::Status::Invalid(fmt::format("copying '{}': is a folder", source.ToString()));
@@ -294,15 +300,21 @@ arrow::Status Storage::Copy(const Uri& source, const Uri& destination,
     if (status.ok() && progress) progress(entry.size, entry.size);
     return OperationFailed(fmt::format("copying '{}' to", source.ToString()), destination, status);
   }
-  return StreamCopy(source, destination, entry.size, progress);
+  return StreamCopy(source, destination, entry.size, progress, cancel);
 }
 
 arrow::Status Storage::StreamCopy(const Uri& source, const Uri& destination, int64_t size,
-                                  const ProgressCallback& progress) {
+                                  const ProgressCallback& progress,
+                                  const std::atomic<bool>* cancel) {
   ARROW_ASSIGN_OR_RAISE(auto input, OpenStream(source));
   ARROW_ASSIGN_OR_RAISE(auto output, OpenWrite(destination));
   int64_t done = 0;
   for (;;) {
+    if (cancel && cancel->load()) {
+      (void)output->Abort();
+      return arrow::Status::Cancelled(
+          fmt::format("copy to '{}' cancelled: nothing written", destination.ToString()));
+    }
     auto chunk = [&] {
       auto watch = Watched("reading", source);
       return input->Read(kCopyChunkBytes);

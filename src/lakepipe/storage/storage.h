@@ -1,11 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,13 @@ struct FileEntry {
   bool is_dir = false;
   std::chrono::system_clock::time_point modified;
 };
+
+/// How old a writer's hidden staging file or object must be before a later write into its
+/// folder deletes it as left by a dead writer: longer than any write lasts (a local temp
+/// file's time is its last write; an Azure staging blob's is its creation, so a single
+/// upload running longer than this could lose its staging blob, and then fails cleanly at
+/// Close()). Tests shorten it with LAKEPIPE_STALE_WRITE_SECONDS.
+inline constexpr std::chrono::hours kStaleWriteAge{24};
 
 /// Called as a copy makes progress; `total` is -1 when unknown.
 using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
@@ -66,6 +75,16 @@ class Storage {
   /// dead, may delete them.
   arrow::Result<std::vector<FileEntry>> ListWriterTemps(const Uri& uri);
 
+  /// Deletes the hidden staging files and objects that writers killed mid-write left
+  /// directly in folder `uri` (AtomicWriter: local temp files, GCS and Azure staging
+  /// objects), once they are older than kStaleWriteAge. Best effort: a failure is logged
+  /// (-v) and ignored. Every write (OpenWrite's writer, WriteAll) calls it once it has
+  /// published its object, once per folder per Storage, so any later write into a folder
+  /// cleans up after dead ones. Incomplete S3 multipart uploads
+  /// are not visible through Arrow's S3 filesystem (no ListMultipartUploads) and are left
+  /// to the bucket's lifecycle rule (README: AbortIncompleteMultipartUpload).
+  void SweepStaleWrites(const Uri& uri);
+
   /// Random-access reader (for Parquet footers).
   arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenRead(const Uri& uri);
   /// Sequential reader.
@@ -93,8 +112,11 @@ class Storage {
   /// Copies one object. Same filesystem and not local: a server-side copy (no bytes
   /// through this process). Otherwise a streamed copy in constant memory through an
   /// AtomicWriter: the destination appears whole or not at all.
+  /// Setting `*cancel` stops a streamed copy between chunks: the upload is aborted (no
+  /// multipart upload or staging object is left) and the result is Cancelled.
   arrow::Status Copy(const Uri& source, const Uri& destination,
-                     const ProgressCallback& progress = {});
+                     const ProgressCallback& progress = {},
+                     const std::atomic<bool>* cancel = nullptr);
 
  private:
   arrow::Result<std::vector<FileEntry>> ListFiltered(const Uri& uri, bool recursive,
@@ -113,8 +135,10 @@ class Storage {
   arrow::Result<Endpoint> EndpointFor(const Uri& uri);
 
   arrow::Status StreamCopy(const Uri& source, const Uri& destination, int64_t size,
-                           const ProgressCallback& progress);
+                           const ProgressCallback& progress, const std::atomic<bool>* cancel);
 
+  /// Folders SweepStaleWrites has swept (by URI), guarded by mutex_.
+  std::set<std::string> swept_;
   const StorageOptions options_;
   const std::shared_ptr<HungCallWatchdog> watchdog_;
   std::mutex mutex_;
