@@ -61,7 +61,7 @@ def test_a_file_where_the_journal_folder_should_be(committed):
 BAD_JOURNALS = {
     "a-list": ("[]", "it is not a JSON object"),
     "unknown-status": ('{"status": "finishing", "written": []}',
-                       'its status "finishing" is neither "running" nor "committed"'),
+                       'its status "finishing" is not "running", "prepared" or "committed"'),
     "wrong-type": ('{"status": "running", "written": {"a": 1}}', "'written' is not a list"),
     "truncated": ('{"status": "running", "wri', None),
 }

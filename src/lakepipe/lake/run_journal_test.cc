@@ -65,7 +65,7 @@ TEST_F(RunJournalRecoveryTest, AJournalThatIsAListIsRefused) {
 TEST_F(RunJournalRecoveryTest, AnUnknownStatusIsRefusedAndNothingIsDeleted) {
   // Treated as "running" before, which deleted the files it listed.
   EXPECT_EQ(Recover(R"({"status": "finishing", "written": ["raw/demo/orders/orders_0000.parquet"]})"),
-            Refused(R"(its status "finishing" is neither "running" nor "committed")"));
+            Refused(R"(its status "finishing" is not "running", "prepared" or "committed")"));
   EXPECT_TRUE(Untouched());
   EXPECT_EQ(Recover(R"({"status": 3, "written": []})"), Refused("it has no 'status' string"));
 }
