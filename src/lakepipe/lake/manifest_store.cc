@@ -45,6 +45,19 @@ arrow::Result<std::optional<TableEntry>> ManifestStore::LoadTable(const std::str
   return entry;
 }
 
+arrow::Result<std::optional<TableEntry>> ManifestStore::LoadManifestEntry(
+    const std::string& source, const std::string& table) {
+  ARROW_ASSIGN_OR_RAISE(auto manifest, LoadManifest());
+  const std::string key = source + "/" + table;
+  const auto& tables = manifest["tables"];
+  if (!tables.contains(key)) return std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(auto entry,
+                        TableEntry::FromJson(tables[key], fmt::format("'{}', table '{}'",
+                                                                      layout_.ManifestUri().ToString(),
+                                                                      key)));
+  return entry;
+}
+
 arrow::Status ManifestStore::SaveTable(const TableEntry& entry) {
   return storage_->WriteAll(layout_.TableEntryUri(entry.source, entry.table),
                             entry.ToJson().dump(2));

@@ -34,6 +34,11 @@ class ManifestStore {
   arrow::Result<std::optional<TableEntry>> LoadTable(const std::string& source,
                                                      const std::string& table);
 
+  /// The table's entry in manifest.json as it is now, whoever wrote it (DataSpoc Pipe
+  /// writes only there), or nullopt when manifest.json has none.
+  arrow::Result<std::optional<TableEntry>> LoadManifestEntry(const std::string& source,
+                                                             const std::string& table);
+
   /// Writes one table's entry file (atomically). Not visible in manifest.json until
   /// Publish().
   arrow::Status SaveTable(const TableEntry& entry);

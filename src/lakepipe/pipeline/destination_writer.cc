@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/lake/path_segment.h"
+#include "lakepipe/lake/table_reconciler.h"
 
 namespace lakepipe::pipeline {
 
@@ -29,10 +30,13 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
     // First sight of the stream in this run. Its name comes from the tap: refuse one that
     // cannot be a path segment before anything is journaled or written.
     ARROW_RETURN_NOT_OK(lake::CheckPathName("stream", stream));
-    // Learn what a committed run already used.
+    // Learn what the table holds: committed runs of ours, and what DataSpoc Pipe (or
+    // another writer of the same layout) wrote before or in between.
     const std::string location =
         lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
-    ARROW_ASSIGN_OR_RAISE(output.previous, manifest_.LoadTable(source_name_, stream));
+    ARROW_ASSIGN_OR_RAISE(output.previous,
+                          lake::LoadReconciledTable(storage_, &manifest_, layout_, source_name_,
+                                                    stream, location));
     int64_t next = output.previous ? output.previous->next_file_number : 0;
     ARROW_ASSIGN_OR_RAISE(auto existing, storage_->List(layout_.Resolve(location), true));
     for (const auto& file : existing) {
