@@ -22,7 +22,9 @@ namespace lakepipe::lake {
 /// entries and the manifest until the manifest reflects every entry, so concurrent
 /// publishers converge: whoever writes last verifies last, and no pipeline's entry is
 /// lost. Entries that other tools (DataSpoc Pipe) put in manifest.json without an entry
-/// file are kept as they are.
+/// file are kept as they are, and so is an entry whose `stats.extractions` another tool
+/// raised above its entry file's (DataSpoc ran on a table of ours): the table's next run
+/// reconciles it (lake/table_reconciler.h).
 ///
 /// Thread-compatible: use one instance per thread or synchronize.
 class ManifestStore {
