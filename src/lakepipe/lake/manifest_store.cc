@@ -66,10 +66,10 @@ arrow::Result<std::optional<TableEntry>> ManifestStore::LoadManifestEntry(
   const std::string key = source + "/" + table;
   const auto& tables = manifest["tables"];
   if (!tables.contains(key)) return std::nullopt;
-  ARROW_ASSIGN_OR_RAISE(auto entry,
-                        TableEntry::FromJson(tables[key], fmt::format("'{}', table '{}'",
-                                                                      layout_.ManifestUri().ToString(),
-                                                                      key)));
+  ARROW_ASSIGN_OR_RAISE(
+      auto entry,
+      TableEntry::FromJson(tables[key],
+                           fmt::format("'{}', table '{}'", layout_.ManifestUri().ToString(), key)));
   return entry;
 }
 

@@ -104,12 +104,9 @@ arrow::Result<FileFooter> ReadFileFooter(storage::Storage* storage, const storag
   return footer;
 }
 
-arrow::Result<std::optional<TableEntry>> LoadReconciledTable(storage::Storage* storage,
-                                                             ManifestStore* manifest,
-                                                             const BucketLayout& layout,
-                                                             const std::string& source,
-                                                             const std::string& table,
-                                                             const std::string& location) {
+arrow::Result<std::optional<TableEntry>> LoadReconciledTable(
+    storage::Storage* storage, ManifestStore* manifest, const BucketLayout& layout,
+    const std::string& source, const std::string& table, const std::string& location) {
   ARROW_ASSIGN_OR_RAISE(auto entry, manifest->LoadTable(source, table));
   ARROW_ASSIGN_OR_RAISE(auto in_manifest, manifest->LoadManifestEntry(source, table));
   ARROW_ASSIGN_OR_RAISE(auto folder, ListTableFolder(storage, layout, location));

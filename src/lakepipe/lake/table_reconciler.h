@@ -61,11 +61,8 @@ arrow::Result<FileFooter> ReadFileFooter(storage::Storage* storage, const storag
 /// its stats and columns), else a new entry when only the folder has files; then
 /// reconciled with the folder (ReconcileFiles, MergeExtractions). nullopt: the table has
 /// no entry and no files. Writes nothing.
-arrow::Result<std::optional<TableEntry>> LoadReconciledTable(storage::Storage* storage,
-                                                             ManifestStore* manifest,
-                                                             const BucketLayout& layout,
-                                                             const std::string& source,
-                                                             const std::string& table,
-                                                             const std::string& location);
+arrow::Result<std::optional<TableEntry>> LoadReconciledTable(
+    storage::Storage* storage, ManifestStore* manifest, const BucketLayout& layout,
+    const std::string& source, const std::string& table, const std::string& location);
 
 }  // namespace lakepipe::lake

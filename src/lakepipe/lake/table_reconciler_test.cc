@@ -8,8 +8,8 @@
 #include <arrow/api.h>
 #include <arrow/io/file.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <parquet/arrow/writer.h>
+#include <nlohmann/json.hpp>
 
 #include "lakepipe/storage/runtime.h"
 
@@ -170,8 +170,7 @@ class LoadReconciledTableTest : public ::testing::Test {
     const auto path = dir_ / relative;
     std::filesystem::create_directories(path.parent_path());
     auto out = arrow::io::FileOutputStream::Open(path.string()).ValueOrDie();
-    ASSERT_TRUE(
-        ::parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1024).ok());
+    ASSERT_TRUE(::parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1024).ok());
     ASSERT_TRUE(out->Close().ok());
   }
 
@@ -212,8 +211,7 @@ TEST_F(LoadReconciledTableTest, DataSpocsEntryIsAdoptedWithItsFolderFiles) {
   EXPECT_EQ(entry->total_rows, 15);
   ASSERT_EQ(entry->files.size(), 2u);
   EXPECT_EQ(entry->files[0].rows, 10);
-  EXPECT_EQ(entry->files[0].bytes,
-            std::filesystem::file_size(dir_ / entry->files[0].path));
+  EXPECT_EQ(entry->files[0].bytes, std::filesystem::file_size(dir_ / entry->files[0].path));
   EXPECT_EQ(entry->columns, (std::vector<Column>{kId}));
 }
 
@@ -225,7 +223,8 @@ TEST_F(LoadReconciledTableTest, OurEntryCountsDataSpocsRunsAndFiles) {
   ours.location = kLocation;
   ours.extractions = 2;
   ours.columns = {kId};
-  ours.files = {{kLocation + "/dt=2026-12-01/things_0000.parquet", 3,
+  ours.files = {{kLocation + "/dt=2026-12-01/things_0000.parquet",
+                 3,
                  static_cast<int64_t>(std::filesystem::file_size(
                      dir_ / (kLocation + "/dt=2026-12-01/things_0000.parquet"))),
                  {}},
@@ -242,9 +241,9 @@ TEST_F(LoadReconciledTableTest, OurEntryCountsDataSpocsRunsAndFiles) {
   ASSERT_TRUE(entry.has_value());
   EXPECT_EQ(entry->extractions, 3);
   EXPECT_EQ(entry->total_rows, 9);
-  EXPECT_EQ(PathsOf(*entry), (std::vector<std::string>{
-                                 kLocation + "/dt=2026-12-01/things_0000.parquet",
-                                 kLocation + "/dt=2026-12-02/things_0000.parquet"}));
+  EXPECT_EQ(PathsOf(*entry),
+            (std::vector<std::string>{kLocation + "/dt=2026-12-01/things_0000.parquet",
+                                      kLocation + "/dt=2026-12-02/things_0000.parquet"}));
 }
 
 TEST_F(LoadReconciledTableTest, ANewTableHasNoEntry) {
@@ -256,7 +255,8 @@ TEST_F(LoadReconciledTableTest, ANewTableHasNoEntry) {
 
 TEST_F(LoadReconciledTableTest, AFileThatIsNotParquetFailsNamingIt) {
   std::filesystem::create_directories(dir_ / kLocation);
-  ASSERT_TRUE(storage_->WriteAll(layout_->Resolve(kLocation + "/things_0000.parquet"), "junk").ok());
+  ASSERT_TRUE(
+      storage_->WriteAll(layout_->Resolve(kLocation + "/things_0000.parquet"), "junk").ok());
   auto entry = Load();
   ASSERT_FALSE(entry.ok());
   EXPECT_NE(entry.status().message().find("reading the Parquet footer of"), std::string::npos);

@@ -34,9 +34,9 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
     // another writer of the same layout) wrote before or in between.
     const std::string location =
         lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
-    ARROW_ASSIGN_OR_RAISE(output.previous,
-                          lake::LoadReconciledTable(storage_, &manifest_, layout_, source_name_,
-                                                    stream, location));
+    ARROW_ASSIGN_OR_RAISE(
+        output.previous,
+        lake::LoadReconciledTable(storage_, &manifest_, layout_, source_name_, stream, location));
     int64_t next = output.previous ? output.previous->next_file_number : 0;
     ARROW_ASSIGN_OR_RAISE(auto existing, storage_->List(layout_.Resolve(location), true));
     for (const auto& file : existing) {
