@@ -72,6 +72,10 @@ def assert_manifest_is_the_folder(lake, tmp_path, extractions: int) -> int:
     assert listed == on_disk
     for f in entry["files"]:
         assert f["bytes"] == (lake.local_root / f["path"]).stat().st_size
+        # A file's columns (its own, or the table's when it lists none) are its footer's.
+        schema = pq.read_schema(str(lake.local_root / f["path"]))
+        assert f.get("columns", entry["columns"]) == [
+            {"name": c.name, "type": str(c.type), "nullable": c.nullable} for c in schema]
     rows = sum(on_disk.values())
     assert entry["stats"]["total_rows"] == rows
     assert entry["stats"]["extractions"] == extractions
