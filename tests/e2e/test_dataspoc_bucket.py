@@ -5,7 +5,8 @@ lakepipe take turns on one bucket and one pipeline. After every lakepipe run the
 says what the table's folder holds: every file (DataSpoc's too) with its footer's row count,
 `total_rows` their sum, `extractions` both writers' runs; DuckDB and DataSpoc Lens count the
 same rows. DataSpoc numbers each run's files from 0000 again, so its later runs overwrite
-files: lakepipe reads such a file's footer again.
+files: lakepipe reads such a file's footer again. DataSpoc runs here on local buckets (its
+cloud filesystems are not installed); the bucket it leaves is adopted on every backend.
 """
 from __future__ import annotations
 
@@ -170,3 +171,43 @@ def test_a_full_refresh_table_of_dataspoc_is_replaced_in_place(local_lake, tmp_p
     lake.run("things")
     assert lake.data_files(LOCATION) == [f"{LOCATION}/things_0002.parquet"]
     assert assert_manifest_is_the_folder(lake, tmp_path, extractions=4) == 800
+
+
+def test_a_dataspoc_table_is_adopted_on_every_backend(lake, tmp_path):
+    """The bucket as DataSpoc Pipe leaves it (written here with pyarrow, as DataSpoc does),
+    on local, S3, GCS and Azure: lakepipe reads the footers through its own storage."""
+    import pyarrow as pa
+
+    dt = f"{LOCATION}/dt=2026-11-30"
+    for folder in (dt, ".dataspoc"):
+        lake.backend.fs.create_dir(lake.backend.fs_path(folder), recursive=True)
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), ("name", pa.string()),
+                        ("amount", pa.float64())])
+    for number, (first, last) in enumerate([(1, 300), (301, 500)]):
+        table = pa.Table.from_pylist(sample_rows(first, last), schema=schema)
+        with lake.backend.fs.open_output_stream(
+                lake.backend.fs_path(f"{dt}/things_{number:04d}.parquet")) as out:
+            pq.write_table(table, out, compression="zstd")
+    manifest = {"version": "1.0", "updated_at": "2026-11-30T10:00:00+00:00", "tables": {KEY: {
+        "source": "sample", "table": "things",
+        "stats": {"total_rows": 500, "extractions": 2,
+                  "last_extraction": "2026-11-30T10:00:00+00:00", "last_extraction_rows": 200},
+        "columns": [{"name": c.name, "type": str(c.type), "nullable": c.nullable}
+                    for c in schema]}}}
+    with lake.backend.fs.open_output_stream(
+            lake.backend.fs_path(".dataspoc/manifest.json")) as out:
+        out.write(json.dumps(manifest).encode())
+
+    tap = SampleTap(tmp_path / "tap")
+    tap.set_rows(sample_rows(501, 600))
+    lake.pipeline("things", tap.source(), incremental={"enabled": True})
+    lake.run("things")
+    entry = lake.entry(KEY)
+    files = {f["path"]: f["rows"] for f in entry["files"]}
+    assert files.pop(f"{dt}/things_0000.parquet") == 300
+    assert files.pop(f"{dt}/things_0001.parquet") == 200
+    [(ours, rows)] = files.items()
+    assert ours.endswith("things_0002.parquet") and rows == 100
+    assert entry["stats"]["total_rows"] == 600 == lake.read_table(KEY).num_rows
+    assert entry["stats"]["extractions"] == 3
+    assert entry["next_file_number"] == 3
