@@ -84,3 +84,19 @@ class LensCounter:
     def last(self, table: str) -> tuple[int, int] | None:
         counts = self.counts(table)
         return counts[-1] if counts else None
+
+
+CATALOG = textwrap.dedent(r'''
+    import json, sys
+    from dataspoc_lens.catalog import discover_tables
+    print(json.dumps({t.table: t.row_count for t in discover_tables(sys.argv[1])}))
+''')
+
+
+def catalog_rows(bucket: str, folder: Path) -> dict[str, int]:
+    """The row count `dataspoc-lens catalog` shows for each table (the manifest's stats)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["HOME"] = str(folder)
+    out = subprocess.run([str(LENS_PYTHON), "-c", CATALOG, bucket], env=env, check=True,
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return json.loads(out.stdout)

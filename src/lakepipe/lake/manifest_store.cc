@@ -1,6 +1,7 @@
 #include "lakepipe/lake/manifest_store.h"
 
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include <fmt/format.h>
@@ -12,6 +13,20 @@ constexpr int kMaxPublishRounds = 20;
 
 nlohmann::json EmptyManifest() {
   return {{"version", "1.0"}, {"updated_at", nullptr}, {"tables", nlohmann::json::object()}};
+}
+
+int64_t ExtractionsOf(const nlohmann::json& entry) {
+  const auto stats = entry.find("stats");
+  if (stats == entry.end() || !stats->is_object()) return 0;
+  const auto count = stats->find("extractions");
+  return count != stats->end() && count->is_number_integer() ? count->get<int64_t>() : 0;
+}
+
+// DataSpoc Pipe counts each of its runs in manifest.json only: an entry it advanced past
+// lakepipe's entry file is the newer one, and stays until the table's own pipeline runs
+// again and reconciles it (lake/table_reconciler.h), counting a higher number.
+bool AdvancedByAnotherWriter(const nlohmann::json& in_manifest, const nlohmann::json& entry) {
+  return ExtractionsOf(in_manifest) > ExtractionsOf(entry);
 }
 
 }  // namespace
@@ -42,6 +57,19 @@ arrow::Result<std::optional<TableEntry>> ManifestStore::LoadTable(const std::str
   if (!exists) return std::nullopt;
   ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage_, uri));
   ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(json, uri.ToString()));
+  return entry;
+}
+
+arrow::Result<std::optional<TableEntry>> ManifestStore::LoadManifestEntry(
+    const std::string& source, const std::string& table) {
+  ARROW_ASSIGN_OR_RAISE(auto manifest, LoadManifest());
+  const std::string key = source + "/" + table;
+  const auto& tables = manifest["tables"];
+  if (!tables.contains(key)) return std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(
+      auto entry,
+      TableEntry::FromJson(tables[key],
+                           fmt::format("'{}', table '{}'", layout_.ManifestUri().ToString(), key)));
   return entry;
 }
 
@@ -86,6 +114,7 @@ arrow::Status ManifestStore::Publish() {
     nlohmann::json tables = manifest["tables"];
     bool up_to_date = true;
     for (const auto& [key, entry] : entries.items()) {
+      if (tables.contains(key) && AdvancedByAnotherWriter(tables[key], entry)) continue;
       if (!tables.contains(key) || tables[key] != entry) {
         tables[key] = entry;
         up_to_date = false;

@@ -22,7 +22,9 @@ namespace lakepipe::lake {
 /// entries and the manifest until the manifest reflects every entry, so concurrent
 /// publishers converge: whoever writes last verifies last, and no pipeline's entry is
 /// lost. Entries that other tools (DataSpoc Pipe) put in manifest.json without an entry
-/// file are kept as they are.
+/// file are kept as they are, and so is an entry whose `stats.extractions` another tool
+/// raised above its entry file's (DataSpoc ran on a table of ours): the table's next run
+/// reconciles it (lake/table_reconciler.h).
 ///
 /// Thread-compatible: use one instance per thread or synchronize.
 class ManifestStore {
@@ -33,6 +35,11 @@ class ManifestStore {
   /// The table's entry, or nullopt when the table has never been committed.
   arrow::Result<std::optional<TableEntry>> LoadTable(const std::string& source,
                                                      const std::string& table);
+
+  /// The table's entry in manifest.json as it is now, whoever wrote it (DataSpoc Pipe
+  /// writes only there), or nullopt when manifest.json has none.
+  arrow::Result<std::optional<TableEntry>> LoadManifestEntry(const std::string& source,
+                                                             const std::string& table);
 
   /// Writes one table's entry file (atomically). Not visible in manifest.json until
   /// Publish().

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/lake/path_segment.h"
+#include "lakepipe/lake/table_reconciler.h"
 
 namespace lakepipe::pipeline {
 
@@ -38,10 +39,13 @@ arrow::Status DestinationWriter::OnSchema(const std::string& stream,
                                        "is being written by another run"));
       table_locks_.push_back(std::move(lock));
     }
-    // Learn what a committed run already used.
+    // Learn what the table holds: committed runs of ours, and what DataSpoc Pipe (or
+    // another writer of the same layout) wrote before or in between.
     const std::string location =
         lake::BucketLayout::TableLocation(config_.path, source_name_, stream);
-    ARROW_ASSIGN_OR_RAISE(output.previous, manifest_.LoadTable(source_name_, stream));
+    ARROW_ASSIGN_OR_RAISE(
+        output.previous,
+        lake::LoadReconciledTable(storage_, &manifest_, layout_, source_name_, stream, location));
     // Two pipelines whose taps share a name (both PostgreSQL taps are tap-postgres) would
     // silently take one table over: its files replaced, its column types changed.
     if (output.previous && !output.previous->pipeline.empty() &&

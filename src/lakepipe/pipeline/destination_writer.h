@@ -25,7 +25,8 @@ struct StreamOutput {
   std::vector<parquet::WrittenFile> files;
   int64_t rows = 0;
   int64_t bytes = 0;
-  /// The table's entry before this run (nullopt for a new table).
+  /// The table's entry before this run, reconciled with its folder (files another writer
+  /// added or removed; lake/table_reconciler.h); nullopt for a new table.
   std::optional<lake::TableEntry> previous;
   /// First file number this run may use: never below a number a committed run used.
   int64_t next_file_number = 0;
