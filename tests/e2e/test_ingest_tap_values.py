@@ -77,8 +77,11 @@ def test_null_array_elements_load_under_every_policy(local_lake, tmp_path):
     schema = {"id": {"type": "integer"},
               "ids": {"type": ["array", "null"], "items": {"type": ["integer"]}}}
     lines = singer_lines(schema_msg("s", schema), record_msg("s", {"id": 1, "ids": [1, None, 3]}))
+    # Three pipelines, one table: declared shared (a table has one owner otherwise).
+    shared = {"bucket": local_lake.bucket, "share_tables": True}
     for policy in ("fail", "null", "string"):
-        land(local_lake, tmp_path, lines, name=f"arr-{policy}", on_type_error=policy)
+        land(local_lake, tmp_path, lines, name=f"arr-{policy}", on_type_error=policy,
+             destination=shared)
     for entry in local_lake.manifest()["tables"].values():
         assert entry["columns"][1] == {"name": "ids", "type": "list<element: int64>",
                                        "nullable": True}
