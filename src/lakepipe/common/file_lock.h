@@ -18,12 +18,16 @@ class FileLock {
   static arrow::Result<std::unique_ptr<FileLock>> Acquire(const std::string& path,
                                                           const std::string& what,
                                                           const std::string& busy);
+  /// Takes the lock, waiting for whoever has it.
+  static arrow::Result<std::unique_ptr<FileLock>> Wait(const std::string& path);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
  private:
   explicit FileLock(int fd) : fd_(fd) {}
+  /// Opens (creating it and its folder) the lock file at `path`.
+  static arrow::Result<int> Open(const std::string& path, const std::string& what);
   int fd_;
 };
 

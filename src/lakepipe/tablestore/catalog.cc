@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/common/crash_point.h"
+#include "lakepipe/common/file_lock.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/file_locks.h"
 
@@ -205,8 +206,8 @@ arrow::Status PublishCatalog(const CatalogTarget& target, const MetadataSnapshot
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   ARROW_ASSIGN_OR_RAISE(
-      auto lock, FileLock::Acquire(
-                     (path.parent_path() / ("." + path.filename().string() + ".lock")).string()));
+      auto lock,
+      FileLock::Wait((path.parent_path() / ("." + path.filename().string() + ".lock")).string()));
   RemoveLeftoverTemps(path);
   const std::string temp =
       fmt::format("{}{}{}-{:x}", path.string(), kTempInfix, ::getpid(), std::random_device{}());

@@ -18,17 +18,4 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStageFiles(const std::string& loc
                                                           const std::string& instance,
                                                           std::vector<std::string> stages);
 
-/// One exclusive file lock held while the object lives (waits for it).
-class FileLock {
- public:
-  static arrow::Result<std::unique_ptr<FileLock>> Acquire(const std::string& path);
-  ~FileLock();
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
 }  // namespace lakepipe::tablestore
