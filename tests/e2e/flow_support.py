@@ -219,6 +219,8 @@ class Flow:
         self.instance = instance
         # The flow's own folder under the base: <instance>/<flow>.
         self.dir = f"{instance}/{name}"
+        # Where its S3 inputs go in the bucket ("landing" for the flow named shop).
+        self.landing = "landing" if name == "shop" else f"landing-{name}"
         self.file = folder / "flow.yaml"
         self.catalog = folder / "shop.duckdb"
         if backend.name == "file":
@@ -237,9 +239,9 @@ class Flow:
         if self.backend.name == "file":
             (self.folder / name).write_text(text)
             return str(self.folder / name)
-        with self.backend.fs.open_output_stream(self.backend.fs_path(f"landing/{name}")) as f:
+        with self.backend.fs.open_output_stream(self.backend.fs_path(f"{self.landing}/{name}")) as f:
             f.write(text.encode())
-        return self.backend.uri(f"landing/{name}")
+        return self.backend.uri(f"{self.landing}/{name}")
 
     def put_orders(self, orders) -> str:
         """Rewrites orders.csv only (customers.csv keeps its time stamp)."""
@@ -310,7 +312,7 @@ class Flow:
     def input_uri(self, name: str) -> str:
         if self.backend.name == "file":
             return str(self.folder / name)
-        return self.backend.uri(f"landing/{name}")
+        return self.backend.uri(f"{self.landing}/{name}")
 
     # --- running lakepipe --------------------------------------------------------------
 

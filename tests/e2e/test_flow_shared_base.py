@@ -48,7 +48,7 @@ def test_two_flows_on_one_base_and_instance_keep_their_own_tables(
     assert fx_files and all(p.startswith("dev/fx/") for p in fx_files)
     assert fx.catalog_tables() == expected_tables()
 
-    # fy's inputs differ (on S3 both flows read landing/orders.csv: rewritten for fy).
+    # fy's inputs differ.
     fy.put_data(orders=MORE_ORDERS)
     # fy's first run blocks in its report stage, holding the locks of all its stages; gc of
     # both flows starts meanwhile.

@@ -30,7 +30,7 @@ struct TableStoreOptions {
   TableOptions table_defaults;
   /// How long files a commit replaced stay readable for connections opened before it
   /// (slot_retention.h); begin stage and gc delete them after that.
-  std::chrono::seconds keep_replaced_for{std::chrono::hours(1)};
+  std::chrono::seconds keep_replaced_for{std::chrono::seconds(900)};
 };
 
 /// A reference to a table: `stage.table`.
