@@ -276,3 +276,22 @@ def test_a_team_store_with_integer_versions_keeps_its_cache_hits_after_the_upgra
     assert psql(postgres, metadata_url,
                 "SELECT DISTINCT pg_typeof(version)::text || ' ' || version FROM "
                 "lakepipe_meta.tasks WHERE task = 'names'") == "text 2"
+
+
+def test_a_dropped_stages_files_are_garbage_for_gc(local_flow):
+    flow = local_flow
+    flow.put_data()
+    stages = two_stages(flow)
+    flow.write(stages + [{"name": "old", "tasks": [{"name": "x", "sql": "SELECT 1 AS v"}]}])
+    flow.run()
+    old_files = [f for f in flow.files() if "/old__" in f]
+    assert old_files
+    flow.write(stages)  # the stage leaves the flow file; its records and files stay
+    assert flow.query("SELECT count(*) FROM old.x") == [(1,)]
+    out = json.loads(flow.lakepipe("flow", "repair", flow.file, "--drop-stage", "old").stdout)
+    assert out["dropped"] == [{"stage": "old", "stages": 1, "tasks": 1, "tables": 1}]
+    assert flow.query("SELECT count(*) FROM information_schema.schemata "
+                      "WHERE schema_name LIKE 'old%'") == [(0,)]
+    removed = json.loads(flow.lakepipe("flow", "gc", flow.file).stdout)["removed"]
+    assert sorted(removed) == sorted(old_files)
+    assert not any("/old__" in f for f in flow.files())
