@@ -166,9 +166,9 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
                          : "slot " + slot + " at " + s["committed_at"].get<std::string>());
         for (const auto& t : s["tables"]) {
           const std::string version = t["version"];
-          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n", t["table"].get<std::string>(),
-                                   t["rows"].get<int64_t>(), t["files"].get<size_t>(),
-                                   HumanBytes(t["bytes"].get<double>()),
+          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n",
+                                   t["table"].get<std::string>(), t["rows"].get<int64_t>(),
+                                   t["files"].get<size_t>(), HumanBytes(t["bytes"].get<double>()),
                                    version.empty() || version == "0" ? "" : ", version " + version,
                                    t["cache_hit"].get<bool>() ? " (cache hit)" : "");
         }

@@ -286,11 +286,12 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
     }
     // DuckDB folds case: "Raw" and "raw" would be one schema.
     if (auto [it, added] = stage_names.emplace(NameKey(stage.name), stage.name); !added) {
-      return r.Error(stages[s]["name"],
-                     fmt::format("'{}.name': stage '{}' appears twice{}", spath, stage.name,
-                                 it->second == stage.name
-                                     ? ""
-                                     : fmt::format(" (as '{}'; case does not matter)", it->second)));
+      return r.Error(
+          stages[s]["name"],
+          fmt::format("'{}.name': stage '{}' appears twice{}", spath, stage.name,
+                      it->second == stage.name
+                          ? ""
+                          : fmt::format(" (as '{}'; case does not matter)", it->second)));
     }
     const auto tasks = stages[s]["tasks"];
     if (!tasks || !tasks.IsSequence() || tasks.size() == 0) {
@@ -303,13 +304,13 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
                                     out.store.table_defaults, &task));
       // DuckDB folds case: "dfA" and "DFA" would be one view.
       if (auto [it, added] = task_names.emplace(NameKey(task.name), task.name); !added) {
-        return r.Error(tasks[t]["name"],
-                       fmt::format("'{}.tasks[{}].name': task '{}' appears twice in stage '{}'{}",
-                                   spath, t, task.name, stage.name,
-                                   it->second == task.name
-                                       ? ""
-                                       : fmt::format(" (as '{}'; case does not matter)",
-                                                     it->second)));
+        return r.Error(
+            tasks[t]["name"],
+            fmt::format("'{}.tasks[{}].name': task '{}' appears twice in stage '{}'{}", spath, t,
+                        task.name, stage.name,
+                        it->second == task.name
+                            ? ""
+                            : fmt::format(" (as '{}'; case does not matter)", it->second)));
       }
       stage.tasks.push_back(std::move(task));
     }

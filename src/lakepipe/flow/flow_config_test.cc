@@ -116,34 +116,41 @@ TEST_F(FlowConfigTest, BadReferencesAndCyclesAreErrors) {
 
 TEST_F(FlowConfigTest, NamesThatWouldBreakTheCatalogAreRefusedWithFileLineAndKey) {
   const std::string one_task = "    tasks: [{name: a, sql: 'SELECT 1'}]\n";
-  EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n" + one_task + "  - name: Temp\n" +
-                  one_task),
-            File() + ":7: 'stages[1].name': stage name 'Temp' is a schema name DuckDB or the "
-                     "catalog keeps (main, lakepipe, information_schema, pg_catalog, temp, "
-                     "system, memory; case does not matter)");
+  EXPECT_EQ(
+      Error(std::string(kHeader) + "  - name: raw\n" + one_task + "  - name: Temp\n" + one_task),
+      File() +
+          ":7: 'stages[1].name': stage name 'Temp' is a schema name DuckDB or the "
+          "catalog keeps (main, lakepipe, information_schema, pg_catalog, temp, "
+          "system, memory; case does not matter)");
   EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw__odd\n" + one_task),
-            File() + ":5: 'stages[0].name': stage name 'raw__odd' holds '__', which the catalog "
-                     "keeps for the slot schemas '<stage>__odd' and '<stage>__even'");
+            File() +
+                ":5: 'stages[0].name': stage name 'raw__odd' holds '__', which the catalog "
+                "keeps for the slot schemas '<stage>__odd' and '<stage>__even'");
   EXPECT_EQ(Error(std::string(kHeader) + "  - name: SHOP\n" + one_task),
-            File() + ":5: 'stages[0].name': stage name 'SHOP' is the catalog file's database "
-                     "name: 'SHOP.<table>' would be ambiguous in DuckDB");
-  EXPECT_EQ(Error(std::string(kHeader) + "  - name: Raw\n" + one_task + "  - name: raw\n" +
-                  one_task),
-            File() + ":7: 'stages[1].name': stage 'raw' appears twice (as 'Raw'; case does not "
-                     "matter)");
+            File() +
+                ":5: 'stages[0].name': stage name 'SHOP' is the catalog file's database "
+                "name: 'SHOP.<table>' would be ambiguous in DuckDB");
+  EXPECT_EQ(
+      Error(std::string(kHeader) + "  - name: Raw\n" + one_task + "  - name: raw\n" + one_task),
+      File() +
+          ":7: 'stages[1].name': stage 'raw' appears twice (as 'Raw'; case does not "
+          "matter)");
   EXPECT_EQ(Error(std::string(kHeader) +
                   "  - name: raw\n    tasks:\n      - {name: dfA, sql: 'SELECT 1'}\n"
                   "      - {name: DFA, sql: 'SELECT 2'}\n"),
-            File() + ":8: 'stages[0].tasks[1].name': task 'DFA' appears twice in stage 'raw' "
-                     "(as 'dfA'; case does not matter)");
+            File() +
+                ":8: 'stages[0].tasks[1].name': task 'DFA' appears twice in stage 'raw' "
+                "(as 'dfA'; case does not matter)");
   EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a.b, sql: x}]\n"),
-            File() + ":6: 'stages[0].tasks[0].name': task name 'a.b' holds a '.', which "
-                     "separates stage and table in 'stage.table'");
-  EXPECT_EQ(Error("name: lakepipe\ntable_store: { base: ./lake }\nstages:\n  - name: raw\n" +
-                  one_task),
-            File() + ":1: 'name': the catalog file's database name 'lakepipe' clashes with a "
-                     "schema DuckDB or the catalog keeps (main, lakepipe, information_schema, "
-                     "pg_catalog, temp, system, memory): name the catalog file otherwise");
+            File() +
+                ":6: 'stages[0].tasks[0].name': task name 'a.b' holds a '.', which "
+                "separates stage and table in 'stage.table'");
+  EXPECT_EQ(
+      Error("name: lakepipe\ntable_store: { base: ./lake }\nstages:\n  - name: raw\n" + one_task),
+      File() +
+          ":1: 'name': the catalog file's database name 'lakepipe' clashes with a "
+          "schema DuckDB or the catalog keeps (main, lakepipe, information_schema, "
+          "pg_catalog, temp, system, memory): name the catalog file otherwise");
 }
 
 TEST_F(FlowConfigTest, NamesThatNeedQuotingAreFlowNamesAndSqlFindsThem) {
@@ -172,8 +179,9 @@ TEST_F(FlowConfigTest, VersionsAreTextAndIntegersAsBefore) {
   EXPECT_EQ(config.stages[0].tasks[0].version, "1.0.0");
   EXPECT_EQ(config.stages[0].tasks[1].version, "2");
   EXPECT_EQ(config.stages[0].tasks[2].version, "0");
-  EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: x, version: [1]}]\n"),
-            File() + ":6: 'stages[0].tasks[0].version' must be a string or an integer");
+  EXPECT_EQ(
+      Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: x, version: [1]}]\n"),
+      File() + ":6: 'stages[0].tasks[0].version' must be a string or an integer");
 }
 
 TEST(ParseFlowYamlTest, ResolvesPathsAgainstTheGivenFolder) {

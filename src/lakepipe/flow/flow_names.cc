@@ -60,8 +60,8 @@ arrow::Status CheckCatalogDatabaseName(std::string_view database) {
 arrow::Status CheckTaskName(std::string_view name) {
   if (name.empty()) return arrow::Status::Invalid("the name is empty");
   if (name.find('.') != std::string_view::npos) {
-    return arrow::Status::Invalid(fmt::format(
-        "'{}' holds a '.', which separates stage and table in 'stage.table'", name));
+    return arrow::Status::Invalid(
+        fmt::format("'{}' holds a '.', which separates stage and table in 'stage.table'", name));
   }
   for (const char c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
@@ -72,8 +72,8 @@ arrow::Status CheckTaskName(std::string_view name) {
   const size_t encoded = lake::EncodePathSegment(name).size() + kSlotSuffix.size();
   if (encoded > lake::kMaxPathSegmentBytes) {
     return arrow::Status::Invalid(fmt::format(
-        "'{}' is too long: it must fit one path segment of at most {} bytes once encoded",
-        name, lake::kMaxPathSegmentBytes - kSlotSuffix.size()));
+        "'{}' is too long: it must fit one path segment of at most {} bytes once encoded", name,
+        lake::kMaxPathSegmentBytes - kSlotSuffix.size()));
   }
   return arrow::Status::OK();
 }
@@ -87,10 +87,10 @@ arrow::Status CheckStageName(std::string_view name, std::string_view catalog_dat
                     name));
   }
   if (IsReserved(name)) {
-    return arrow::Status::Invalid(fmt::format(
-        "'{}' is a schema name DuckDB or the catalog keeps (main, lakepipe, "
-        "information_schema, pg_catalog, temp, system, memory; case does not matter)",
-        name));
+    return arrow::Status::Invalid(
+        fmt::format("'{}' is a schema name DuckDB or the catalog keeps (main, lakepipe, "
+                    "information_schema, pg_catalog, temp, system, memory; case does not matter)",
+                    name));
   }
   if (NameKey(name) == NameKey(catalog_database)) {
     return arrow::Status::Invalid(

@@ -23,9 +23,9 @@ TEST(FlowNamesTest, NamesThatQuotingAndOnePathSegmentCarryAreAccepted) {
 }
 
 TEST(FlowNamesTest, SchemasDuckDbOrTheCatalogKeepAreRefusedInAnyCase) {
-  for (const std::string name : {"information_schema", "pg_catalog", "temp", "system", "memory",
-                                 "main", "lakepipe", "MAIN", "Temp", "LakePipe",
-                                 "Information_Schema"}) {
+  for (const std::string name :
+       {"information_schema", "pg_catalog", "temp", "system", "memory", "main", "lakepipe", "MAIN",
+        "Temp", "LakePipe", "Information_Schema"}) {
     EXPECT_NE(StageError(name).find("is a schema name DuckDB or the catalog keeps"),
               std::string::npos)
         << name << ": " << StageError(name);

@@ -31,7 +31,8 @@ arrow::Result<RepairResult> RepairFlow(const FlowConfig& config,
     for (const auto& stage : drop_stages) {
       if (HasRecords(snapshot, stage)) continue;
       std::string present;
-      for (const auto& s : snapshot.stages) present += (present.empty() ? "'" : ", '") + s.stage + "'";
+      for (const auto& s : snapshot.stages)
+        present += (present.empty() ? "'" : ", '") + s.stage + "'";
       return arrow::Status::Invalid(fmt::format(
           "flow '{}', instance '{}': stage '{}' has no records to drop (stages recorded: {})",
           config.name, config.store.instance, stage, present.empty() ? "none" : present));

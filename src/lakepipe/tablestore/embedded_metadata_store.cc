@@ -135,9 +135,9 @@ class EmbeddedMetadataStore : public MetadataStore {
     ARROW_ASSIGN_OR_RAISE(auto db, Connection::Open(path_));
     ARROW_RETURN_NOT_OK(db->Execute("BEGIN IMMEDIATE"));
     auto status = [&]() -> arrow::Status {
-      ARROW_RETURN_NOT_OK(db->Execute(
-          "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-          "applied_at TEXT)"));
+      ARROW_RETURN_NOT_OK(
+          db->Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                      "applied_at TEXT)"));
       int64_t current = 0;
       ARROW_RETURN_NOT_OK(db->Query("SELECT coalesce(max(version), 0) FROM schema_version", {},
                                     [&](sqlite3_stmt* s) {
@@ -257,10 +257,11 @@ class EmbeddedMetadataStore : public MetadataStore {
     ARROW_RETURN_NOT_OK(db->Execute("BEGIN IMMEDIATE"));
     DroppedStage dropped;
     auto status = [&]() -> arrow::Status {
-      for (auto [table, count] : {std::pair{"stages", &dropped.stages},
-                                  std::pair{"tasks", &dropped.tasks},
-                                  std::pair{"tables", &dropped.tables}}) {
-        const std::string where = " FROM " + std::string(table) + " WHERE instance = ? AND stage = ?";
+      for (auto [table, count] :
+           {std::pair{"stages", &dropped.stages}, std::pair{"tasks", &dropped.tasks},
+            std::pair{"tables", &dropped.tables}}) {
+        const std::string where =
+            " FROM " + std::string(table) + " WHERE instance = ? AND stage = ?";
         ARROW_RETURN_NOT_OK(
             db->Query("SELECT count(*)" + where, {instance, stage}, [&](sqlite3_stmt* s) {
               *count = sqlite3_column_int64(s, 0);

@@ -33,8 +33,8 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStageFiles(const std::string& loc
   std::vector<std::unique_ptr<FileLock>> locks;
   for (const auto& stage : stages) {
     // One safe file name per stage ("1 raw/x" too); plain names keep the file they had.
-    ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(fmt::format("{}/{}.lock", dir,
-                                                                lake::EncodePathSegment(stage))));
+    ARROW_ASSIGN_OR_RAISE(
+        auto lock, FileLock::Wait(fmt::format("{}/{}.lock", dir, lake::EncodePathSegment(stage))));
     locks.push_back(std::move(lock));
   }
   return std::make_unique<FileStageLocks>(std::move(locks));

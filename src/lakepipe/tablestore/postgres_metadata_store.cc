@@ -199,13 +199,12 @@ class PostgresMetadataStore : public MetadataStore {
   arrow::Result<DroppedStage> DropStage(const std::string& instance,
                                         const std::string& stage) override {
     std::lock_guard<std::mutex> guard(mutex_);
-    const std::string what =
-        fmt::format("dropping stage '{}' of instance '{}'", stage, instance);
+    const std::string what = fmt::format("dropping stage '{}' of instance '{}'", stage, instance);
     DroppedStage dropped;
     ARROW_RETURN_NOT_OK(InTransaction(*connection_, what, [&]() -> arrow::Status {
-      for (auto [table, count] : {std::pair{"stages", &dropped.stages},
-                                  std::pair{"tasks", &dropped.tasks},
-                                  std::pair{"tables", &dropped.tables}}) {
+      for (auto [table, count] :
+           {std::pair{"stages", &dropped.stages}, std::pair{"tasks", &dropped.tasks},
+            std::pair{"tables", &dropped.tables}}) {
         ARROW_ASSIGN_OR_RAISE(
             auto rows,
             connection_->Query(what,

@@ -132,7 +132,8 @@ TEST_F(PostgresMetadataStoreTest, OpeningTwiceOrAtOnceMigratesOnce) {
   }
   for (auto& open : opens) EXPECT_TRUE(open.get().ok());
   ASSERT_NE(OpenStore(), nullptr);
-  EXPECT_EQ(Scalar("SELECT string_agg(version::text, ',') FROM lakepipe_meta.schema_version"), "1,2");
+  EXPECT_EQ(Scalar("SELECT string_agg(version::text, ',') FROM lakepipe_meta.schema_version"),
+            "1,2");
   EXPECT_EQ(Scalar("SELECT count(*) FROM information_schema.tables "
                    "WHERE table_schema = 'lakepipe_meta'"),
             "5");
