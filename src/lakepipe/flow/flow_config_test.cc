@@ -159,7 +159,9 @@ TEST_F(FlowConfigTest, NamesThatNeedQuotingAreFlowNamesAndSqlFindsThem) {
       - {name: 2 orders, sql: "SELECT 1 AS x"}
   - name: model
     tasks:
-      - {name: t, sql: 'SELECT * FROM "1_raw_input"."2 orders" JOIN "1_RAW_INPUT"."2 ORDERS" USING (x)'}
+      - name: t
+        sql: 'SELECT * FROM "1_raw_input"."2 orders" JOIN "1_RAW_INPUT"."2 ORDERS" USING (x)'
+        inputs: ["1_RAW_INPUT.2 Orders"]
 )")
                     .ValueOrDie();
   ASSERT_TRUE(ResolveTaskInputs(&config).ok());

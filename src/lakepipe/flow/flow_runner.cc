@@ -524,6 +524,10 @@ arrow::Status ResolveTaskInputs(FlowConfig* config) {
                                                   config->name, stage.name, task.name, config->file,
                                                   task.line, message));
       };
+      for (auto& ref : task.inputs) ref = as_in_flow(ref);
+      if (auto ref = ParseTableRef(task.stdin_input); ref.ok()) {
+        task.stdin_input = as_in_flow(*ref).ToString();
+      }
       if (task.kind == TaskKind::kSql) {
         auto refs = TableReferences(*parser, task.sql);
         if (!refs.ok()) return fail(refs.status().message());
@@ -534,8 +538,7 @@ arrow::Status ResolveTaskInputs(FlowConfig* config) {
           }
         }
       }
-      for (auto& ref : task.inputs) {
-        ref = as_in_flow(ref);
+      for (const auto& ref : task.inputs) {
         auto it = stage_index.find(NameKey(ref.stage));
         if (it == stage_index.end()) {
           return fail(fmt::format("'{}' names no stage of the flow", ref.ToString()));
