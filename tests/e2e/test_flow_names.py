@@ -27,9 +27,8 @@ def two_stages(flow, raw: str = "raw", names_version=1) -> list[dict]:
     """The standard raw and model stages with the raw stage named `raw`."""
     stages = flow.standard_stages(report=False, names_version=names_version)
     stages[0]["name"] = raw
-    quoted = '"' + raw.replace('"', '""') + '"'
     for task in stages[1]["tasks"]:
-        task["sql"] = task["sql"].replace("raw.", quoted + ".")
+        task["sql"] = task["sql"].replace("raw.", '"' + raw.replace('"', '""') + '".')
     return stages
 
 
@@ -77,20 +76,26 @@ def test_names_differing_only_in_case_are_refused(local_flow):
 
 # --- names that need quoting -------------------------------------------------------------
 
-def test_a_stage_named_1_raw_input_runs_and_its_catalog_is_queryable(local_flow, run_lakepipe):
+def sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@pytest.mark.parametrize("raw", ["1_raw_input", 'raw "data" Ü'])
+def test_a_stage_named_1_raw_input_runs_and_its_catalog_is_queryable(local_flow, run_lakepipe,
+                                                                     raw):
     flow = local_flow
     flow.put_data()
-    flow.write(two_stages(flow, raw="1_raw_input"))
+    flow.write(two_stages(flow, raw=raw))
     summary = flow.run()
-    assert metadata_only(summary) == {"1_raw_input": False, "model": False}
-    assert set(hits(summary)) == {"1_raw_input.customers", "1_raw_input.orders",
-                                  "model.totals", "model.names"}
+    assert metadata_only(summary) == {raw: False, "model": False}
+    assert set(hits(summary)) == {f"{raw}.customers", f"{raw}.orders", "model.totals",
+                                  "model.names"}
     # Python's duckdb over the catalog file.
-    assert flow.query('SELECT count(*) FROM "1_raw_input".orders') == [(40,)]
+    assert flow.query(f"SELECT count(*) FROM {sql_name(raw)}.orders") == [(40,)]
     assert flow.query("SELECT count(*) FROM model.totals") == [(4,)]
     # lakepipe sql over the same catalog.
     out = run_lakepipe("--output", "json", "sql", flow.file,
-                       'SELECT count(*) AS n FROM "1_raw_input".customers').stdout
+                       f"SELECT count(*) AS n FROM {sql_name(raw)}.customers").stdout
     assert json.loads(out) == [{"n": "5"}], out
     # And a second run is all cache hits.
     assert set(hits(flow.run()).values()) == {True}
