@@ -327,7 +327,8 @@ def test_flow_with_two_tasks_of_one_name(local_flow):
     flow.write(stages=[{"name": "raw", "tasks": [{"name": "x", "sql": "SELECT 1 AS a"},
                                                  {"name": "x", "sql": "SELECT 2 AS a"}]}])
     message = one_error_line(flow.lakepipe("flow", "run", flow.file, check=False))
-    assert message == f"{flow.file}:17: task 'x' appears twice in stage 'raw'"
+    assert message == (f"{flow.file}:18: 'stages[0].tasks[1].name': task 'x' appears twice in "
+                       "stage 'raw'")
 
 
 def test_flow_sql_reading_a_later_stage(local_flow):

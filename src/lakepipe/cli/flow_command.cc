@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/cli/commands.h"
+#include "lakepipe/flow/flow_repair.h"
 #include "lakepipe/flow/flow_runner.h"
 #include "lakepipe/tablestore/catalog.h"
 
@@ -126,6 +127,7 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
                  {"rows", table->rows},
                  {"bytes", table->bytes},
                  {"files", table->files.size()},
+                 {"version", task ? task->version : ""},
                  {"cache_hit", task ? task->output_json.value("cache_hit", false) : false}});
           }
         }
@@ -163,9 +165,11 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
             slot.empty() ? "never committed"
                          : "slot " + slot + " at " + s["committed_at"].get<std::string>());
         for (const auto& t : s["tables"]) {
-          std::cout << fmt::format("  {}: {} rows, {} files, {}{}\n", t["table"].get<std::string>(),
-                                   t["rows"].get<int64_t>(), t["files"].get<size_t>(),
-                                   HumanBytes(t["bytes"].get<double>()),
+          const std::string version = t["version"];
+          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n",
+                                   t["table"].get<std::string>(), t["rows"].get<int64_t>(),
+                                   t["files"].get<size_t>(), HumanBytes(t["bytes"].get<double>()),
+                                   version.empty() || version == "0" ? "" : ", version " + version,
                                    t["cache_hit"].get<bool>() ? " (cache hit)" : "");
         }
       }
@@ -194,6 +198,47 @@ void AddSync(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
         std::cout << fmt::format("catalog {} rebuilt from {}\n", config.store.catalog_path,
                                  store->metadata().Describe());
       }
+      return arrow::Status::OK();
+    };
+  });
+}
+
+void AddRepair(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = flow_cmd->add_subcommand(
+      "repair", "Drop stages' records from the metadata store and rebuild the catalog");
+  auto args = std::make_shared<FlowArgs>();
+  auto drop = std::make_shared<std::vector<std::string>>();
+  AddFlowArgs(cmd, args.get());
+  cmd->add_option("--drop-stage", *drop,
+                  "Remove this stage's records (it need not be in the flow file); repeatable");
+  cmd->callback([=, &flags] {
+    *run = [=, &flags]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
+      ARROW_ASSIGN_OR_RAISE(auto result, flow::RepairFlow(config, *drop));
+      if (flags.output == "json") {
+        nlohmann::json dropped = nlohmann::json::array();
+        for (const auto& d : result.dropped) {
+          dropped.push_back({{"stage", d.stage},
+                             {"stages", d.rows.stages},
+                             {"tasks", d.rows.tasks},
+                             {"tables", d.rows.tables}});
+        }
+        std::cout << nlohmann::json({{"flow", config.name},
+                                     {"instance", config.store.instance},
+                                     {"dropped", dropped},
+                                     {"catalog", config.store.catalog_path}})
+                         .dump()
+                  << "\n";
+        return arrow::Status::OK();
+      }
+      for (const auto& d : result.dropped) {
+        std::cout << fmt::format(
+            "dropped stage '{}' of instance '{}': {} stage, {} task and {} table records "
+            "(its files are left for `lakepipe flow gc`)\n",
+            d.stage, config.store.instance, d.rows.stages, d.rows.tasks, d.rows.tables);
+      }
+      std::cout << fmt::format("catalog {} rebuilt from {}\n", config.store.catalog_path,
+                               result.metadata);
       return arrow::Status::OK();
     };
   });
@@ -233,6 +278,7 @@ void AddFlowCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   AddStatus(cmd, flags, run);
   AddSync(cmd, flags, run);
   AddGc(cmd, flags, run);
+  AddRepair(cmd, flags, run);
 }
 
 }  // namespace lakepipe::cli

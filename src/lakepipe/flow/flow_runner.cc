@@ -20,8 +20,10 @@
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/exec_task.h"
+#include "lakepipe/flow/flow_names.h"
 #include "lakepipe/flow/ingest_task.h"
 #include "lakepipe/flow/sql_references.h"
+#include "lakepipe/flow/task_version.h"
 #include "lakepipe/lake/table_entry.h"
 #include "lakepipe/sources/file_source.h"
 #include "lakepipe/tablestore/catalog.h"
@@ -158,7 +160,7 @@ class StageRunner {
       const TaskConfig& task,
       const std::function<arrow::Result<std::string>(const TableRef&)>& content) {
     nlohmann::json key = {{"task", task.name},
-                          {"version", task.version},
+                          {"version", TaskVersionCacheValue(task.version)},
                           {"kind", TaskKindName(task.kind)},
                           {"not_null", task.table.not_null},
                           {"sort_by", task.table.sort_by},
@@ -497,8 +499,22 @@ arrow::Status CloseDeadRuns(tablestore::TableStore* store) {
 
 arrow::Status ResolveTaskInputs(FlowConfig* config) {
   ARROW_ASSIGN_OR_RAISE(auto parser, duckdb::Database::Open({}));
+  // Keyed as DuckDB compares names, so "RAW.orders" in SQL is the stage raw's table.
   std::map<std::string, size_t> stage_index;
-  for (size_t i = 0; i < config->stages.size(); ++i) stage_index[config->stages[i].name] = i;
+  for (size_t i = 0; i < config->stages.size(); ++i) {
+    stage_index[NameKey(config->stages[i].name)] = i;
+  }
+  // A reference spelled as the flow file spells the stage and the task it names.
+  auto as_in_flow = [&](TableRef ref) {
+    auto it = stage_index.find(NameKey(ref.stage));
+    if (it == stage_index.end()) return ref;
+    const auto& source = config->stages[it->second];
+    ref.stage = source.name;
+    for (const auto& t : source.tasks) {
+      if (NameKey(t.name) == NameKey(ref.table)) ref.table = t.name;
+    }
+    return ref;
+  };
   for (size_t s = 0; s < config->stages.size(); ++s) {
     auto& stage = config->stages[s];
     std::set<std::string> names;
@@ -509,17 +525,22 @@ arrow::Status ResolveTaskInputs(FlowConfig* config) {
                                                   config->name, stage.name, task.name, config->file,
                                                   task.line, message));
       };
+      for (auto& ref : task.inputs) ref = as_in_flow(ref);
+      if (auto ref = ParseTableRef(task.stdin_input); ref.ok()) {
+        task.stdin_input = as_in_flow(*ref).ToString();
+      }
       if (task.kind == TaskKind::kSql) {
         auto refs = TableReferences(*parser, task.sql);
         if (!refs.ok()) return fail(refs.status().message());
-        for (const auto& ref : *refs) {
+        for (const auto& found : *refs) {
+          const TableRef ref = as_in_flow(found);
           if (std::find(task.inputs.begin(), task.inputs.end(), ref) == task.inputs.end()) {
             task.inputs.push_back(ref);
           }
         }
       }
       for (const auto& ref : task.inputs) {
-        auto it = stage_index.find(ref.stage);
+        auto it = stage_index.find(NameKey(ref.stage));
         if (it == stage_index.end()) {
           return fail(fmt::format("'{}' names no stage of the flow", ref.ToString()));
         }

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS lakepipe.catalog_views (schema_name VARCHAR, view_nam
 CREATE TABLE IF NOT EXISTS lakepipe.stages (instance VARCHAR, stage VARCHAR, committed_slot VARCHAR,
   run_id VARCHAR, committed_at VARCHAR);
 CREATE TABLE IF NOT EXISTS lakepipe.tasks (instance VARCHAR, stage VARCHAR, task VARCHAR, cache_key VARCHAR,
-  version BIGINT, run_id VARCHAR, output_json JSON, slot VARCHAR);
+  version VARCHAR, run_id VARCHAR, output_json JSON, slot VARCHAR);
+ALTER TABLE lakepipe.tasks ALTER COLUMN version SET DATA TYPE VARCHAR;
 CREATE TABLE IF NOT EXISTS lakepipe.tables (instance VARCHAR, stage VARCHAR, slot VARCHAR, "table" VARCHAR,
   files_json JSON, rows BIGINT, bytes BIGINT, schema_json JSON, content_hash VARCHAR,
   partition_by JSON);
@@ -45,7 +46,7 @@ std::string MetadataInserts(const MetadataSnapshot& snapshot) {
   for (const auto& t : snapshot.tasks) {
     sql += fmt::format("INSERT INTO lakepipe.tasks VALUES ({}, {}, {}, {}, {}, {}, {}, {});\n",
                        SqlString(t.instance), SqlString(t.stage), SqlString(t.task),
-                       SqlString(t.cache_key), t.version, SqlString(t.run_id),
+                       SqlString(t.cache_key), SqlString(t.version), SqlString(t.run_id),
                        SqlString(t.output_json.dump()), SqlString(t.slot));
   }
   for (const auto& t : snapshot.tables) {

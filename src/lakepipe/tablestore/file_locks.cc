@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/common/file_lock.h"
+#include "lakepipe/lake/path_segment.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -31,7 +32,9 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStageFiles(const std::string& loc
   ARROW_ASSIGN_OR_RAISE(auto setup, FileLock::Wait(dir + "/__setup__.lock"));
   std::vector<std::unique_ptr<FileLock>> locks;
   for (const auto& stage : stages) {
-    ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(fmt::format("{}/{}.lock", dir, stage)));
+    // One safe file name per stage ("1 raw/x" too); plain names keep the file they had.
+    ARROW_ASSIGN_OR_RAISE(
+        auto lock, FileLock::Wait(fmt::format("{}/{}.lock", dir, lake::EncodePathSegment(stage))));
     locks.push_back(std::move(lock));
   }
   return std::make_unique<FileStageLocks>(std::move(locks));
