@@ -168,8 +168,7 @@ class StageRunner {
     ARROW_ASSIGN_OR_RAISE(auto tx, InStage(store_->BeginStage(stage.name, run_id_, locks_),
                                            config_, stage.name));
     ARROW_RETURN_NOT_OK(CarryUnselected(stage, tx.get(), &outcome));
-    ARROW_RETURN_NOT_OK(InStage(RunTasks(stage, tx.get(), committed, failed, &outcome), config_,
-                                stage.name));
+    ARROW_RETURN_NOT_OK(RunTasks(stage, tx.get(), committed, failed, &outcome));
     // A failed task: no commit, the committed slot stays live (what was written goes with
     // the next BeginStage or gc).
     if (!outcome.failures.empty()) return outcome;
@@ -407,6 +406,7 @@ class StageRunner {
   /// most max_parallel_tasks at a time; `failed` ones (their ingest failed) do not run.
   /// Without keep_going the first failure stops the stage and is returned; with it, failed
   /// tasks and those reading them (transitively) go to the outcome, the others still run.
+  /// Errors name flow, stage and task.
   arrow::Status RunTasks(const StageConfig& stage, StageTransaction* tx,
                          const tablestore::StageRecord* committed,
                          const std::map<std::string, arrow::Status>& failed,
@@ -480,7 +480,7 @@ class StageRunner {
     lock.unlock();
     for (auto& thread : threads) thread.join();
     ARROW_RETURN_NOT_OK(first_error);
-    if (cancelled()) return arrow::Status::Cancelled("run cancelled");
+    if (cancelled()) return InStage(arrow::Status::Cancelled("run cancelled"), config_, stage.name);
     // In the flow's task order, whatever order they ended in.
     for (const auto& task : stage.tasks) {
       auto failure = failures.find(task.name);
