@@ -264,3 +264,24 @@ def test_keep_going_reports_every_failure(local_flow):
     assert values(flow, "s3.alone") == [43]
     assert flow.query("SELECT status, error FROM lakepipe.runs ORDER BY started_at, run_id")[-1] \
         == ("failed", message)
+
+
+def test_keep_going_a_failing_program_does_not_stop_concurrent_ones(local_flow):
+    """Programs started while another task's program runs used to inherit its output pipe,
+    so stopping the failed one (whoever holds its pipe) killed them with SIGTERM."""
+    flow = local_flow
+    slow = ("import runpy, sys, time; time.sleep(1); sys.argv = ['tasks.py', 'nulls']; "
+            "runpy.run_path('tasks.py', run_name='__main__')")
+    tasks = [fail_task("bad")] + [{"name": f"slow{i}", "exec": [PYTHON, "-c", slow]}
+                                  for i in range(3)]
+    flow.write([{"name": "s1", "tasks": tasks}, {"name": "s2", "tasks": [
+        sql_task("alone", "SELECT 1 AS v")]}])
+    proc = flow.lakepipe("flow", "run", flow.file, "--keep-going", output_json=False,
+                         check=False)
+    assert proc.returncode == 1
+    assert error_of(proc) == (
+        "flow 'shop': 1 failure (--keep-going); not committed: s1 (their committed slots stay "
+        "live); committed: s2; (1) " + FAILED.format("bad"))
+    for i in range(3):
+        assert f"  s1.slow{i}: 4 rows" in proc.stderr, proc.stderr
+    assert flow.slots() == {"s2": "odd"}
