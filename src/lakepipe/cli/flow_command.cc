@@ -77,11 +77,12 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
       auto on_task = [text](const flow::TaskOutcome& t) {
         if (!text) return;
         // Progress goes to stderr; the summary to stdout.
-        std::cerr << fmt::format(
-            "  {}.{}: {} rows, {}{} in {:.2f} s\n", t.stage, t.task, t.rows,
-            HumanBytes(static_cast<double>(t.bytes)),
-            t.carried ? " (not selected: carried as committed)" : t.cache_hit ? " (cache hit)" : "",
-            t.seconds);
+        std::cerr << fmt::format("  {}.{}: {} rows, {}{} in {:.2f} s\n", t.stage, t.task, t.rows,
+                                 HumanBytes(static_cast<double>(t.bytes)),
+                                 t.carried     ? " (not selected: carried as committed)"
+                                 : t.cache_hit ? " (cache hit)"
+                                               : "",
+                                 t.seconds);
       };
       auto result = flow::RunFlow(config, options, on_task);
       if (!result.ok() && result.status().IsCancelled()) {

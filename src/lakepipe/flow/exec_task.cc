@@ -105,8 +105,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecTask(const Exe
   }
   // Close-on-exec: a program another task starts meanwhile must not inherit this pipe
   // (Terminate() stops whoever holds it, so a failing task would kill its neighbour).
-  auto input =
-      std::make_shared<PipeInputStream>(::fcntl(process->stdout_fd(), F_DUPFD_CLOEXEC, 0));
+  auto input = std::make_shared<PipeInputStream>(::fcntl(process->stdout_fd(), F_DUPFD_CLOEXEC, 0));
   auto ipc = arrow::ipc::RecordBatchStreamReader::Open(input);
   if (!ipc.ok()) {
     process->Terminate();

@@ -123,8 +123,7 @@ class StageRunner {
  public:
   StageRunner(const FlowConfig& config, const FlowRunOptions& options,
               const TaskSelection& selection, tablestore::TableStore* store,
-              tablestore::StageLocks* locks, const std::string& run_id,
-              const TaskCallback& on_task)
+              tablestore::StageLocks* locks, const std::string& run_id, const TaskCallback& on_task)
       : config_(config),
         options_(options),
         selection_(selection),
@@ -159,14 +158,14 @@ class StageRunner {
     ARROW_ASSIGN_OR_RAISE(auto snapshot, InStage(store_->Load(), config_, stage.name));
     const auto* committed = snapshot.FindStage(stage.name);
     if (!options_.force && committed && failed.empty()) {
-      ARROW_ASSIGN_OR_RAISE(bool all_hits,
-                            InStage(AllCacheHits(stage, snapshot, *committed), config_, stage.name));
+      ARROW_ASSIGN_OR_RAISE(
+          bool all_hits, InStage(AllCacheHits(stage, snapshot, *committed), config_, stage.name));
       if (all_hits) {
         return InStage(CommitMetadataOnly(stage, snapshot, *committed), config_, stage.name);
       }
     }
-    ARROW_ASSIGN_OR_RAISE(auto tx, InStage(store_->BeginStage(stage.name, run_id_, locks_),
-                                           config_, stage.name));
+    ARROW_ASSIGN_OR_RAISE(
+        auto tx, InStage(store_->BeginStage(stage.name, run_id_, locks_), config_, stage.name));
     ARROW_RETURN_NOT_OK(CarryUnselected(stage, tx.get(), &outcome));
     ARROW_RETURN_NOT_OK(RunTasks(stage, tx.get(), committed, failed, &outcome));
     // A failed task: no commit, the committed slot stays live (what was written goes with
@@ -440,8 +439,7 @@ class StageRunner {
       if (!first_error.ok() || cancelled()) break;
       bool progress = false;
       for (const auto& task : stage.tasks) {
-        if (started.contains(task.name) || blocked.contains(task.name) ||
-            done.contains(task.name))
+        if (started.contains(task.name) || blocked.contains(task.name) || done.contains(task.name))
           continue;
         bool ready = true;
         for (const auto& ref : task.inputs) {
@@ -466,8 +464,7 @@ class StageRunner {
             outcome->tasks.push_back(*result);
           } else if (options_.keep_going) {
             blocked.insert(task_ptr->name);
-            failures[task_ptr->name] =
-                InTask(result.status(), config_, stage.name, task_ptr->name);
+            failures[task_ptr->name] = InTask(result.status(), config_, stage.name, task_ptr->name);
           } else if (first_error.ok()) {
             first_error = InTask(result.status(), config_, stage.name, task_ptr->name);
           }
@@ -686,10 +683,10 @@ arrow::Result<std::vector<std::string>> CheckUpstream(const FlowConfig& config,
       if (stale.contains(up.table)) continue;
       auto why = runner->WhyStale(up.table.stage, *up.task, snapshot, stale);
       if (!why.ok()) {
-        reasons[up.table] = fmt::format("flow '{}': cannot tell whether '{}' (read by {}) is "
-                                        "current: {}",
-                                        config.name, up.table.ToString(), up.read_by.ToString(),
-                                        why.status().message());
+        reasons[up.table] = fmt::format(
+            "flow '{}': cannot tell whether '{}' (read by {}) is "
+            "current: {}",
+            config.name, up.table.ToString(), up.read_by.ToString(), why.status().message());
         continue;
       }
       if (why->empty()) continue;
@@ -708,10 +705,10 @@ arrow::Result<std::vector<std::string>> CheckUpstream(const FlowConfig& config,
   for (const auto* stage : selection.stages()) {
     for (const auto& task : stage->tasks) {
       if (selection.Runs(stage->name, task.name) || is_committed(stage->name, task.name)) continue;
-      warnings.push_back(fmt::format(
-          "flow '{}': task '{}.{}' is not selected and was never committed: stage '{}' "
-          "commits without it",
-          config.name, stage->name, task.name, stage->name));
+      warnings.push_back(
+          fmt::format("flow '{}': task '{}.{}' is not selected and was never committed: stage '{}' "
+                      "commits without it",
+                      config.name, stage->name, task.name, stage->name));
     }
   }
   for (const auto& warning : warnings) spdlog::warn("{}", warning);
@@ -744,10 +741,10 @@ arrow::Status KeepGoingFailure(const FlowConfig& config, const std::vector<arrow
     for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
     return out;
   };
-  std::string text = fmt::format("flow '{}': {} failure{} (--keep-going); not committed: {} "
-                                 "(their committed slots stay live)",
-                                 config.name, failures.size(), failures.size() == 1 ? "" : "s",
-                                 join(failed_stages));
+  std::string text = fmt::format(
+      "flow '{}': {} failure{} (--keep-going); not committed: {} "
+      "(their committed slots stay live)",
+      config.name, failures.size(), failures.size() == 1 ? "" : "s", join(failed_stages));
   if (!not_run.empty()) text += fmt::format("; not run: {}", join(not_run));
   text += fmt::format("; committed: {}", committed.empty() ? "none" : join(committed));
   for (size_t i = 0; i < failures.size(); ++i) {
@@ -832,8 +829,8 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   const auto start = Clock::now();
   FlowConfig config = input;
   ARROW_RETURN_NOT_OK(ResolveTaskInputs(&config));
-  ARROW_ASSIGN_OR_RAISE(
-      auto selection, SelectTasks(config, options.stages, options.tasks, options.with_upstream));
+  ARROW_ASSIGN_OR_RAISE(auto selection,
+                        SelectTasks(config, options.stages, options.tasks, options.with_upstream));
   const auto& stages = selection.stages();
   if (stages.empty()) {
     return arrow::Status::Invalid(
@@ -850,8 +847,7 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   ARROW_ASSIGN_OR_RAISE(auto locks, store->Lock(names));
   if (stages.size() == config.stages.size()) ARROW_RETURN_NOT_OK(CloseDeadRuns(store.get()));
   ARROW_RETURN_NOT_OK(store->PublishCatalogIfStale());
-  StageRunner runner(config, options, selection, store.get(), locks.get(), result.run_id,
-                     on_task);
+  StageRunner runner(config, options, selection, store.get(), locks.get(), result.run_id, on_task);
   {
     ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
     ARROW_ASSIGN_OR_RAISE(result.warnings, CheckUpstream(config, selection, snapshot, &runner));

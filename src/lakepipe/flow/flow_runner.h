@@ -25,7 +25,7 @@ struct FlowRunOptions {
   /// (pipedag's fail_fast: false); the run fails at the end listing every failure. A stage
   /// with a failed task never commits. false: stop at the first failure.
   bool keep_going = false;
-  bool force = false;  ///< ignore the cache
+  bool force = false;                ///< ignore the cache
   std::string home;                  ///< lakepipe home of ingest pipelines ("" = default)
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -59,9 +59,8 @@ arrow::Result<TaskSelection> SelectTasks(const FlowConfig& config,
   for (const auto& text : tasks) {
     auto ref = ParseTableRef(text);
     if (!ref.ok()) {
-      return arrow::Status::Invalid(
-          fmt::format("flow '{}' ({}): --task '{}' is not 'stage.task'", config.name,
-                      config.file, text));
+      return arrow::Status::Invalid(fmt::format("flow '{}' ({}): --task '{}' is not 'stage.task'",
+                                                config.name, config.file, text));
     }
     const StageConfig* stage = config.FindStage(ref->stage);
     if (!stage) return NoStage(config, ref->stage);

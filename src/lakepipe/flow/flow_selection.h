@@ -39,13 +39,12 @@ class TaskSelection {
 /// the flow file.
 arrow::Result<TaskSelection> SelectTasks(const FlowConfig& config,
                                          const std::vector<std::string>& stages,
-                                         const std::vector<std::string>& tasks,
-                                         bool with_upstream);
+                                         const std::vector<std::string>& tasks, bool with_upstream);
 
 /// A table the run reads as committed because no selected task writes it.
 struct UpstreamTable {
   tablestore::TableRef table;
-  tablestore::TableRef read_by;  ///< the first task found reading it (selected or upstream)
+  tablestore::TableRef read_by;      ///< the first task found reading it (selected or upstream)
   const TaskConfig* task = nullptr;  ///< the task that writes it
 };
 
