@@ -111,11 +111,14 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
         return arrow::Status::OK();
       }
       for (const auto& s : result->stages) {
-        int hits = 0;
-        for (const auto& t : s.tasks) hits += t.cache_hit ? 1 : 0;
-        std::cout << fmt::format("{}: committed slot {}{} ({} tasks, {} cache hits)\n", s.stage,
+        int hits = 0, carried = 0;
+        for (const auto& t : s.tasks) {
+          carried += t.carried ? 1 : 0;
+          hits += t.cache_hit && !t.carried ? 1 : 0;
+        }
+        std::cout << fmt::format("{}: committed slot {}{} ({} tasks, {} cache hits{})\n", s.stage,
                                  s.slot, s.metadata_only ? ", metadata only" : "", s.tasks.size(),
-                                 hits);
+                                 hits, carried ? fmt::format(", {} carried", carried) : "");
       }
       std::cout << fmt::format("flow '{}' ({}) done in {:.2f} s; catalog {}\n", config.name,
                                result->instance, result->seconds, config.store.catalog_path);
