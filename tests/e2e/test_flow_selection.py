@@ -3,7 +3,8 @@ warning and `--with-upstream`, and `--keep-going`. Results are read back with th
 Python package over the catalog."""
 import json
 
-from flow_support import PYTHON, flow, local_flow, store_backend  # noqa: F401
+from flow_support import (MORE_ORDERS, PYTHON, expected_tables, flow, local_flow,  # noqa: F401
+                          store_backend)
 
 
 def sql_task(name: str, sql: str, **extra) -> dict:
@@ -66,6 +67,22 @@ def test_stage_after_an_upstream_edit_warns_naming_the_stale_table(local_flow):
     # Current upstream: no warning.
     flow.write(chain(3))
     assert warnings_of(flow.lakepipe("flow", "run", flow.file, "--stage", "s2")) == []
+
+
+def test_a_changed_source_file_makes_its_reader_stale(local_flow):
+    flow = local_flow
+    flow.put_data()
+    flow.write(flow.standard_stages(report=False))
+    flow.run()
+    flow.put_orders(MORE_ORDERS)  # customers.csv unchanged
+    proc = flow.lakepipe("flow", "run", flow.file, "--stage", "model")
+    assert warnings_of(proc) == [
+        "lakepipe: warning: flow 'shop': 'raw.orders' (read by model.totals) is stale: its "
+        "source files or reader options changed since it was committed; this run reads its "
+        "committed table (--with-upstream rebuilds it)"]
+    assert flow.catalog_tables()[("model", "totals")] == expected_tables()[("model", "totals")]
+    flow.run("--stage", "model", "--with-upstream")
+    assert flow.catalog_tables() == expected_tables(orders=MORE_ORDERS, report=False)
 
 
 def test_with_upstream_reruns_the_stages_the_selection_reads(local_flow):
