@@ -648,88 +648,6 @@ arrow::Status CloseDeadRuns(tablestore::TableStore* store) {
   return arrow::Status::OK();
 }
 
-/// Before a selection runs: the tables it reads as committed (UnselectedUpstream). Any
-/// never committed is one error listing them; each stale one a warning saying why and the
-/// flag that rebuilds it. Carried tasks never committed are warnings too. Returns them.
-arrow::Result<std::vector<std::string>> CheckUpstream(const FlowConfig& config,
-                                                      const TaskSelection& selection,
-                                                      const tablestore::MetadataSnapshot& snapshot,
-                                                      StageRunner* runner) {
-  std::vector<std::string> warnings;
-  if (selection.everything()) return warnings;
-  auto is_committed = [&](const std::string& stage, const std::string& table) {
-    const auto* record = snapshot.FindStage(stage);
-    return record && snapshot.FindTable(stage, record->committed_slot, table);
-  };
-  const auto upstream = UnselectedUpstream(config, selection);
-  std::string never;
-  for (const auto& up : upstream) {
-    if (is_committed(up.table.stage, up.table.table)) continue;
-    never += fmt::format("{}'{}' (read by {})", never.empty() ? "" : ", ", up.table.ToString(),
-                         up.read_by.ToString());
-  }
-  if (!never.empty()) {
-    return arrow::Status::Invalid(fmt::format(
-        "flow '{}': the selected tasks read tables that were never committed: {}; run with "
-        "--with-upstream to build them too",
-        config.name, never));
-  }
-  // Until nothing changes: a table reading a stale one is stale too, in any order.
-  std::set<TableRef> stale;
-  std::map<TableRef, std::string> reasons;
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (const auto& up : upstream) {
-      if (stale.contains(up.table)) continue;
-      auto why = runner->WhyStale(up.table.stage, *up.task, snapshot, stale);
-      if (!why.ok()) {
-        reasons[up.table] = fmt::format(
-            "flow '{}': cannot tell whether '{}' (read by {}) is "
-            "current: {}",
-            config.name, up.table.ToString(), up.read_by.ToString(), why.status().message());
-        continue;
-      }
-      if (why->empty()) continue;
-      stale.insert(up.table);
-      changed = true;
-      reasons[up.table] = fmt::format(
-          "flow '{}': '{}' (read by {}) is stale: {}; this run reads its committed table "
-          "(--with-upstream rebuilds it)",
-          config.name, up.table.ToString(), up.read_by.ToString(), *why);
-    }
-  }
-  for (const auto& up : upstream) {
-    auto it = reasons.find(up.table);
-    if (it != reasons.end()) warnings.push_back(it->second);
-  }
-  for (const auto* stage : selection.stages()) {
-    for (const auto& task : stage->tasks) {
-      if (selection.Runs(stage->name, task.name) || is_committed(stage->name, task.name)) continue;
-      warnings.push_back(
-          fmt::format("flow '{}': task '{}.{}' is not selected and was never committed: stage '{}' "
-                      "commits without it",
-                      config.name, stage->name, task.name, stage->name));
-    }
-  }
-  for (const auto& warning : warnings) spdlog::warn("{}", warning);
-  return warnings;
-}
-
-/// Whether a task of `stage` that runs reads a table of one of `stages`.
-bool ReadsAny(const StageConfig& stage, const TaskSelection& selection,
-              const std::set<std::string>& stages, std::string* which) {
-  for (const auto& task : stage.tasks) {
-    if (!selection.Runs(stage.name, task.name)) continue;
-    for (const auto& ref : task.inputs) {
-      if (ref.stage != stage.name && stages.contains(ref.stage)) {
-        *which = ref.stage;
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 /// The end of a --keep-going run with failures: one line with every failure (each naming
 /// flow, stage and task), what did not commit, what did not run and what committed.
 arrow::Status KeepGoingFailure(const FlowConfig& config, const std::vector<arrow::Status>& failures,
@@ -850,7 +768,12 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   StageRunner runner(config, options, selection, store.get(), locks.get(), result.run_id, on_task);
   {
     ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
-    ARROW_ASSIGN_OR_RAISE(result.warnings, CheckUpstream(config, selection, snapshot, &runner));
+    auto why_stale = [&](const std::string& stage, const TaskConfig& task,
+                         const std::set<TableRef>& stale) {
+      return runner.WhyStale(stage, task, snapshot, stale);
+    };
+    ARROW_ASSIGN_OR_RAISE(result.warnings, CheckUpstream(config, selection, snapshot, why_stale));
+    for (const auto& warning : result.warnings) spdlog::warn("{}", warning);
   }
   ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
   arrow::Status status;
@@ -860,7 +783,7 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   std::vector<std::string> failed_stages, not_run, committed;
   for (const auto* stage : stages) {
     std::string reads;
-    if (options.keep_going && ReadsAny(*stage, selection, failed, &reads)) {
+    if (options.keep_going && selection.ReadsAny(*stage, failed, &reads)) {
       failed.insert(stage->name);
       not_run.push_back(fmt::format("stage '{}' (it reads stage '{}')", stage->name, reads));
       continue;

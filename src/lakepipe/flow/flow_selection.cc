@@ -36,6 +36,20 @@ bool TaskSelection::Runs(const std::string& stage, const std::string& task) cons
   return it != tasks_.end() && it->second.contains(task);
 }
 
+bool TaskSelection::ReadsAny(const StageConfig& stage, const std::set<std::string>& stages,
+                             std::string* which) const {
+  for (const auto& task : stage.tasks) {
+    if (!Runs(stage.name, task.name)) continue;
+    for (const auto& ref : task.inputs) {
+      if (ref.stage != stage.name && stages.contains(ref.stage)) {
+        *which = ref.stage;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 arrow::Result<TaskSelection> SelectTasks(const FlowConfig& config,
                                          const std::vector<std::string>& stages,
                                          const std::vector<std::string>& tasks,
@@ -128,6 +142,69 @@ std::vector<UpstreamTable> UnselectedUpstream(const FlowConfig& config,
     }
   }
   return out;
+}
+
+arrow::Result<std::vector<std::string>> CheckUpstream(const FlowConfig& config,
+                                                      const TaskSelection& selection,
+                                                      const tablestore::MetadataSnapshot& snapshot,
+                                                      const WhyStaleFn& why_stale) {
+  std::vector<std::string> warnings;
+  if (selection.everything()) return warnings;
+  auto is_committed = [&](const std::string& stage, const std::string& table) {
+    const auto* record = snapshot.FindStage(stage);
+    return record && snapshot.FindTable(stage, record->committed_slot, table);
+  };
+  const auto upstream = UnselectedUpstream(config, selection);
+  std::string never;
+  for (const auto& up : upstream) {
+    if (is_committed(up.table.stage, up.table.table)) continue;
+    never += fmt::format("{}'{}' (read by {})", never.empty() ? "" : ", ", up.table.ToString(),
+                         up.read_by.ToString());
+  }
+  if (!never.empty()) {
+    return arrow::Status::Invalid(fmt::format(
+        "flow '{}': the selected tasks read tables that were never committed: {}; run with "
+        "--with-upstream to build them too",
+        config.name, never));
+  }
+  // Until nothing changes: a table reading a stale one is stale too, in any order.
+  std::set<TableRef> stale;
+  std::map<TableRef, std::string> reasons;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& up : upstream) {
+      if (stale.contains(up.table)) continue;
+      auto why = why_stale(up.table.stage, *up.task, stale);
+      if (!why.ok()) {
+        reasons[up.table] = fmt::format(
+            "flow '{}': cannot tell whether '{}' (read by {}) is "
+            "current: {}",
+            config.name, up.table.ToString(), up.read_by.ToString(), why.status().message());
+        continue;
+      }
+      if (why->empty()) continue;
+      stale.insert(up.table);
+      changed = true;
+      reasons[up.table] = fmt::format(
+          "flow '{}': '{}' (read by {}) is stale: {}; this run reads its committed table "
+          "(--with-upstream rebuilds it)",
+          config.name, up.table.ToString(), up.read_by.ToString(), *why);
+    }
+  }
+  for (const auto& up : upstream) {
+    auto it = reasons.find(up.table);
+    if (it != reasons.end()) warnings.push_back(it->second);
+  }
+  for (const auto* stage : selection.stages()) {
+    for (const auto& task : stage->tasks) {
+      if (selection.Runs(stage->name, task.name) || is_committed(stage->name, task.name)) continue;
+      warnings.push_back(
+          fmt::format("flow '{}': task '{}.{}' is not selected and was never committed: stage '{}' "
+                      "commits without it",
+                      config.name, stage->name, task.name, stage->name));
+    }
+  }
+  return warnings;
 }
 
 }  // namespace lakepipe::flow

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -21,6 +22,10 @@ class TaskSelection {
   bool Runs(const std::string& stage, const std::string& task) const;
   /// Whether every task of every stage runs.
   bool everything() const { return everything_; }
+  /// Whether a running task of `stage` reads a table of one of `stages` (other than
+  /// `stage`); `*which` is then the first such stage.
+  bool ReadsAny(const StageConfig& stage, const std::set<std::string>& stages,
+                std::string* which) const;
 
  private:
   friend arrow::Result<TaskSelection> SelectTasks(const FlowConfig&,
@@ -53,5 +58,20 @@ struct UpstreamTable {
 /// in the flow's order.
 std::vector<UpstreamTable> UnselectedUpstream(const FlowConfig& config,
                                               const TaskSelection& selection);
+
+/// Why the committed table of `stage`.`task` is not what running the task now would write
+/// ("" when it is); `stale` holds the upstream tables already found stale.
+using WhyStaleFn = std::function<arrow::Result<std::string>(
+    const std::string& stage, const TaskConfig& task, const std::set<tablestore::TableRef>& stale)>;
+
+/// Checked before a selection runs, over the tables it reads as committed
+/// (UnselectedUpstream): any never committed is one error listing them all (with the flag
+/// that builds them); each stale one (by `why_stale`, to a fixpoint: a table reading a stale
+/// one is stale too) is a warning naming it, who reads it, why, and the flag that rebuilds
+/// it. Carried tasks never committed are warnings too. Returns the warnings, in flow order.
+arrow::Result<std::vector<std::string>> CheckUpstream(const FlowConfig& config,
+                                                      const TaskSelection& selection,
+                                                      const tablestore::MetadataSnapshot& snapshot,
+                                                      const WhyStaleFn& why_stale);
 
 }  // namespace lakepipe::flow

@@ -106,5 +106,77 @@ TEST_F(FlowSelectionTest, UpstreamIsWhatTheSelectionReadsTransitively) {
   EXPECT_EQ(found, (std::vector<std::string>{"s1.a<-s2.c", "s2.c<-s2.d"}));
 }
 
+/// Every stage committed in slot "odd" with every table, except those in `missing`.
+tablestore::MetadataSnapshot Committed(const FlowConfig& config,
+                                       const std::set<std::string>& missing = {}) {
+  tablestore::MetadataSnapshot snapshot;
+  for (const auto& stage : config.stages) {
+    snapshot.stages.push_back({"", stage.name, "odd", "run", "2026-12-01T00:00:00+00:00"});
+    for (const auto& task : stage.tasks) {
+      if (missing.contains(stage.name + "." + task.name)) continue;
+      tablestore::TableRecord table;
+      table.stage = stage.name;
+      table.slot = "odd";
+      table.table = task.name;
+      snapshot.tables.push_back(table);
+    }
+  }
+  return snapshot;
+}
+
+TEST_F(FlowSelectionTest, CheckUpstreamFailsListingEveryNeverCommittedTable) {
+  auto selection = SelectTasks(config_, {"s3"}, {}, false);
+  ASSERT_TRUE(selection.ok());
+  auto current = [](const std::string&, const TaskConfig&,
+                    const std::set<tablestore::TableRef>&) -> arrow::Result<std::string> {
+    return std::string();
+  };
+  auto result = CheckUpstream(config_, *selection, Committed(config_, {"s1.a", "s2.d"}), current);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            "flow 'shop': the selected tasks read tables that were never committed: 's1.a' (read "
+            "by s2.c), 's2.d' (read by s3.e); run with --with-upstream to build them too");
+  // Everything selected: nothing read as committed, nothing to check.
+  auto everything = SelectTasks(config_, {}, {}, false);
+  EXPECT_TRUE(CheckUpstream(config_, *everything, {}, current).ok());
+}
+
+TEST_F(FlowSelectionTest, CheckUpstreamWarnsOfEveryStaleTableDownToTheSelection) {
+  auto selection = SelectTasks(config_, {"s3"}, {}, false);
+  ASSERT_TRUE(selection.ok());
+  // Only s1.a changed itself; s2.c and s2.d are stale through it, whatever order they are
+  // looked at in.
+  auto why = [](const std::string& stage, const TaskConfig& task,
+                const std::set<tablestore::TableRef>& stale) -> arrow::Result<std::string> {
+    if (stage == "s1" && task.name == "a") return std::string("its SQL changed");
+    for (const auto& ref : task.inputs) {
+      if (stale.contains(ref)) return "its input '" + ref.ToString() + "' is stale";
+    }
+    return std::string();
+  };
+  auto warnings = CheckUpstream(config_, *selection, Committed(config_), why);
+  ASSERT_TRUE(warnings.ok()) << warnings.status().ToString();
+  const std::string tail = "; this run reads its committed table (--with-upstream rebuilds it)";
+  EXPECT_EQ(*warnings,
+            (std::vector<std::string>{
+                "flow 'shop': 's1.a' (read by s2.c) is stale: its SQL changed" + tail,
+                "flow 'shop': 's2.c' (read by s2.d) is stale: its input 's1.a' is stale" + tail,
+                "flow 'shop': 's2.d' (read by s3.e) is stale: its input 's2.c' is stale" + tail}));
+}
+
+TEST_F(FlowSelectionTest, CheckUpstreamWarnsOfCarriedTasksNeverCommitted) {
+  auto selection = SelectTasks(config_, {}, {"s1.a"}, false);
+  ASSERT_TRUE(selection.ok());
+  auto current = [](const std::string&, const TaskConfig&,
+                    const std::set<tablestore::TableRef>&) -> arrow::Result<std::string> {
+    return std::string();
+  };
+  auto warnings = CheckUpstream(config_, *selection, Committed(config_, {"s1.b"}), current);
+  ASSERT_TRUE(warnings.ok());
+  EXPECT_EQ(*warnings, (std::vector<std::string>{
+                           "flow 'shop': task 's1.b' is not selected and was never committed: "
+                           "stage 's1' commits without it"}));
+}
+
 }  // namespace
 }  // namespace lakepipe::flow
