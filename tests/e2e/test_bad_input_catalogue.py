@@ -345,7 +345,7 @@ def test_flow_run_of_an_unknown_stage(local_flow):
     flow.write(stages=[{"name": "a", "tasks": [{"name": "x", "sql": "SELECT 1 AS v"}]}])
     message = one_error_line(flow.lakepipe("flow", "run", flow.file, "--stage", "zz",
                                            check=False))
-    assert message == "flow 'shop' has no stage 'zz'"
+    assert message == f"flow 'shop' ({flow.file}) has no stage 'zz' (its stages: a)"
 
 
 def test_flow_file_that_is_not_yaml(local_flow):
