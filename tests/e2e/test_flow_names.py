@@ -300,3 +300,21 @@ def test_a_dropped_stages_files_are_garbage_for_gc(local_flow):
     removed = json.loads(flow.lakepipe("flow", "gc", flow.file).stdout)["removed"]
     assert sorted(removed) == sorted(old_files)
     assert not any("/old__" in f for f in flow.files())
+
+
+def test_a_flow_name_with_path_characters_stays_inside_its_folders(local_flow, tmp_path):
+    """The flow's name is one encoded segment of its data folder and of its lock folder:
+    `../../escape` writes nothing outside the store's base and the catalog's folder."""
+    flow = local_flow
+    flow.name = "../../escape"
+    flow.dir = "dev/~2E.~2F..~2Fescape"
+    flow.put_data()
+    flow.write(flow.standard_stages(report=False))
+    before = {p for p in tmp_path.rglob("*")}
+    flow.run()
+    new = sorted(str(p.relative_to(tmp_path)) for p in set(tmp_path.rglob("*")) - before)
+    assert any(p.startswith("store/") and "/dev/~2E.~2F..~2Fescape/raw__odd/" in p
+               for p in new), new
+    assert all(p.startswith(("store/", "flow/")) for p in new), new
+    assert sorted(flow.catalog_tables()) == [("model", "names"), ("model", "totals"),
+                                             ("raw", "customers"), ("raw", "orders")]

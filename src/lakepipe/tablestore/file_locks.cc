@@ -28,7 +28,9 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStageFiles(const std::string& loc
                                                           std::vector<std::string> stages) {
   std::sort(stages.begin(), stages.end());
   stages.erase(std::unique(stages.begin(), stages.end()), stages.end());
-  const std::string dir = fmt::format("{}/{}", lock_dir, instance);
+  // The key is "<flow>/<instance>" and a flow's name is free text ("../x" too): one
+  // encoded segment keeps every lock inside lock_dir.
+  const std::string dir = fmt::format("{}/{}", lock_dir, lake::EncodePathSegment(instance));
   ARROW_ASSIGN_OR_RAISE(auto setup, FileLock::Wait(dir + "/__setup__.lock"));
   std::vector<std::unique_ptr<FileLock>> locks;
   for (const auto& stage : stages) {
