@@ -204,8 +204,6 @@ std::string SqlIdentifier(const std::string& name) {
   return out + "\"";
 }
 
-const char kCatalogOwnerQuery[] = "SELECT flow, instance FROM lakepipe.catalog_owner";
-
 std::string CatalogLockPath(const std::string& path) {
   const std::filesystem::path absolute = std::filesystem::absolute(path);
   return (absolute.parent_path() / ("." + absolute.filename().string() + ".lock")).string();
@@ -219,7 +217,7 @@ arrow::Status CheckCatalogOwner(duckdb::Database& db, const CatalogTarget& targe
   if (recorded.rows.empty() || recorded.rows[0][0].value_or("0") == "0") {
     return arrow::Status::OK();  // written before catalogs recorded their owner: adopted
   }
-  ARROW_ASSIGN_OR_RAISE(auto owner, db.QueryText(kCatalogOwnerQuery));
+  ARROW_ASSIGN_OR_RAISE(auto owner, db.QueryText("SELECT flow, instance FROM lakepipe.catalog_owner"));
   if (owner.rows.empty()) return arrow::Status::OK();
   const std::string flow = owner.rows[0][0].value_or("");
   const std::string instance = owner.rows[0][1].value_or("");
