@@ -217,7 +217,8 @@ arrow::Status CheckCatalogOwner(duckdb::Database& db, const CatalogTarget& targe
   if (recorded.rows.empty() || recorded.rows[0][0].value_or("0") == "0") {
     return arrow::Status::OK();  // written before catalogs recorded their owner: adopted
   }
-  ARROW_ASSIGN_OR_RAISE(auto owner, db.QueryText("SELECT flow, instance FROM lakepipe.catalog_owner"));
+  ARROW_ASSIGN_OR_RAISE(auto owner,
+                        db.QueryText("SELECT flow, instance FROM lakepipe.catalog_owner"));
   if (owner.rows.empty()) return arrow::Status::OK();
   const std::string flow = owner.rows[0][0].value_or("");
   const std::string instance = owner.rows[0][1].value_or("");
@@ -241,8 +242,7 @@ CatalogPublication::~CatalogPublication() {
   std::filesystem::remove(built_ + ".wal", ec);
 }
 
-arrow::Result<std::unique_ptr<CatalogPublication>> CatalogPublication::Begin(
-    CatalogTarget target) {
+arrow::Result<std::unique_ptr<CatalogPublication>> CatalogPublication::Begin(CatalogTarget target) {
   const std::filesystem::path path = std::filesystem::absolute(target.path);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);

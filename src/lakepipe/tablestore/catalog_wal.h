@@ -8,10 +8,13 @@
 // keeps its old file after the rename, but its WAL lands under the catalog's name, and
 // every later opener of the new catalog replays it onto a file it was not written for.
 // DuckDB 1.5 does not notice: catalogs use the storage format DuckDB writes by default,
-// whose WAL header carries no database identifier (DuckDB checks the identifier only from
-// storage v1.4 on, and our publications are copies that would share it anyway). So a
-// stale WAL either fails every opener ("Failure while replaying WAL file") or silently
-// applies another file's writes.
+// whose WAL header carries no database identifier, so a stale WAL either fails every
+// opener ("Failure while replaying WAL file") or silently applies another file's writes.
+// Files in storage v1.4.0 or later put the file's identifier and checkpoint iteration in
+// the WAL header, but that would not do either: publications are copies and share the
+// identifier (a stale client that checkpoints as often as the builds did matches again),
+// DuckDB then still fails the opener rather than ignore the WAL, and clients older than
+// DuckDB 1.4 could no longer read the catalog.
 //
 // Lakepipe never writes a published catalog in place, so every WAL beside it is a
 // client's. Two rules keep a stale one from harming readers:
