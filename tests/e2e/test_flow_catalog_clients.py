@@ -178,6 +178,18 @@ def test_user_schemas_survive_runs_and_an_attaching_file_always_works(local_flow
     con.close()
 
 
+def test_a_view_a_client_dropped_is_made_again_by_the_next_run(local_flow):
+    flow = local_flow
+    flow.put_data()
+    flow.write(flow.standard_stages(report=False))
+    flow.run()
+    con = duckdb.connect(str(flow.catalog))
+    con.execute("DROP VIEW model.names")
+    con.close()
+    flow.run()  # every task a cache hit: no view changes
+    assert flow.query("SELECT count(*) FROM model.names") == [(5,)]
+
+
 def other_flow(first: Flow, folder, run_lakepipe, request, name: str, instance: str) -> Flow:
     """A second flow with a table store of its own whose `table_store.catalog` names the
     first flow's catalog file."""

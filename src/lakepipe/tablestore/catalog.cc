@@ -108,8 +108,14 @@ std::map<std::string, ViewSpec> DesiredViews(const CatalogTarget& target,
 arrow::Status UpdateCatalogStatements(duckdb::Database& db, const CatalogTarget& target,
                                       const MetadataSnapshot& snapshot) {
   ARROW_RETURN_NOT_OK(db.Execute(kMetadataTables));
-  ARROW_ASSIGN_OR_RAISE(auto existing, db.QueryText("SELECT schema_name, view_name, create_sql "
-                                                    "FROM lakepipe.catalog_views"));
+  // A recorded view counts only if it is there: a client may have dropped it (or replayed
+  // a stale WAL that did), and then it is made again.
+  ARROW_ASSIGN_OR_RAISE(
+      auto existing,
+      db.QueryText("SELECT c.schema_name, c.view_name, c.create_sql, v.view_name IS NOT NULL "
+                   "FROM lakepipe.catalog_views c LEFT JOIN duckdb_views() v ON "
+                   "v.database_name = current_database() AND v.schema_name = c.schema_name "
+                   "AND v.view_name = c.view_name"));
   const auto desired = DesiredViews(target, snapshot);
   std::string sql =
       "DELETE FROM lakepipe.stages; DELETE FROM lakepipe.tasks; "
@@ -120,7 +126,8 @@ arrow::Status UpdateCatalogStatements(duckdb::Database& db, const CatalogTarget&
     const std::string schema = row[0].value_or("");
     const std::string name = row[1].value_or("");
     auto it = desired.find(schema + "." + name);
-    if (it != desired.end() && it->second.create_sql == row[2].value_or("")) {
+    if (it != desired.end() && it->second.create_sql == row[2].value_or("") &&
+        row[3].value_or("") == "true") {
       kept.insert(it->first);
       continue;
     }
