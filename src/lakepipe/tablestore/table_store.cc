@@ -15,6 +15,7 @@
 #include "lakepipe/tablestore/catalog.h"
 #include "lakepipe/tablestore/embedded_metadata_store.h"
 #include "lakepipe/tablestore/postgres_metadata_store.h"
+#include "lakepipe/tablestore/table_scan_sql.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -37,12 +38,7 @@ class SessionReader : public arrow::RecordBatchReader {
 };
 
 std::string ReadParquetSql(const storage::Uri& base, const TableRecord& table) {
-  std::string files;
-  for (const auto& file : table.files) {
-    files += (files.empty() ? "" : ", ") + duckdb::SqlString(DuckDbPath(base.Join(file.path)));
-  }
-  return fmt::format("read_parquet([{}]{})", files,
-                     table.partition_by.empty() ? "" : ", hive_partitioning = true");
+  return "(" + TableScanSql(base, table) + ")";
 }
 
 }  // namespace
