@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/common/file_lock.h"
+#include "lakepipe/tablestore/lock_names.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -28,10 +29,12 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStageFiles(const std::string& loc
   std::sort(stages.begin(), stages.end());
   stages.erase(std::unique(stages.begin(), stages.end()), stages.end());
   const std::string dir = fmt::format("{}/{}", lock_dir, instance);
-  ARROW_ASSIGN_OR_RAISE(auto setup, FileLock::Wait(dir + "/__setup__.lock"));
+  ARROW_ASSIGN_OR_RAISE(auto setup,
+                        FileLock::Wait(dir + "/__setup__.lock", SetupLockName(instance)));
   std::vector<std::unique_ptr<FileLock>> locks;
   for (const auto& stage : stages) {
-    ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(fmt::format("{}/{}.lock", dir, stage)));
+    ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(fmt::format("{}/{}.lock", dir, stage),
+                                                    StageLockName(instance, stage)));
     locks.push_back(std::move(lock));
   }
   return std::make_unique<FileStageLocks>(std::move(locks));
