@@ -153,6 +153,18 @@ class StageRunner {
   }
 
  private:
+  /// FileReferences() of `sql`, parsed once per run.
+  arrow::Result<std::vector<SqlFileReference>> SqlFiles(const std::string& sql) {
+    std::lock_guard lock(parser_mutex_);
+    auto it = sql_files_.find(sql);
+    if (it != sql_files_.end()) return it->second;
+    if (!parser_) {
+      ARROW_ASSIGN_OR_RAISE(parser_, duckdb::Database::Open({}));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto files, FileReferences(*parser_, sql));
+    return sql_files_.emplace(sql, std::move(files)).first->second;
+  }
+
   /// The files `pattern` (a path, URI or glob) names as listed (name, size, time): a
   /// changed file is a new input. Schemes lakepipe storage does not know (https://, …)
   /// list as their name only.
@@ -196,8 +208,7 @@ class StageRunner {
         // Files the SQL reads itself (read_csv('…'), FROM 'x.parquet'), fingerprinted as
         // a read task's; absent from the key when there are none, so such keys stay as
         // they were.
-        ARROW_ASSIGN_OR_RAISE(auto parser, duckdb::Database::Open({}));
-        ARROW_ASSIGN_OR_RAISE(auto references, FileReferences(*parser, task.sql));
+        ARROW_ASSIGN_OR_RAISE(auto references, SqlFiles(task.sql));
         nlohmann::json files = nlohmann::json::array();
         for (const auto& reference : references) {
           const std::string location = ResolveSqlFile(reference.path, config_.dir);
@@ -416,8 +427,7 @@ class StageRunner {
       case TaskKind::kSql: {
         // DuckDB would resolve relative file paths against our working folder: make them
         // the flow folder's, as the cache key does.
-        ARROW_ASSIGN_OR_RAISE(auto parser, duckdb::Database::Open({}));
-        ARROW_ASSIGN_OR_RAISE(auto files, FileReferences(*parser, task.sql));
+        ARROW_ASSIGN_OR_RAISE(auto files, SqlFiles(task.sql));
         ARROW_ASSIGN_OR_RAISE(auto sql, SqlWithResolvedFiles(task.sql, files, config_.dir));
         return tx->WriteSql(task.name, sql, task.inputs, task.table);
       }
@@ -511,6 +521,9 @@ class StageRunner {
   const TaskCallback& on_task_;
   std::mutex report_mutex_;
   std::map<std::string, IngestedTable> ingested_;  ///< by task, for the current stage
+  std::mutex parser_mutex_;  ///< guards parser_ and sql_files_ (tasks run on threads)
+  std::unique_ptr<duckdb::Database> parser_;
+  std::map<std::string, std::vector<SqlFileReference>> sql_files_;  ///< by SQL text
 };
 
 // Called holding the lock of every stage: no other run of the instance is alive, so a run
