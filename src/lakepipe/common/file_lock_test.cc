@@ -69,9 +69,9 @@ TEST(FileLockTest, WaiterNamesTheHolderAtOnceThenAgainWhileItWaits) {
   held->reset();  // flock: another open of the same file is kept out too, so this frees it
   waiter.join();
   const std::string text = log.text();
-  const std::string first = fmt::format(
-      "waiting for the lock of stage 'raw': held by pid {} on host '{}'", ::getpid(),
-      LockHolder::Self().host);
+  const std::string first =
+      fmt::format("waiting for the lock of stage 'raw': held by pid {} on host '{}'", ::getpid(),
+                  LockHolder::Self().host);
   EXPECT_EQ(text.find(first), 0u) << text;
   EXPECT_NE(text.find("still waiting for the lock of stage 'raw' after 0 s: held by pid"),
             std::string::npos)

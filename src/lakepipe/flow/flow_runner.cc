@@ -171,8 +171,8 @@ class StageRunner {
   arrow::Result<nlohmann::json> ListFiles(const std::string& pattern) {
     nlohmann::json listing = nlohmann::json::array();
     const auto sep = pattern.find("://");
-    static const std::set<std::string> kSchemes = {"file", "s3",    "s3a",  "gs",
-                                                   "gcs",  "az",    "azure", "abfs", "abfss"};
+    static const std::set<std::string> kSchemes = {"file", "s3",    "s3a",  "gs",   "gcs",
+                                                   "az",   "azure", "abfs", "abfss"};
     if (sep != std::string::npos && !kSchemes.contains(pattern.substr(0, sep))) {
       listing.push_back(pattern);
       return listing;

@@ -37,9 +37,9 @@ void CollectBaseTables(const nlohmann::json& node, std::vector<tablestore::Table
 /// Table functions whose first argument names the files they read.
 bool ReadsFiles(std::string name) {
   static const std::set<std::string> kFunctions = {
-      "read_csv",         "read_csv_auto",          "read_parquet",          "parquet_scan",
-      "read_json",        "read_json_auto",         "read_json_objects",     "read_json_objects_auto",
-      "read_ndjson",      "read_ndjson_auto",       "read_ndjson_objects",   "read_text",
+      "read_csv",    "read_csv_auto",    "read_parquet",        "parquet_scan",
+      "read_json",   "read_json_auto",   "read_json_objects",   "read_json_objects_auto",
+      "read_ndjson", "read_ndjson_auto", "read_ndjson_objects", "read_text",
       "read_blob"};
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -48,9 +48,9 @@ bool ReadsFiles(std::string name) {
 
 /// Names DuckDB reads as a file in FROM (its replacement scans).
 bool LooksLikeAFile(const std::string& name) {
-  static const char* const kSuffixes[] = {".csv",  ".tsv",    ".parquet", ".json", ".jsonl",
-                                          ".ndjson", ".csv.gz", ".tsv.gz", ".json.gz",
-                                          ".jsonl.gz", ".ndjson.gz", ".csv.zst", ".jsonl.zst"};
+  static const char* const kSuffixes[] = {
+      ".csv",    ".tsv",     ".parquet",  ".json",      ".jsonl",   ".ndjson",   ".csv.gz",
+      ".tsv.gz", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".csv.zst", ".jsonl.zst"};
   for (const char* suffix : kSuffixes) {
     if (name.ends_with(suffix)) return true;
   }
@@ -101,8 +101,7 @@ void CollectFiles(const nlohmann::json& node, std::vector<SqlFileReference>* out
 }
 
 bool IsRelativeLocalPath(const std::string& path) {
-  return path.find("://") == std::string::npos && !path.starts_with("/") &&
-         !path.starts_with("~");
+  return path.find("://") == std::string::npos && !path.starts_with("/") && !path.starts_with("~");
 }
 
 /// "line L, column C" of byte `offset` in `sql`.

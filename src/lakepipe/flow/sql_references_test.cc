@@ -16,12 +16,12 @@ std::vector<std::string> Paths(const std::string& sql) {
 }
 
 TEST(SqlFileReferencesTest, TableFunctionsListsAndFromFileNames) {
-  EXPECT_EQ(Paths("SELECT * FROM READ_CSV('a.csv', header = true) "
-                  "JOIN read_parquet(['s3://b/x.parquet', 'y/*.parquet']) USING (id) "
-                  "JOIN 'z.jsonl' USING (id) JOIN raw.t USING (id) "
-                  "WHERE id IN (SELECT id FROM read_json_auto('w.json'))"),
-            (std::vector<std::string>{"a.csv", "s3://b/x.parquet", "y/*.parquet", "z.jsonl",
-                                      "w.json"}));
+  EXPECT_EQ(
+      Paths("SELECT * FROM READ_CSV('a.csv', header = true) "
+            "JOIN read_parquet(['s3://b/x.parquet', 'y/*.parquet']) USING (id) "
+            "JOIN 'z.jsonl' USING (id) JOIN raw.t USING (id) "
+            "WHERE id IN (SELECT id FROM read_json_auto('w.json'))"),
+      (std::vector<std::string>{"a.csv", "s3://b/x.parquet", "y/*.parquet", "z.jsonl", "w.json"}));
 }
 
 TEST(SqlFileReferencesTest, StringsThatAreNotFileArgumentsAreNot) {

@@ -5,16 +5,14 @@
 namespace lakepipe::storage {
 namespace {
 
-std::string Lookup(const EnvLookup& env, const std::string& name) {
-  return env(name).value_or("");
-}
+std::string Lookup(const EnvLookup& env, const std::string& name) { return env(name).value_or(""); }
 
 void AddS3(const ProviderOptions& s3, std::map<std::string, std::string>* out) {
   if (!s3.endpoint.empty()) {
     (*out)["AWS_ENDPOINT_URL"] = s3.endpoint;
     (*out)["AWS_ENDPOINT_URL_S3"] = s3.endpoint;
   }
-  const std::string region = !s3.region.empty() ? s3.region
+  const std::string region = !s3.region.empty()     ? s3.region
                              : !s3.endpoint.empty() ? "us-east-1"
                                                     : "";
   if (!region.empty()) {

@@ -130,9 +130,8 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStagesAdvisory(const std::string&
   const std::string setup = instance + "#__setup__";
   ARROW_RETURN_NOT_OK(Take(*connection, url, setup, SetupLockName(instance)));
   for (const auto& stage : stages) {
-    ARROW_RETURN_NOT_OK(
-        Take(*connection, url, fmt::format("{}#{}", instance, stage),
-             StageLockName(instance, stage)));
+    ARROW_RETURN_NOT_OK(Take(*connection, url, fmt::format("{}#{}", instance, stage),
+                             StageLockName(instance, stage)));
   }
   ARROW_RETURN_NOT_OK(SetApplicationName(*connection, ApplicationName(LockHolder::Self(), true)));
   ARROW_RETURN_NOT_OK(connection->Execute(fmt::format("releasing the lock '{}'", setup),

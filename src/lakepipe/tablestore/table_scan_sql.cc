@@ -14,10 +14,10 @@ namespace {
 /// must do): values in folder names are text, and without a type "007" would read as 7.
 std::string HiveType(const std::string& arrow_type) {
   static const std::map<std::string, std::string> kTypes = {
-      {"bool", "BOOLEAN"},   {"int8", "TINYINT"},       {"int16", "SMALLINT"},
-      {"int32", "INTEGER"},  {"int64", "BIGINT"},       {"uint8", "UTINYINT"},
-      {"uint16", "USMALLINT"}, {"uint32", "UINTEGER"},  {"uint64", "UBIGINT"},
-      {"float", "FLOAT"},    {"double", "DOUBLE"},      {"string", "VARCHAR"},
+      {"bool", "BOOLEAN"},         {"int8", "TINYINT"},    {"int16", "SMALLINT"},
+      {"int32", "INTEGER"},        {"int64", "BIGINT"},    {"uint8", "UTINYINT"},
+      {"uint16", "USMALLINT"},     {"uint32", "UINTEGER"}, {"uint64", "UBIGINT"},
+      {"float", "FLOAT"},          {"double", "DOUBLE"},   {"string", "VARCHAR"},
       {"large_string", "VARCHAR"}, {"date32[day]", "DATE"}};
   auto it = kTypes.find(arrow_type);
   return it == kTypes.end() ? "" : it->second;
