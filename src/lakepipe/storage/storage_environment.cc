@@ -23,7 +23,11 @@ void AddS3(const ProviderOptions& s3, std::map<std::string, std::string>* out) {
 }
 
 void AddGcs(const ProviderOptions& gcs, std::map<std::string, std::string>* out) {
-  if (!gcs.endpoint.empty()) (*out)["STORAGE_EMULATOR_HOST"] = gcs.endpoint;
+  // The Google libraries send no credentials to STORAGE_EMULATOR_HOST: right for an
+  // emulator (anonymous), wrong for an endpoint that wants them, which has no variable.
+  if (!gcs.endpoint.empty() && gcs.credentials == CredentialsSource::kAnonymous) {
+    (*out)["STORAGE_EMULATOR_HOST"] = gcs.endpoint;
+  }
   if (!gcs.project.empty()) (*out)["GOOGLE_CLOUD_PROJECT"] = gcs.project;
 }
 

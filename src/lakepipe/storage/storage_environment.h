@@ -19,8 +19,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 ///   S3:    AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3 (endpoint), AWS_REGION and
 ///          AWS_DEFAULT_REGION (region; us-east-1 with an endpoint and no region, as
 ///          lakepipe does), AWS_CA_BUNDLE (tls_ca_file);
-///   GCS:   STORAGE_EMULATOR_HOST (endpoint: the Google libraries then send no
-///          credentials), GOOGLE_CLOUD_PROJECT (project);
+///   GCS:   STORAGE_EMULATOR_HOST (an endpoint with anonymous credentials, i.e. an
+///          emulator: the Google libraries send none there), GOOGLE_CLOUD_PROJECT;
 ///   Azure: AZURE_STORAGE_ACCOUNT (account), and, with an endpoint while our environment
 ///          has no AZURE_STORAGE_CONNECTION_STRING, one made of the account, the endpoint
 ///          and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN when we have them.

@@ -42,10 +42,17 @@ TEST(StorageEnvironmentTest, S3EndpointWithoutRegionMeansUsEast1AsLakepipeUses) 
 TEST(StorageEnvironmentTest, GcsEmulatorAndProject) {
   StorageOptions options;
   options.gcs.endpoint = "http://127.0.0.1:4443";
+  options.gcs.credentials = CredentialsSource::kAnonymous;
   options.gcs.project = "shop";
   const std::map<std::string, std::string> expected = {
       {"STORAGE_EMULATOR_HOST", "http://127.0.0.1:4443"}, {"GOOGLE_CLOUD_PROJECT", "shop"}};
   EXPECT_EQ(StorageEnvironment(options, FakeEnv({})), expected);
+}
+
+TEST(StorageEnvironmentTest, GcsEndpointThatWantsCredentialsIsNoEmulator) {
+  StorageOptions options;
+  options.gcs.endpoint = "https://storage.example.com";
+  EXPECT_FALSE(StorageEnvironment(options, FakeEnv({})).contains("STORAGE_EMULATOR_HOST"));
 }
 
 TEST(StorageEnvironmentTest, AzureEndpointBecomesAConnectionStringWithTheKeyOfOurEnvironment) {
