@@ -12,6 +12,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -191,6 +192,19 @@ else:
 
 # --- a flow folder on a backend --------------------------------------------------------
 
+def data_file(relative_dir: str, index: int = 0) -> re.Pattern:
+    """A data file a stage transaction writes into `relative_dir`:
+    part-<8 hex digits naming the transaction>-<NNNN>.parquet."""
+    return re.compile(re.escape(relative_dir) + rf"/part-[0-9a-f]{{8}}-{index:04d}\.parquet")
+
+
+def data_files_match(paths, relative_dirs) -> bool:
+    """Whether `paths` are, in order, one first data file in each of `relative_dirs`."""
+    paths = list(paths)
+    return len(paths) == len(relative_dirs) and all(
+        data_file(d).fullmatch(p) for p, d in zip(paths, relative_dirs))
+
+
 class Flow:
     """A flow folder (flow file, CSVs, scripts, catalog) whose table store lives on
     `backend` under PREFIX; drives the real binary and reads results back independently."""
@@ -203,6 +217,10 @@ class Flow:
         self._run = run_lakepipe
         self.name = name
         self.instance = instance
+        # The flow's own folder under the base: <instance>/<flow>.
+        self.dir = f"{instance}/{name}"
+        # Where its S3 inputs go in the bucket ("landing" for the flow named shop).
+        self.landing = "landing" if name == "shop" else f"landing-{name}"
         self.file = folder / "flow.yaml"
         self.catalog = folder / "shop.duckdb"
         if backend.name == "file":
@@ -221,9 +239,9 @@ class Flow:
         if self.backend.name == "file":
             (self.folder / name).write_text(text)
             return str(self.folder / name)
-        with self.backend.fs.open_output_stream(self.backend.fs_path(f"landing/{name}")) as f:
+        with self.backend.fs.open_output_stream(self.backend.fs_path(f"{self.landing}/{name}")) as f:
             f.write(text.encode())
-        return self.backend.uri(f"landing/{name}")
+        return self.backend.uri(f"{self.landing}/{name}")
 
     def put_orders(self, orders) -> str:
         """Rewrites orders.csv only (customers.csv keeps its time stamp)."""
@@ -254,6 +272,7 @@ class Flow:
         """This flow as `--instance <instance>` sees it (its catalog is shop_<instance>)."""
         other = copy.copy(self)
         other.instance = instance
+        other.dir = f"{instance}/{self.name}"
         other.catalog = self.folder / f"shop_{instance}.duckdb"
         return other
 
@@ -293,7 +312,7 @@ class Flow:
     def input_uri(self, name: str) -> str:
         if self.backend.name == "file":
             return str(self.folder / name)
-        return self.backend.uri(f"landing/{name}")
+        return self.backend.uri(f"{self.landing}/{name}")
 
     # --- running lakepipe --------------------------------------------------------------
 

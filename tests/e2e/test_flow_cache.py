@@ -36,7 +36,9 @@ def test_cache_hits_misses_versions_and_force(local_flow):
 
     # orders.csv changes: raw.orders and what depends on it re-run; the rest are hits.
     flow.put_orders(MORE_ORDERS)
+    before = flow.committed()
     third = flow.run()
+    after = flow.committed()
     assert cache_hits(third) == hits("raw.customers", "model.names", "report.roster")
     assert metadata_only(third) == {"raw": False, "model": False, "report": False}
     assert flow.slots() == {"raw": "even", "model": "even", "report": "even"}
@@ -99,13 +101,17 @@ def test_cache_hit_run_touches_no_table_object_on_s3(moto, run_lakepipe, request
     # orders changes: customers and model.names are hits in stages that re-run, so their
     # files are copied server-side from the odd slot to the even slot.
     flow.put_orders(MORE_ORDERS)
+    before = flow.committed()
     third = flow.run()
+    after = flow.committed()
     assert cache_hits(third) == {"raw.customers": True, "raw.orders": False,
                                  "model.totals": False, "model.names": True}
     seen = proxy.take()
     for stage, table in (("raw", "customers"), ("model", "names")):
-        source = f"dev/{stage}__odd/{table}/part-0000.parquet"
-        target = f"dev/{stage}__even/{table}/part-0000.parquet"
+        [source] = [f["path"] for f in before[(stage, table)]["files_json"]]
+        [target] = [f["path"] for f in after[(stage, table)]["files_json"]]
+        assert source.startswith(f"{flow.dir}/{stage}__odd/") and target.startswith(
+            f"{flow.dir}/{stage}__even/"), (source, target)
         assert [m for m, _, _ in under(seen, source) if m == "GET"] == [], (
             f"{source} was downloaded for a cache hit: {under(seen, source)}")
         puts = [(m, c) for m, p, c in under(seen, target) if m == "PUT"]

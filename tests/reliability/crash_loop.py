@@ -16,6 +16,8 @@ in one pipeline's commit must not disturb another's manifest entry):
   postgres-incremental  the built-in PostgreSQL reader, incremental on `id` (skipped
                         with --no-postgres; needs the server scripts/install-deps sets up)
   flow                the three-stage flow of the flow tests (CSV -> SQL -> exec)
+  flow-neighbour-gc   a second flow (fy) with the same stage names on the same base and
+                      instance, while `flow gc` of fy and of the first flow run beside it
 
 After every kill (before recovery) and after every recovery, it checks: a reader that
 globs a table's folder (as DataSpoc Lens does) sees the committed or the new generation,
@@ -24,7 +26,10 @@ entry says; no file is listed twice; the
 table is exactly one generation of the source (the last committed or the new one), with
 no duplicate row; state is never ahead of the data; no journal or temp file is left once
 a run completes; the flow's catalog opens and every view in it reads, each stage's tables
-come from one generation, and no killed run is left "running" in lakepipe.runs. A failed check stops the loop with the seed and iteration to replay.
+come from one generation, and no killed run is left "running" in lakepipe.runs; after a
+recovery and a gc, every file in a flow's folder is accounted for (a table of either slot,
+or kept by a replaced-files marker) and no flow ever wrote outside its own folder. A failed
+check stops the loop with the seed and iteration to replay.
 Prints a JSON summary (also written to --summary) for RELIABILITY.md.
 """
 from __future__ import annotations
@@ -117,6 +122,9 @@ def attempt_with_kill(scenario, binary: Path, rng: random.Random,
                             stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
+    # Commands some scenarios run beside the killed one (never killed themselves).
+    beside = scenario.start_beside(binary, rng, typical_seconds) if hasattr(
+        scenario, "start_beside") else None
     delay = None
     try:
         if point:
@@ -146,6 +154,8 @@ def attempt_with_kill(scenario, binary: Path, rng: random.Random,
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if beside is not None:
+            beside.finish()
 
 
 # --- ingest scenarios --------------------------------------------------------------------
@@ -513,7 +523,77 @@ class FlowScenario:
         # The catalog copies killed runs were building are swept by the next publish.
         leftovers = sorted(p.name for p in self.flow.folder.glob(f"{self.flow.catalog.name}.tmp-*"))
         check(not leftovers, f"flow: catalog temp files left beside the catalog: {leftovers}")
+        self.check_accounted_for()
         self.committed = self.pending
+
+    def check_accounted_for(self) -> None:
+        """After a gc, every file in the flow's folder is a table file of one of its slots
+        (lakepipe.tables keeps both) or kept by a replaced-files marker; and no flow's
+        files are outside the folders of the flows."""
+        self.flow.lakepipe("flow", "gc", self.flow.file)
+        files = self.flow.files()
+        known = set()
+        for (files_json,) in self.flow.query("SELECT files_json FROM lakepipe.tables"):
+            known.update(f["path"] for f in json.loads(files_json))
+        for path in files:
+            if "/_replaced-" in path:
+                known.add(path)
+                marker = json.loads(self.flow.backend.read_bytes(self.flow.store_path(path)))
+                known.update(marker["files"])
+        mine = {p for p in files if p.startswith(self.flow.dir + "/")}
+        check(mine <= known, f"{self.name}: files in the flow's folder that nothing accounts "
+                             f"for after gc: {sorted(mine - known)[:5]}")
+        strays = [p for p in files if not p.startswith(("dev/shop/", "dev/fy/"))]
+        check(not strays, f"{self.name}: files outside every flow's folder: {strays[:5]}")
+
+
+class Beside:
+    """Commands started one after another, after a random delay, on a thread of their own;
+    finish() waits for them and checks each succeeded."""
+
+    def __init__(self, commands: list[list[str]], env: dict, cwd: Path, delay: float):
+        import threading
+        self.results: list = []
+        self.thread = threading.Thread(target=self._run, args=(commands, env, cwd, delay))
+        self.thread.start()
+
+    def _run(self, commands, env, cwd, delay):
+        time.sleep(delay)
+        for argv in commands:
+            self.results.append(subprocess.run(argv, env=env, cwd=cwd, capture_output=True,
+                                               text=True, stdin=subprocess.DEVNULL, timeout=600))
+
+    def finish(self) -> None:
+        self.thread.join()
+        for proc in self.results:
+            check(proc.returncode == 0, f"{proc.args} beside the killed run exited "
+                                        f"{proc.returncode}\nstderr: {proc.stderr}")
+
+
+class NeighbourFlowWithGc(FlowScenario):
+    """A second flow, fy, with the same stages on the same base and instance (pipedag's
+    layout: several flows under one base). While its run is killed, `flow gc` of fy (which
+    must wait for the run's locks) and of the first flow (which must not look at fy's
+    files) run beside it."""
+
+    name = "flow-neighbour-gc"
+
+    def __init__(self, backend: Backend, runner: Runner, folder: Path, first: FlowScenario):
+        self.cwd = folder
+        self.flow = Flow(folder, backend, runner, name="fy")
+        self.flow.put_data(CUSTOMERS, make_orders(1, 40))
+        self.flow.write()
+        self.first = first
+        self.committed = {}
+        self.pending = {}
+        self.generation = 0
+
+    def start_beside(self, binary: Path, rng, typical_seconds: float) -> Beside:
+        gcs = [self.flow.argv(binary, "flow", "gc", self.flow.file),
+               self.first.flow.argv(binary, "flow", "gc", self.first.flow.file)]
+        rng.shuffle(gcs)
+        return Beside(gcs, {**clean_env(), **self.flow.env}, self.cwd,
+                      rng.uniform(0, typical_seconds))
 
 
 # --- the loop ----------------------------------------------------------------------------
@@ -551,7 +631,10 @@ def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str
             pg = Postgres(Path(tempfile.mkdtemp(prefix="lakepipe-crash-pg-"))).start()
             services.append(pg)
             scenarios.append(PostgresIncremental(lake, workdir / "postgres-incremental", pg))
-        scenarios.append(FlowScenario(backend, runner, workdir / "flow"))
+        first_flow = FlowScenario(backend, runner, workdir / "flow")
+        scenarios.append(first_flow)
+        scenarios.append(NeighbourFlowWithGc(backend, runner, workdir / "flow-neighbour",
+                                             first_flow))
 
         typical: dict[str, float] = {}
         counts: Counter = Counter()

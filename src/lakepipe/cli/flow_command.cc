@@ -209,7 +209,9 @@ void AddGc(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
     *run = [=, &flags]() -> arrow::Status {
       ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
       ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
-      ARROW_ASSIGN_OR_RAISE(auto removed, store->CollectGarbage(*dry_run));
+      std::vector<std::string> stages;
+      for (const auto& stage : config.stages) stages.push_back(stage.name);
+      ARROW_ASSIGN_OR_RAISE(auto removed, store->CollectGarbage(stages, *dry_run));
       if (flags.output == "json") {
         std::cout << nlohmann::json({{"removed", removed}, {"dry_run", *dry_run}}).dump() << "\n";
         return arrow::Status::OK();

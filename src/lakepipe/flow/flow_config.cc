@@ -225,7 +225,8 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
   if (!store) return r.Error(root, "'table_store' is required");
   ARROW_RETURN_NOT_OK(r.OnlyKeys(
       store, "table_store",
-      {"base", "catalog", "compression", "compression_level", "row_group_rows", "file_size_mb"}));
+      {"base", "catalog", "compression", "compression_level", "row_group_rows", "file_size_mb",
+       "keep_replaced_seconds"}));
   if (!store["base"]) return r.Error(store, "'table_store.base' is required");
   ARROW_ASSIGN_OR_RAISE(auto base, r.String(store["base"], "table_store.base"));
   out.store.base = Resolve(out.dir, base);
@@ -243,6 +244,15 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
   }
   out.store.catalog_path = Resolve(out.dir, catalog);
   ARROW_RETURN_NOT_OK(ParseTableOptions(r, store, "table_store.", &out.store.table_defaults));
+  if (store["keep_replaced_seconds"]) {
+    ARROW_ASSIGN_OR_RAISE(auto seconds, r.Int(store["keep_replaced_seconds"],
+                                              "table_store.keep_replaced_seconds"));
+    if (seconds < 0) {
+      return r.Error(store["keep_replaced_seconds"],
+                     "table_store.keep_replaced_seconds must be 0 or more");
+    }
+    out.store.keep_replaced_for = std::chrono::seconds(seconds);
+  }
   if (root["metadata"]) {
     ARROW_ASSIGN_OR_RAISE(out.store.metadata, r.String(root["metadata"], "metadata"));
   }

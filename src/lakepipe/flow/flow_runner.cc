@@ -67,7 +67,8 @@ class TableSink : public sources::IngestSink {
     ARROW_ASSIGN_OR_RAISE(
         writer_, tablestore::TableWriter::Make(
                      store_->storage(), store_->base(),
-                     store_->TableDir(tx_->stage(), tx_->slot(), task_.name), schema, task_.table));
+                     store_->TableDir(tx_->stage(), tx_->slot(), task_.name), schema, task_.table,
+                     tx_->file_stem()));
     return arrow::Status::OK();
   }
   arrow::Status OnBatch(const std::string&,
@@ -481,7 +482,7 @@ class StageRunner {
     const std::string dir = store_->TableDir(tx->stage(), tx->slot(), task.name);
     TableRecord record;
     for (size_t i = 0; i < ingested.files.size(); ++i) {
-      const std::string relative = fmt::format("{}/part-{:04d}.parquet", dir, i);
+      const std::string relative = fmt::format("{}/{}-{:04d}.parquet", dir, tx->file_stem(), i);
       ARROW_RETURN_NOT_OK(store_->storage().Copy(ingested.files[i], store_->base().Join(relative)));
       common::Sha256 fingerprint;
       fingerprint.Update(fmt::format("{}:{}", ingested.files[i].ToString(), ingested.bytes[i]));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <optional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -11,10 +13,12 @@
 
 #include "lakepipe/common/crash_point.h"
 #include "lakepipe/common/time_format.h"
+#include "lakepipe/lake/path_segment.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/catalog.h"
 #include "lakepipe/tablestore/embedded_metadata_store.h"
 #include "lakepipe/tablestore/postgres_metadata_store.h"
+#include "lakepipe/tablestore/slot_retention.h"
 #include "lakepipe/tablestore/table_scan_sql.h"
 
 namespace lakepipe::tablestore {
@@ -84,9 +88,88 @@ std::string TableStore::MetadataInstance() const {
   return options_.flow.empty() ? options_.instance : options_.flow + "/" + options_.instance;
 }
 
+std::string TableStore::FlowDir() const {
+  const std::string instance = lake::EncodePathSegment(options_.instance);
+  if (options_.flow.empty()) return instance;
+  return instance + "/" + lake::EncodePathSegment(options_.flow);
+}
+
+std::string TableStore::SlotDir(const std::string& stage, const std::string& slot) const {
+  return fmt::format("{}/{}__{}", FlowDir(), lake::EncodePathSegment(stage), slot);
+}
+
 std::string TableStore::TableDir(const std::string& stage, const std::string& slot,
                                  const std::string& table) const {
-  return fmt::format("{}/{}__{}/{}", options_.instance, stage, slot, table);
+  return SlotDir(stage, slot) + "/" + lake::EncodePathSegment(table);
+}
+
+arrow::Result<std::vector<std::string>> TableStore::ListAll(const std::string& dir) {
+  const auto root = base_.Join(dir);
+  ARROW_ASSIGN_OR_RAISE(auto fs, storage_->FileSystemFor(root));
+  arrow::fs::FileSelector selector;
+  selector.base_dir = root.FileSystemPath();
+  selector.recursive = true;
+  selector.allow_not_found = true;
+  // List() hides writers' temp files; cleaning must see them too, so list the filesystem.
+  ARROW_ASSIGN_OR_RAISE(auto infos, fs->GetFileInfo(selector));
+  const std::string prefix = base_.FileSystemPath() + "/";
+  std::vector<std::string> files;
+  for (const auto& info : infos) {
+    if (info.IsFile() && info.path().starts_with(prefix)) {
+      files.push_back(info.path().substr(prefix.size()));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+arrow::Result<std::vector<std::string>> TableStore::CleanSlot(const std::string& stage,
+                                                              const std::string& slot,
+                                                              const MetadataSnapshot& snapshot,
+                                                              bool dry_run) {
+  const std::string dir = SlotDir(stage, slot);
+  SlotFolder folder;
+  ARROW_ASSIGN_OR_RAISE(folder.files, ListAll(dir));
+  const std::string marker_prefix = dir + "/" + kReplacedMarkerPrefix;
+  for (const auto& file : folder.files) {
+    if (!file.starts_with(marker_prefix) || file.find('/', marker_prefix.size()) != file.npos) {
+      continue;
+    }
+    auto text = storage_->ReadAll(base_.Join(file));
+    if (!text.ok()) continue;  // gone meanwhile, or unreadable: treated as a stray file
+    auto marker = ParseReplacedFiles(file, (*text)->ToString());
+    if (marker.ok()) folder.markers.push_back(std::move(*marker));
+  }
+  const StageRecord* committed = snapshot.FindStage(stage);
+  const auto files_of = [&](const std::string& of_slot) {
+    std::vector<std::string> files;
+    for (const TableRecord* table : snapshot.TablesIn(stage, of_slot)) {
+      for (const auto& file : table->files) files.push_back(file.path);
+    }
+    return files;
+  };
+  if (committed && committed->committed_slot == slot) {
+    const auto live = files_of(slot);
+    folder.live.insert(live.begin(), live.end());
+  } else if (committed) {
+    // This slot's last generation was replaced when the other slot committed (at the
+    // latest: a cache-hit run moves committed_at later, which only keeps files longer).
+    folder.previous = files_of(slot);
+    folder.previous_replaced_at = ParseIsoUtc(committed->committed_at);
+  }
+  const auto plan = PlanSlotCleanup(dir, folder, std::chrono::system_clock::now(),
+                                    options_.keep_replaced_for,
+                                    fmt::format("{:08x}", std::random_device{}()));
+  if (!dry_run) {
+    if (plan.keep) {
+      ARROW_RETURN_NOT_OK(storage_->WriteAll(base_.Join(plan.keep->marker),
+                                             ReplacedFilesJson(*plan.keep)));
+    }
+    for (const auto& file : plan.remove) {
+      ARROW_RETURN_NOT_OK(storage_->Delete(base_.Join(file)));
+    }
+  }
+  return plan.remove;
 }
 
 arrow::Result<std::unique_ptr<StageTransaction>> TableStore::BeginStage(const std::string& stage,
@@ -96,9 +179,9 @@ arrow::Result<std::unique_ptr<StageTransaction>> TableStore::BeginStage(const st
   ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
   const StageRecord* committed = snapshot.FindStage(stage);
   const std::string slot = OtherSlot(committed ? committed->committed_slot : "");
-  // Whatever an earlier, uncommitted run left in this slot goes first.
-  ARROW_RETURN_NOT_OK(
-      storage_->DeleteTree(base_.Join(fmt::format("{}/{}__{}", options_.instance, stage, slot))));
+  // Whatever an earlier, uncommitted run left in this slot goes first; the generation the
+  // slot held before stays while readers of it may remain.
+  ARROW_RETURN_NOT_OK(CleanSlot(stage, slot, snapshot, /*dry_run=*/false).status());
   return std::make_unique<StageTransaction>(this, stage, slot, run_id, locks, std::move(snapshot));
 }
 
@@ -171,35 +254,54 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> TableStore::ReadFiles(
   return std::make_shared<SessionReader>(std::move(db), std::move(reader));
 }
 
-arrow::Result<std::vector<std::string>> TableStore::CollectGarbage(bool dry_run) {
-  ARROW_ASSIGN_OR_RAISE(auto before, Load());
-  std::vector<std::string> stages;
-  for (const auto& stage : before.stages) stages.push_back(stage.stage);
-  ARROW_ASSIGN_OR_RAISE(auto locks, Lock(stages));
-  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());  // as it is now that no run writes
-  std::set<std::string> live;
-  for (const auto& stage : snapshot.stages) {
-    for (const TableRecord* table : snapshot.TablesIn(stage.stage, stage.committed_slot)) {
-      for (const auto& file : table->files) live.insert(file.path);
-    }
+arrow::Result<std::vector<std::string>> TableStore::CollectGarbage(
+    const std::vector<std::string>& stages, bool dry_run) {
+  if (options_.flow.empty()) {
+    return arrow::Status::Invalid("gc needs the flow's name: it only cleans the flow's folder");
   }
-  const auto root = base_.Join(options_.instance);
-  ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(root));
+  const std::string flow_dir = FlowDir();
+  // The stage of "<flow dir>/<stage>__<slot>/…", or nullopt for a file outside slot folders.
+  const auto slot_of = [&](const std::string& file) -> std::optional<std::pair<std::string, std::string>> {
+    const auto start = flow_dir.size() + 1;
+    const auto end = file.find('/', start);
+    if (end == std::string::npos) return std::nullopt;
+    const std::string folder = file.substr(start, end - start);
+    for (const char* slot : {"odd", "even"}) {
+      const std::string suffix = std::string("__") + slot;
+      if (folder.size() > suffix.size() && folder.ends_with(suffix)) {
+        return std::pair{lake::DecodePathSegment(folder.substr(0, folder.size() - suffix.size())),
+                         std::string(slot)};
+      }
+    }
+    return std::nullopt;
+  };
+  // Lock every stage a run could be writing, committed or not, named by the flow file, the
+  // metadata or a folder (a teammate's newer flow file may have a stage this one lacks).
+  std::set<std::string> to_lock(stages.begin(), stages.end());
+  ARROW_ASSIGN_OR_RAISE(auto before, Load());
+  for (const auto& stage : before.stages) to_lock.insert(stage.stage);
+  ARROW_ASSIGN_OR_RAISE(auto found, ListAll(flow_dir));
+  for (const auto& file : found) {
+    if (auto slot = slot_of(file)) to_lock.insert(slot->first);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto locks, Lock({to_lock.begin(), to_lock.end()}));
+  // As it is now that no run of the flow writes.
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
+  ARROW_ASSIGN_OR_RAISE(found, ListAll(flow_dir));
   std::vector<std::string> removed;
-  if (!exists) return removed;
-  // List() hides writers' temp files; gc must see them too, so list the filesystem.
-  ARROW_ASSIGN_OR_RAISE(auto fs, storage_->FileSystemFor(root));
-  arrow::fs::FileSelector selector;
-  selector.base_dir = root.FileSystemPath();
-  selector.recursive = true;
-  ARROW_ASSIGN_OR_RAISE(auto infos, fs->GetFileInfo(selector));
-  const std::string prefix = base_.FileSystemPath() + "/";
-  for (const auto& info : infos) {
-    if (!info.IsFile()) continue;
-    const std::string relative = info.path().substr(prefix.size());
-    if (live.contains(relative)) continue;
-    removed.push_back(relative);
-    if (!dry_run) ARROW_RETURN_NOT_OK(storage_->Delete(base_.Join(relative)));
+  std::set<std::pair<std::string, std::string>> slots;
+  for (const auto& file : found) {
+    if (auto slot = slot_of(file)) {
+      // A stage folder that appeared after the locks were taken is a run's: left alone.
+      if (to_lock.contains(slot->first)) slots.insert(*slot);
+      continue;
+    }
+    removed.push_back(file);  // outside every slot folder: nothing reads it
+    if (!dry_run) ARROW_RETURN_NOT_OK(storage_->Delete(base_.Join(file)));
+  }
+  for (const auto& [stage, slot] : slots) {
+    ARROW_ASSIGN_OR_RAISE(auto gone, CleanSlot(stage, slot, snapshot, dry_run));
+    removed.insert(removed.end(), gone.begin(), gone.end());
   }
   std::sort(removed.begin(), removed.end());
   return removed;
@@ -213,6 +315,7 @@ StageTransaction::StageTransaction(TableStore* store, std::string stage, std::st
       stage_(std::move(stage)),
       slot_(std::move(slot)),
       run_id_(std::move(run_id)),
+      file_stem_(fmt::format("part-{:08x}", std::random_device{}())),
       locks_(locks),
       snapshot_(std::move(snapshot)) {}
 
@@ -234,7 +337,7 @@ arrow::Result<TableRecord> StageTransaction::WriteTable(const std::string& table
   TableRecord record;
   ARROW_RETURN_NOT_OK(tablestore::WriteTable(store_->storage(), store_->base(),
                                              store_->TableDir(stage_, slot_, table), reader,
-                                             options, &record));
+                                             options, &record, file_stem_));
   return AddWritten(table, std::move(record));
 }
 
@@ -302,16 +405,32 @@ arrow::Result<TableRecord> StageTransaction::CopyCommitted(const std::string& ta
     return arrow::Status::KeyError(
         fmt::format("table '{}.{}' is not committed: nothing to copy", stage_, table));
   }
-  const std::string from = store_->TableDir(stage_, source->slot, table);
   const std::string to = store_->TableDir(stage_, slot_, table);
   TableRecord record = *source;
+  // New names (this transaction's stem): the slot may still hold the files of the
+  // generation it replaced, under names this copy must not overwrite.
+  std::vector<std::string> targets;
+  for (size_t i = 0; i < record.files.size(); ++i) {
+    // Hive partition folders are the last partition_by.size() folders of a file's path
+    // (none for an empty table: its one file sits at the table's root).
+    std::string partition;
+    std::string_view path = record.files[i].path;
+    path = path.substr(0, path.rfind('/'));
+    const size_t folders = record.rows > 0 ? record.partition_by.size() : 0;
+    for (size_t p = 0; p < folders; ++p) {
+      const auto slash = path.rfind('/');
+      partition = std::string(path.substr(slash + 1)) + "/" + partition;
+      path = path.substr(0, slash == std::string_view::npos ? 0 : slash);
+    }
+    targets.push_back(fmt::format("{}/{}{}-{:04d}.parquet", to, partition, file_stem_, i));
+  }
   std::atomic<size_t> next{0};
   std::mutex error_mutex;
   arrow::Status first_error;
   auto worker = [&] {
     for (size_t i = next++; i < record.files.size(); i = next++) {
       auto& file = record.files[i];
-      const std::string target = to + file.path.substr(from.size());
+      const std::string& target = targets[i];
       auto status =
           store_->storage().Copy(store_->base().Join(file.path), store_->base().Join(target));
       std::lock_guard lock(error_mutex);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,8 +26,11 @@ struct TableStoreOptions {
   std::string instance = "default";
   std::string catalog_path;           ///< local DuckDB file of views
   std::string metadata = "embedded";  ///< or postgresql://…
-  std::string flow;                   ///< the flow's name, for run records
+  std::string flow;                   ///< the flow's name: its own folder and records
   TableOptions table_defaults;
+  /// How long files a commit replaced stay readable for connections opened before it
+  /// (slot_retention.h); begin stage and gc delete them after that.
+  std::chrono::seconds keep_replaced_for{std::chrono::seconds(900)};
 };
 
 /// A reference to a table: `stage.table`.
@@ -40,9 +44,11 @@ struct TableRef {
 class StageTransaction;
 
 /// Stage-transactional Parquet tables on any bucket (TABLESTORE.md §2–§5). Tables live
-/// under <base>/<instance>/<stage>__<slot>/<table>/; each stage has two slots, "odd" and
-/// "even"; a run writes the slot that is not committed and commits by recording the
-/// new slot in the metadata store, then republishes the catalog. Thread-safe.
+/// under <base>/<instance>/<flow>/<stage>__<slot>/<table>/ (each name one encoded path
+/// segment, lake/path_segment.h), so flows and instances sharing a base never touch each
+/// other's files; each stage has two slots, "odd" and "even"; a run writes the slot that
+/// is not committed and commits by recording the new slot in the metadata store, then
+/// republishes the catalog. Thread-safe.
 class TableStore {
  public:
   static arrow::Result<std::unique_ptr<TableStore>> Open(TableStoreOptions options,
@@ -59,8 +65,10 @@ class TableStore {
   /// Takes the locks of `stages` (waiting for other runs).
   arrow::Result<std::unique_ptr<StageLocks>> Lock(std::vector<std::string> stages);
 
-  /// Starts a transaction on `stage`: picks the slot that is not committed and empties it.
-  /// `locks` must hold the stage's lock and outlive the transaction.
+  /// Starts a transaction on `stage`: picks the slot that is not committed and empties it
+  /// of everything but the files of the generation it last held while they are within
+  /// keep_replaced_for of their replacement. `locks` must hold the stage's lock and outlive
+  /// the transaction.
   arrow::Result<std::unique_ptr<StageTransaction>> BeginStage(const std::string& stage,
                                                               const std::string& run_id,
                                                               StageLocks* locks);
@@ -82,21 +90,36 @@ class TableStore {
   arrow::Result<std::unique_ptr<duckdb::Database>> OpenSqlSession(
       const std::vector<std::pair<TableRef, const TableRecord*>>& tables);
 
-  /// Deletes every file under <base>/<instance>/ that no committed slot references (taking
-  /// the locks of every stage first). Returns the relative paths removed (or that would be,
-  /// with `dry_run`).
-  arrow::Result<std::vector<std::string>> CollectGarbage(bool dry_run);
+  /// Deletes every file under the flow's folder <base>/<instance>/<flow>/ that no committed
+  /// slot references and no grace period protects (slot_retention.h), holding the locks of
+  /// every stage a run could be writing: `stages` (the flow file's), those the metadata
+  /// records and those found in the folder. Files of other flows and instances are never
+  /// looked at. Returns the relative paths removed (or that would be, with `dry_run`).
+  arrow::Result<std::vector<std::string>> CollectGarbage(const std::vector<std::string>& stages,
+                                                         bool dry_run);
 
   /// The instance's key in the metadata store: "<flow>/<instance>", so flows sharing one
   /// PostgreSQL database (or catalog folder) never mix their stages; the instance alone
   /// when no flow name is set.
   std::string MetadataInstance() const;
 
-  /// <instance>/<stage>__<slot>/<table>, relative to the base.
+  /// <instance>/<flow>, relative to the base (<instance> alone without a flow name).
+  std::string FlowDir() const;
+  /// <flow dir>/<stage>__<slot>, relative to the base.
+  std::string SlotDir(const std::string& stage, const std::string& slot) const;
+  /// <slot dir>/<table>, relative to the base.
   std::string TableDir(const std::string& stage, const std::string& slot,
                        const std::string& table) const;
 
  private:
+  /// Empties the slot folder as PlanSlotCleanup says; returns what went (or would).
+  arrow::Result<std::vector<std::string>> CleanSlot(const std::string& stage,
+                                                    const std::string& slot,
+                                                    const MetadataSnapshot& snapshot,
+                                                    bool dry_run);
+  /// Every file under `dir` (relative to the base), writers' temp files included.
+  arrow::Result<std::vector<std::string>> ListAll(const std::string& dir);
+
   TableStore(TableStoreOptions options, storage::Uri base)
       : options_(std::move(options)), base_(std::move(base)) {}
 
@@ -117,6 +140,9 @@ class StageTransaction {
   const std::string& stage() const { return stage_; }
   const std::string& slot() const { return slot_; }
   const std::string& run_id() const { return run_id_; }
+  /// "part-<id>": data files of this transaction are "<stem>-NNNN.parquet", a name no
+  /// earlier generation kept in the slot can have.
+  const std::string& file_stem() const { return file_stem_; }
   /// The metadata as it was when the transaction began.
   const MetadataSnapshot& snapshot() const { return snapshot_; }
 
@@ -157,6 +183,7 @@ class StageTransaction {
   const std::string stage_;
   const std::string slot_;
   const std::string run_id_;
+  const std::string file_stem_;
   StageLocks* locks_;
   const MetadataSnapshot snapshot_;
   std::mutex mutex_;

@@ -1,5 +1,6 @@
 #include "lakepipe/tablestore/table_store.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <arrow/api.h>
@@ -29,6 +30,18 @@ class TableStoreTest : public ::testing::Test {
     options.catalog_path = (dir_ / "shop.duckdb").string();
     options.flow = "shop";
     store_ = TableStore::Open(options, storage::StorageOptions{}).ValueOrDie();
+  }
+
+  /// Files under `relative` (inside the lake), as paths relative to it, sorted.
+  std::vector<std::string> FilesUnder(const std::string& relative) {
+    std::vector<std::string> out;
+    const fs::path root = dir_ / "lake" / relative;
+    if (!fs::exists(root)) return out;
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+      if (entry.is_regular_file()) out.push_back(fs::relative(entry.path(), root).string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -75,24 +88,82 @@ TEST_F(TableStoreTest, CommitsAlternateSlotsAndTheCatalogFollows) {
   EXPECT_EQ(CommitItems(Ids(R"([{"id": 2, "tag": "b"}, {"id": 3, "tag": null}])")), "even");
   EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items ORDER BY id"), "2,b,;3,NULL,;");
   EXPECT_EQ(CatalogQuery("SELECT committed_slot FROM lakepipe.stages"), "even,;");
-  // The previous slot's files stay until the next transaction begins on it.
-  EXPECT_TRUE(fs::exists(dir_ / "lake/dev/raw__odd/items/part-0000.parquet"));
+  // The previous slot's files stay until the next transaction begins on it (and longer:
+  // see ReplacedFilesStayForTheGracePeriod). Files live under the flow's own folder.
+  const auto odd = FilesUnder("dev/shop/raw__odd/items");
+  ASSERT_EQ(odd.size(), 1u);
+  EXPECT_TRUE(odd[0].starts_with("part-") && odd[0].ends_with("-0000.parquet")) << odd[0];
+}
+
+TEST_F(TableStoreTest, ReplacedFilesStayForTheGracePeriod) {
+  CommitItems(Ids(R"([{"id": 1, "tag": "a"}])"));  // odd
+  const auto first = FilesUnder("dev/shop/raw__odd");
+  CommitItems(Ids(R"([{"id": 2, "tag": "b"}])"));  // even: odd's files are the old generation
+  CommitItems(Ids(R"([{"id": 3, "tag": "c"}])"));  // odd again, within the grace period
+  EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "3,;");
+  // A connection opened at the first generation still finds its files, and a marker says
+  // when they were replaced.
+  auto now = FilesUnder("dev/shop/raw__odd");
+  for (const auto& file : first) {
+    EXPECT_NE(std::find(now.begin(), now.end(), file), now.end()) << file;
+  }
+  ASSERT_EQ(std::count_if(now.begin(), now.end(),
+                          [](const std::string& f) { return f.starts_with("_replaced-"); }),
+            1);
+  ASSERT_EQ(now.size(), first.size() + 2) << "old file, marker, new file";
+  // gc keeps them too while the grace lasts.
+  EXPECT_EQ(store_->CollectGarbage({"raw"}, false).ValueOrDie(), std::vector<std::string>{});
+
+  // With no grace, gc removes the replaced files and their marker.
+  TableStoreOptions options = store_->options();
+  options.keep_replaced_for = std::chrono::seconds(0);
+  auto no_grace = TableStore::Open(options, storage::StorageOptions{}).ValueOrDie();
+  const size_t even = FilesUnder("dev/shop/raw__even").size();
+  auto removed = no_grace->CollectGarbage({"raw"}, false).ValueOrDie();
+  EXPECT_EQ(removed.size(), first.size() + 1 + even) << ::testing::PrintToString(removed);
+  EXPECT_EQ(FilesUnder("dev/shop/raw__odd").size(), 1u);
+  EXPECT_EQ(FilesUnder("dev/shop/raw__even").size(), 0u);
+  EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "3,;");
+}
+
+TEST_F(TableStoreTest, FlowsSharingABaseAndInstanceNeverTouchEachOther) {
+  CommitItems(Ids(R"([{"id": 1, "tag": "shop"}])"));
+  TableStoreOptions options = store_->options();
+  options.flow = "other";
+  options.catalog_path = (dir_ / "other.duckdb").string();
+  options.keep_replaced_for = std::chrono::seconds(0);
+  auto other = TableStore::Open(options, storage::StorageOptions{}).ValueOrDie();
+  {
+    auto locks = other->Lock({"raw"}).ValueOrDie();
+    auto tx = other->BeginStage("raw", "run", locks.get()).ValueOrDie();
+    ASSERT_TRUE(tx->WriteTable("items", *Ids(R"([{"id": 2, "tag": "other"}])"), {}).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items"), "1,shop,;");
+  EXPECT_EQ(other->ReadTable({"raw", "items"}).ValueOrDie()->ToTable().ValueOrDie()->num_rows(),
+            1);
+  // The other flow's gc looks at its own folder only.
+  EXPECT_EQ(other->CollectGarbage({"raw"}, false).ValueOrDie(), std::vector<std::string>{});
+  EXPECT_EQ(FilesUnder("dev/shop/raw__odd/items").size(), 1u);
+  EXPECT_EQ(FilesUnder("dev/other/raw__odd/items").size(), 1u);
 }
 
 TEST_F(TableStoreTest, AnUncommittedTransactionLeavesTheCommittedSlotLive) {
   CommitItems(Ids(R"([{"id": 1, "tag": "a"}])"));
+  std::string stem;
   {
     auto locks = store_->Lock({"raw"}).ValueOrDie();
     auto tx = store_->BeginStage("raw", "run2", locks.get()).ValueOrDie();
     ASSERT_TRUE(tx->WriteTable("items", *Ids(R"([{"id": 9, "tag": "z"}])"), {}).ok());
+    stem = tx->file_stem();
   }  // dropped without Commit()
   EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
   auto reader = store_->ReadTable({"raw", "items"}).ValueOrDie();
   auto table = reader->ToTable().ValueOrDie();
   EXPECT_EQ(table->num_rows(), 1);
   // gc removes what the abandoned transaction wrote, and only that.
-  auto removed = store_->CollectGarbage(false).ValueOrDie();
-  EXPECT_EQ(removed, std::vector<std::string>{"dev/raw__even/items/part-0000.parquet"});
+  auto removed = store_->CollectGarbage({"raw"}, false).ValueOrDie();
+  EXPECT_EQ(removed, std::vector<std::string>{"dev/shop/raw__even/items/" + stem + "-0000.parquet"});
   EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
 }
 
@@ -121,9 +192,11 @@ TEST_F(TableStoreTest, PartitionedTablesUseHiveFoldersAndReadBack) {
   options.partition_by = {"tag"};
   CommitItems(Ids(R"([{"id": 1, "tag": "a/b"}, {"id": 2, "tag": "c"}, {"id": 3, "tag": null}])"),
               options);
-  EXPECT_TRUE(fs::exists(dir_ / "lake/dev/raw__odd/items/tag=a%2Fb/part-0000.parquet"));
-  EXPECT_TRUE(fs::exists(
-      dir_ / "lake/dev/raw__odd/items/tag=__HIVE_DEFAULT_PARTITION__/part-0000.parquet"));
+  const auto files = FilesUnder("dev/shop/raw__odd/items");
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_TRUE(files[0].starts_with("tag=__HIVE_DEFAULT_PARTITION__/part-")) << files[0];
+  EXPECT_TRUE(files[1].starts_with("tag=a%2Fb/part-")) << files[1];
+  EXPECT_TRUE(files[2].starts_with("tag=c/part-")) << files[2];
   EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items ORDER BY id"), "1,a/b,;2,c,;3,NULL,;");
 }
 
@@ -156,7 +229,7 @@ TEST_F(TableStoreTest, CacheHitCopiesTheCommittedFilesIntoTheNewSlot) {
   auto tx = store_->BeginStage("raw", "run2", locks.get()).ValueOrDie();
   auto copied = tx->CopyCommitted("items").ValueOrDie();
   ASSERT_EQ(copied.files.size(), 1u);
-  EXPECT_EQ(copied.files[0].path, "dev/raw__even/items/part-0000.parquet");
+  EXPECT_EQ(copied.files[0].path, "dev/shop/raw__even/items/" + tx->file_stem() + "-0000.parquet");
   EXPECT_EQ(copied.slot, "even");
   ASSERT_TRUE(tx->Commit().ok());
   EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");

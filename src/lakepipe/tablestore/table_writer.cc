@@ -22,10 +22,12 @@ namespace {
 class PartitionedWriter {
  public:
   PartitionedWriter(storage::Storage& storage, storage::Uri base, std::string relative_dir,
-                    std::shared_ptr<arrow::Schema> file_schema, const TableOptions& options)
+                    std::string file_stem, std::shared_ptr<arrow::Schema> file_schema,
+                    const TableOptions& options)
       : storage_(storage),
         base_(std::move(base)),
         relative_dir_(std::move(relative_dir)),
+        file_stem_(std::move(file_stem)),
         file_schema_(std::move(file_schema)),
         options_(options) {}
 
@@ -35,7 +37,8 @@ class PartitionedWriter {
       const std::string dir = folder.empty() ? relative_dir_ : relative_dir_ + "/" + folder;
       auto counter = std::make_shared<int>(0);
       parquet::NextFileFn next = [this, dir, counter]() -> arrow::Result<parquet::FileSlot> {
-        const std::string relative = fmt::format("{}/part-{:04d}.parquet", dir, (*counter)++);
+        const std::string relative =
+            fmt::format("{}/{}-{:04d}.parquet", dir, file_stem_, (*counter)++);
         return parquet::FileSlot{base_.Join(relative), relative};
       };
       it = writers_
@@ -64,6 +67,7 @@ class PartitionedWriter {
   storage::Storage& storage_;
   const storage::Uri base_;
   const std::string relative_dir_;
+  const std::string file_stem_;
   const std::shared_ptr<arrow::Schema> file_schema_;
   const TableOptions& options_;
   std::map<std::string, std::unique_ptr<parquet::RollingParquetWriter>> writers_;
@@ -153,6 +157,7 @@ struct TableWriter::State {
   storage::Storage* storage;
   storage::Uri base;
   std::string relative_dir;
+  std::string file_stem;
   TableOptions options;
   std::shared_ptr<arrow::Schema> schema;       ///< with not_null applied
   std::shared_ptr<arrow::Schema> file_schema;  ///< without the partition columns
@@ -172,11 +177,12 @@ TableWriter::~TableWriter() {
 
 arrow::Result<std::unique_ptr<TableWriter>> TableWriter::Make(
     storage::Storage& storage, storage::Uri base, std::string relative_dir,
-    const std::shared_ptr<arrow::Schema>& schema, TableOptions options) {
+    const std::shared_ptr<arrow::Schema>& schema, TableOptions options, std::string file_stem) {
   ARROW_RETURN_NOT_OK(parquet::ValidateParquetOptions(options.parquet));
   auto state = std::make_unique<State>(std::move(base));
   state->storage = &storage;
   state->relative_dir = std::move(relative_dir);
+  state->file_stem = std::move(file_stem);
   state->options = std::move(options);
   ARROW_ASSIGN_OR_RAISE(state->schema, ApplyNotNull(schema, state->options.not_null));
   for (const auto& name : state->options.not_null) {
@@ -201,8 +207,9 @@ arrow::Result<std::unique_ptr<TableWriter>> TableWriter::Make(
     return arrow::Status::Invalid("every column is a partition column: nothing left to write");
   }
   state->file_schema = arrow::schema(file_fields, state->schema->metadata());
-  state->writer = std::make_unique<PartitionedWriter>(storage, state->base, state->relative_dir,
-                                                      state->file_schema, state->options);
+  state->writer =
+      std::make_unique<PartitionedWriter>(storage, state->base, state->relative_dir,
+                                          state->file_stem, state->file_schema, state->options);
   return std::unique_ptr<TableWriter>(new TableWriter(std::move(state)));
 }
 
@@ -241,7 +248,7 @@ arrow::Status TableWriter::Finish(TableRecord* record) {
   if (written.empty()) {
     // An empty table still gets a file, so readers (and the catalog's view) see its columns:
     // every column, partition columns in place, as there is no partition folder to name them.
-    const std::string relative = s.relative_dir + "/part-0000.parquet";
+    const std::string relative = s.relative_dir + "/" + s.file_stem + "-0000.parquet";
     ARROW_ASSIGN_OR_RAISE(
         auto empty, parquet::ParquetFileWriter::Open(*s.storage, s.base.Join(relative), s.schema,
                                                      s.options.parquet));
@@ -270,9 +277,10 @@ arrow::Status TableWriter::Finish(TableRecord* record) {
 
 arrow::Status WriteTable(storage::Storage& storage, const storage::Uri& base,
                          const std::string& relative_dir, arrow::RecordBatchReader& reader,
-                         const TableOptions& options, TableRecord* record) {
-  ARROW_ASSIGN_OR_RAISE(auto writer,
-                        TableWriter::Make(storage, base, relative_dir, reader.schema(), options));
+                         const TableOptions& options, TableRecord* record,
+                         const std::string& file_stem) {
+  ARROW_ASSIGN_OR_RAISE(auto writer, TableWriter::Make(storage, base, relative_dir, reader.schema(),
+                                                       options, file_stem));
   for (;;) {
     ARROW_ASSIGN_OR_RAISE(auto batch, reader.Next());
     if (!batch) break;

@@ -26,8 +26,8 @@ struct TableOptions {
 };
 
 /// Writes batches of one schema as a table into Parquet files under `base`/`relative_dir`
-/// (part-0000.parquet, part-0001.parquet, … or <col>=<value>/part-NNNN.parquet when
-/// partitioned), holding about one row group per open file in memory. Columns in
+/// (<stem>-0000.parquet, <stem>-0001.parquet, … or <col>=<value>/<stem>-NNNN.parquet when
+/// partitioned; the stem is "part" unless given), holding about one row group per open file in memory. Columns in
 /// `not_null` are written as required; a NULL in one fails with a message naming it. On
 /// error the files already finished stay (the slot is uncommitted; begin stage and gc
 /// remove them) and no partial file is visible. Not thread-safe.
@@ -35,7 +35,8 @@ class TableWriter {
  public:
   static arrow::Result<std::unique_ptr<TableWriter>> Make(
       storage::Storage& storage, storage::Uri base, std::string relative_dir,
-      const std::shared_ptr<arrow::Schema>& schema, TableOptions options);
+      const std::shared_ptr<arrow::Schema>& schema, TableOptions options,
+      std::string file_stem = "part");
   ~TableWriter();
 
   /// `batch` must have the schema given to Make() (nullability aside).
@@ -53,7 +54,8 @@ class TableWriter {
 /// Every batch of `reader` through a TableWriter.
 arrow::Status WriteTable(storage::Storage& storage, const storage::Uri& base,
                          const std::string& relative_dir, arrow::RecordBatchReader& reader,
-                         const TableOptions& options, TableRecord* record);
+                         const TableOptions& options, TableRecord* record,
+                         const std::string& file_stem = "part");
 
 /// `schema` with the `not_null` columns made non-nullable; Invalid naming a missing column.
 arrow::Result<std::shared_ptr<arrow::Schema>> ApplyNotNull(
