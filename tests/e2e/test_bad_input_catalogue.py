@@ -327,7 +327,8 @@ def test_flow_with_two_tasks_of_one_name(local_flow):
     flow.write(stages=[{"name": "raw", "tasks": [{"name": "x", "sql": "SELECT 1 AS a"},
                                                  {"name": "x", "sql": "SELECT 2 AS a"}]}])
     message = one_error_line(flow.lakepipe("flow", "run", flow.file, check=False))
-    assert message == f"{flow.file}:17: task 'x' appears twice in stage 'raw'"
+    assert message == (f"{flow.file}:18: 'stages[0].tasks[1].name': task 'x' appears twice in "
+                       "stage 'raw'")
 
 
 def test_flow_sql_reading_a_later_stage(local_flow):
@@ -344,7 +345,7 @@ def test_flow_run_of_an_unknown_stage(local_flow):
     flow.write(stages=[{"name": "a", "tasks": [{"name": "x", "sql": "SELECT 1 AS v"}]}])
     message = one_error_line(flow.lakepipe("flow", "run", flow.file, "--stage", "zz",
                                            check=False))
-    assert message == "flow 'shop' has no stage 'zz'"
+    assert message == f"flow 'shop' ({flow.file}) has no stage 'zz' (its stages: a)"
 
 
 def test_flow_file_that_is_not_yaml(local_flow):

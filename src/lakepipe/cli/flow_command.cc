@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/cli/commands.h"
+#include "lakepipe/flow/flow_repair.h"
 #include "lakepipe/flow/flow_runner.h"
 #include "lakepipe/tablestore/catalog.h"
 
@@ -37,23 +38,38 @@ arrow::Result<flow::FlowConfig> LoadFlow(const GlobalFlags& flags, const FlowArg
 nlohmann::json ToJson(const flow::TaskOutcome& t) {
   return {{"stage", t.stage},         {"task", t.task},       {"kind", t.kind},
           {"cache_hit", t.cache_hit}, {"rows", t.rows},       {"bytes", t.bytes},
-          {"files", t.files},         {"seconds", t.seconds}, {"cache_key", t.cache_key}};
+          {"files", t.files},         {"seconds", t.seconds}, {"cache_key", t.cache_key},
+          {"carried", t.carried}};
 }
 
 void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
   auto* cmd = flow_cmd->add_subcommand("run", "Run a flow's stages and commit each one");
   auto args = std::make_shared<FlowArgs>();
-  auto stage = std::make_shared<std::string>();
-  auto force = std::make_shared<bool>(false);
+  auto selection = std::make_shared<flow::FlowRunOptions>();
   AddFlowArgs(cmd, args.get());
-  cmd->add_option("--stage", *stage, "Run only this stage");
-  cmd->add_flag("--force", *force, "Ignore the cache: run every task");
+  cmd->add_option("--stage", selection->stages,
+                  "Run only this stage (repeatable). Stages it reads keep their committed "
+                  "tables: a stale one is a warning, one never committed an error")
+      ->allow_extra_args(false);
+  cmd->add_option("--task", selection->tasks,
+                  "Run only this task, as stage.task (repeatable); the stage's other tasks "
+                  "are carried into its new slot as committed")
+      ->allow_extra_args(false);
+  cmd->add_flag("--with-upstream", selection->with_upstream,
+                "Also run every stage the selection reads from, transitively (dbt's +model)");
+  cmd->add_flag("--keep-going", selection->keep_going,
+                "After a failure, still run what does not depend on it; a stage with a failed "
+                "task does not commit; report every failure at the end (exit status 1)");
+  cmd->add_flag("--force", selection->force, "Ignore the cache: run every selected task");
+  cmd->footer(
+      "Selections (--stage, --task) run those tasks only and read the tables of other stages "
+      "as committed, like dbt's `-s model`: before anything runs, a stale upstream table (its "
+      "definition, version or inputs changed since it was committed) is a warning and one "
+      "never committed is an error. --with-upstream runs them too, like `-s +model`.");
   cmd->callback([=, &flags] {
     *run = [=, &flags]() -> arrow::Status {
       ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
-      flow::FlowRunOptions options;
-      if (!stage->empty()) options.stage = *stage;
-      options.force = *force;
+      flow::FlowRunOptions options = *selection;
       options.home = flags.home;
       options.cancel = &g_flow_cancel;
       std::signal(SIGINT, OnFlowSignal);
@@ -64,7 +80,10 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
         // Progress goes to stderr; the summary to stdout.
         std::cerr << fmt::format("  {}.{}: {} rows, {}{} in {:.2f} s\n", t.stage, t.task, t.rows,
                                  HumanBytes(static_cast<double>(t.bytes)),
-                                 t.cache_hit ? " (cache hit)" : "", t.seconds);
+                                 t.carried     ? " (not selected: carried as committed)"
+                                 : t.cache_hit ? " (cache hit)"
+                                               : "",
+                                 t.seconds);
       };
       auto result = flow::RunFlow(config, options, on_task);
       if (!result.ok() && result.status().IsCancelled()) {
@@ -86,17 +105,21 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
                                      {"run_id", result->run_id},
                                      {"seconds", result->seconds},
                                      {"catalog", config.store.catalog_path},
+                                     {"warnings", result->warnings},
                                      {"stages", stages}})
                          .dump()
                   << "\n";
         return arrow::Status::OK();
       }
       for (const auto& s : result->stages) {
-        int hits = 0;
-        for (const auto& t : s.tasks) hits += t.cache_hit ? 1 : 0;
-        std::cout << fmt::format("{}: committed slot {}{} ({} tasks, {} cache hits)\n", s.stage,
+        int hits = 0, carried = 0;
+        for (const auto& t : s.tasks) {
+          carried += t.carried ? 1 : 0;
+          hits += t.cache_hit && !t.carried ? 1 : 0;
+        }
+        std::cout << fmt::format("{}: committed slot {}{} ({} tasks, {} cache hits{})\n", s.stage,
                                  s.slot, s.metadata_only ? ", metadata only" : "", s.tasks.size(),
-                                 hits);
+                                 hits, carried ? fmt::format(", {} carried", carried) : "");
       }
       std::cout << fmt::format("flow '{}' ({}) done in {:.2f} s; catalog {}\n", config.name,
                                result->instance, result->seconds, config.store.catalog_path);
@@ -126,6 +149,7 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
                  {"rows", table->rows},
                  {"bytes", table->bytes},
                  {"files", table->files.size()},
+                 {"version", task ? task->version : ""},
                  {"cache_hit", task ? task->output_json.value("cache_hit", false) : false}});
           }
         }
@@ -163,9 +187,11 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
             slot.empty() ? "never committed"
                          : "slot " + slot + " at " + s["committed_at"].get<std::string>());
         for (const auto& t : s["tables"]) {
-          std::cout << fmt::format("  {}: {} rows, {} files, {}{}\n", t["table"].get<std::string>(),
-                                   t["rows"].get<int64_t>(), t["files"].get<size_t>(),
-                                   HumanBytes(t["bytes"].get<double>()),
+          const std::string version = t["version"];
+          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n",
+                                   t["table"].get<std::string>(), t["rows"].get<int64_t>(),
+                                   t["files"].get<size_t>(), HumanBytes(t["bytes"].get<double>()),
+                                   version.empty() || version == "0" ? "" : ", version " + version,
                                    t["cache_hit"].get<bool>() ? " (cache hit)" : "");
         }
       }
@@ -194,6 +220,47 @@ void AddSync(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
         std::cout << fmt::format("catalog {} rebuilt from {}\n", config.store.catalog_path,
                                  store->metadata().Describe());
       }
+      return arrow::Status::OK();
+    };
+  });
+}
+
+void AddRepair(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = flow_cmd->add_subcommand(
+      "repair", "Drop stages' records from the metadata store and rebuild the catalog");
+  auto args = std::make_shared<FlowArgs>();
+  auto drop = std::make_shared<std::vector<std::string>>();
+  AddFlowArgs(cmd, args.get());
+  cmd->add_option("--drop-stage", *drop,
+                  "Remove this stage's records (it need not be in the flow file); repeatable");
+  cmd->callback([=, &flags] {
+    *run = [=, &flags]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
+      ARROW_ASSIGN_OR_RAISE(auto result, flow::RepairFlow(config, *drop));
+      if (flags.output == "json") {
+        nlohmann::json dropped = nlohmann::json::array();
+        for (const auto& d : result.dropped) {
+          dropped.push_back({{"stage", d.stage},
+                             {"stages", d.rows.stages},
+                             {"tasks", d.rows.tasks},
+                             {"tables", d.rows.tables}});
+        }
+        std::cout << nlohmann::json({{"flow", config.name},
+                                     {"instance", config.store.instance},
+                                     {"dropped", dropped},
+                                     {"catalog", config.store.catalog_path}})
+                         .dump()
+                  << "\n";
+        return arrow::Status::OK();
+      }
+      for (const auto& d : result.dropped) {
+        std::cout << fmt::format(
+            "dropped stage '{}' of instance '{}': {} stage, {} task and {} table records "
+            "(its files are left for `lakepipe flow gc`)\n",
+            d.stage, config.store.instance, d.rows.stages, d.rows.tasks, d.rows.tables);
+      }
+      std::cout << fmt::format("catalog {} rebuilt from {}\n", config.store.catalog_path,
+                               result.metadata);
       return arrow::Status::OK();
     };
   });
@@ -233,6 +300,7 @@ void AddFlowCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   AddStatus(cmd, flags, run);
   AddSync(cmd, flags, run);
   AddGc(cmd, flags, run);
+  AddRepair(cmd, flags, run);
 }
 
 }  // namespace lakepipe::cli

@@ -8,6 +8,7 @@
 #include "lakepipe/flow/flow_config.h"
 #include "lakepipe/storage/uri.h"
 #include "lakepipe/tablestore/catalog.h"
+#include "lakepipe/tablestore/catalog_wal.h"
 
 namespace lakepipe::cli {
 namespace {
@@ -37,7 +38,8 @@ void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       if (!flags.storage_file.empty()) {
         ARROW_RETURN_NOT_OK(config.storage.MergeYamlFile(flags.storage_file));
       }
-      auto db = duckdb::Database::Open({config.store.catalog_path, /*read_only=*/true, ""});
+      // A stale WAL a client left beside the catalog is removed first (catalog_wal.h).
+      auto db = tablestore::OpenPublishedCatalog(config.store.catalog_path);
       if (!db.ok()) {
         return db.status().WithMessage(
             fmt::format("flow '{}': cannot open catalog '{}' (has the flow run?): {}", config.name,

@@ -16,8 +16,9 @@ namespace lakepipe {
 ///   after-commit-before-cleanup  everything applied, journal not removed
 /// Points in a flow's stage commit:
 ///   stage-after-data-before-commit      the slot's tables written, metadata untouched
-///   stage-after-metadata-before-catalog metadata committed, catalog not republished
-/// Point in publishing the catalog:
+///   stage-after-metadata-before-catalog the next catalog built, metadata committed, the
+///                                       catalog not yet renamed into place
+/// Point in publishing the catalog (a stage commit's too, after its metadata commit):
 ///   catalog-built-before-publish        the new copy built, not yet renamed over it
 void CrashPoint(std::string_view point);
 

@@ -1,5 +1,6 @@
 #include "lakepipe/flow/exec_task.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <thread>
@@ -103,7 +104,9 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecTask(const Exe
       if (!status.ok() && !status.IsIOError()) *feed_status = status;
     });
   }
-  auto input = std::make_shared<PipeInputStream>(::dup(process->stdout_fd()));
+  // Close-on-exec: a program another task starts meanwhile must not inherit this pipe
+  // (Terminate() stops whoever holds it, so a failing task would kill its neighbour).
+  auto input = std::make_shared<PipeInputStream>(::fcntl(process->stdout_fd(), F_DUPFD_CLOEXEC, 0));
   auto ipc = arrow::ipc::RecordBatchStreamReader::Open(input);
   if (!ipc.ok()) {
     process->Terminate();

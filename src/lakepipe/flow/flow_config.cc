@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "lakepipe/common/yaml_reader.h"
+#include "lakepipe/flow/flow_names.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -62,13 +63,14 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
   task->line = node.Mark().line + 1;
   if (!node["name"]) return r.Error(node, path + ": 'name' is required");
   ARROW_ASSIGN_OR_RAISE(task->name, r.String(node["name"], path + ".name"));
-  if (!IsIdentifier(task->name)) {
-    return r.Error(node["name"], fmt::format("task name '{}' must be a SQL identifier "
-                                             "(letters, digits, _)",
-                                             task->name));
+  if (auto status = CheckTaskName(task->name); !status.ok()) {
+    return r.Error(node["name"], fmt::format("'{}.name': task name {}", path, status.message()));
   }
-  if (node["version"]) {
-    ARROW_ASSIGN_OR_RAISE(task->version, r.Int(node["version"], path + ".version"));
+  if (const auto version = node["version"]) {
+    if (!version.IsScalar() || version.Scalar().empty()) {
+      return r.Error(version, fmt::format("'{}.version' must be a string or an integer", path));
+    }
+    task->version = version.Scalar();
   }
   int kinds = 0;
   if (const auto sql = node["sql"]) {
@@ -243,6 +245,12 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
             .string();
   }
   out.store.catalog_path = Resolve(out.dir, catalog);
+  const std::string catalog_database = CatalogDatabaseName(out.store.catalog_path);
+  if (auto status = CheckCatalogDatabaseName(catalog_database); !status.ok()) {
+    return r.Error(store["catalog"] ? store["catalog"] : root["name"],
+                   fmt::format("'{}': {}", store["catalog"] ? "table_store.catalog" : "name",
+                               status.message()));
+  }
   ARROW_RETURN_NOT_OK(ParseTableOptions(r, store, "table_store.", &out.store.table_defaults));
   if (store["keep_replaced_seconds"]) {
     ARROW_ASSIGN_OR_RAISE(auto seconds, r.Int(store["keep_replaced_seconds"],
@@ -275,34 +283,44 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
   if (!stages || !stages.IsSequence() || stages.size() == 0) {
     return r.Error(root, "'stages' must be a non-empty list");
   }
-  std::set<std::string> stage_names;
+  std::map<std::string, std::string> stage_names;  // NameKey → the name as written
   for (size_t s = 0; s < stages.size(); ++s) {
     const std::string spath = fmt::format("stages[{}]", s);
     ARROW_RETURN_NOT_OK(r.OnlyKeys(stages[s], spath, {"name", "tasks"}));
     StageConfig stage;
     if (!stages[s]["name"]) return r.Error(stages[s], spath + ": 'name' is required");
     ARROW_ASSIGN_OR_RAISE(stage.name, r.String(stages[s]["name"], spath + ".name"));
-    if (!IsIdentifier(stage.name) || stage.name == "lakepipe" || stage.name == "main") {
+    if (auto status = CheckStageName(stage.name, catalog_database); !status.ok()) {
       return r.Error(stages[s]["name"],
-                     fmt::format("stage name '{}' must be a SQL identifier other than lakepipe "
-                                 "and main",
-                                 stage.name));
+                     fmt::format("'{}.name': stage name {}", spath, status.message()));
     }
-    if (!stage_names.insert(stage.name).second) {
-      return r.Error(stages[s]["name"], fmt::format("stage '{}' appears twice", stage.name));
+    // DuckDB folds case: "Raw" and "raw" would be one schema.
+    if (auto [it, added] = stage_names.emplace(NameKey(stage.name), stage.name); !added) {
+      return r.Error(
+          stages[s]["name"],
+          fmt::format("'{}.name': stage '{}' appears twice{}", spath, stage.name,
+                      it->second == stage.name
+                          ? ""
+                          : fmt::format(" (as '{}'; case does not matter)", it->second)));
     }
     const auto tasks = stages[s]["tasks"];
     if (!tasks || !tasks.IsSequence() || tasks.size() == 0) {
       return r.Error(stages[s], spath + ".tasks must be a non-empty list");
     }
-    std::set<std::string> task_names;
+    std::map<std::string, std::string> task_names;
     for (size_t t = 0; t < tasks.size(); ++t) {
       TaskConfig task;
       ARROW_RETURN_NOT_OK(ParseTask(r, tasks[t], fmt::format("{}.tasks[{}]", spath, t), out.dir,
                                     out.store.table_defaults, &task));
-      if (!task_names.insert(task.name).second) {
-        return r.Error(tasks[t],
-                       fmt::format("task '{}' appears twice in stage '{}'", task.name, stage.name));
+      // DuckDB folds case: "dfA" and "DFA" would be one view.
+      if (auto [it, added] = task_names.emplace(NameKey(task.name), task.name); !added) {
+        return r.Error(
+            tasks[t]["name"],
+            fmt::format("'{}.tasks[{}].name': task '{}' appears twice in stage '{}'{}", spath, t,
+                        task.name, stage.name,
+                        it->second == task.name
+                            ? ""
+                            : fmt::format(" (as '{}'; case does not matter)", it->second)));
       }
       stage.tasks.push_back(std::move(task));
     }

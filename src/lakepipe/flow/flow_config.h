@@ -18,7 +18,9 @@ enum class TaskKind { kSql, kRead, kExec, kIngest };
 struct TaskConfig {
   std::string name;
   TaskKind kind = TaskKind::kSql;
-  int64_t version = 0;
+  /// `version:` as written ("1.0.0", "2"); "0" when not given. Text, so any change of it
+  /// invalidates the task's cache (task_version.h: how it enters the cache key).
+  std::string version = "0";
   std::string sql;          ///< sql
   std::string read_uri;     ///< read: a URI with an optional glob
   std::string read_format;  ///< read: csv | jsonl | parquet

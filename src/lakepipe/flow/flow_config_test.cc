@@ -114,6 +114,78 @@ TEST_F(FlowConfigTest, BadReferencesAndCyclesAreErrors) {
           ":7): SQL: syntax error at end of input (SQL line 3, column 1)");
 }
 
+TEST_F(FlowConfigTest, NamesThatWouldBreakTheCatalogAreRefusedWithFileLineAndKey) {
+  const std::string one_task = "    tasks: [{name: a, sql: 'SELECT 1'}]\n";
+  EXPECT_EQ(
+      Error(std::string(kHeader) + "  - name: raw\n" + one_task + "  - name: Temp\n" + one_task),
+      File() +
+          ":7: 'stages[1].name': stage name 'Temp' is a schema name DuckDB or the "
+          "catalog keeps (main, lakepipe, information_schema, pg_catalog, temp, "
+          "system, memory; case does not matter)");
+  EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw__odd\n" + one_task),
+            File() +
+                ":5: 'stages[0].name': stage name 'raw__odd' holds '__', which the catalog "
+                "keeps for the slot schemas '<stage>__odd' and '<stage>__even'");
+  EXPECT_EQ(Error(std::string(kHeader) + "  - name: SHOP\n" + one_task),
+            File() +
+                ":5: 'stages[0].name': stage name 'SHOP' is the catalog file's database "
+                "name: 'SHOP.<table>' would be ambiguous in DuckDB");
+  EXPECT_EQ(
+      Error(std::string(kHeader) + "  - name: Raw\n" + one_task + "  - name: raw\n" + one_task),
+      File() +
+          ":7: 'stages[1].name': stage 'raw' appears twice (as 'Raw'; case does not "
+          "matter)");
+  EXPECT_EQ(Error(std::string(kHeader) +
+                  "  - name: raw\n    tasks:\n      - {name: dfA, sql: 'SELECT 1'}\n"
+                  "      - {name: DFA, sql: 'SELECT 2'}\n"),
+            File() +
+                ":8: 'stages[0].tasks[1].name': task 'DFA' appears twice in stage 'raw' "
+                "(as 'dfA'; case does not matter)");
+  EXPECT_EQ(Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a.b, sql: x}]\n"),
+            File() +
+                ":6: 'stages[0].tasks[0].name': task name 'a.b' holds a '.', which "
+                "separates stage and table in 'stage.table'");
+  EXPECT_EQ(
+      Error("name: lakepipe\ntable_store: { base: ./lake }\nstages:\n  - name: raw\n" + one_task),
+      File() +
+          ":1: 'name': the catalog file's database name 'lakepipe' clashes with a "
+          "schema DuckDB or the catalog keeps (main, lakepipe, information_schema, "
+          "pg_catalog, temp, system, memory): name the catalog file otherwise");
+}
+
+TEST_F(FlowConfigTest, NamesThatNeedQuotingAreFlowNamesAndSqlFindsThem) {
+  auto config = Load(std::string(kHeader) + R"(  - name: 1_raw_input
+    tasks:
+      - {name: 2 orders, sql: "SELECT 1 AS x"}
+  - name: model
+    tasks:
+      - name: t
+        sql: 'SELECT * FROM "1_raw_input"."2 orders" JOIN "1_RAW_INPUT"."2 ORDERS" USING (x)'
+        inputs: ["1_RAW_INPUT.2 Orders"]
+)")
+                    .ValueOrDie();
+  ASSERT_TRUE(ResolveTaskInputs(&config).ok());
+  const auto& t = config.stages[1].tasks[0];
+  ASSERT_EQ(t.inputs.size(), 1u);
+  EXPECT_EQ(t.inputs[0].ToString(), "1_raw_input.2 orders");
+}
+
+TEST_F(FlowConfigTest, VersionsAreTextAndIntegersAsBefore) {
+  auto config = Load(std::string(kHeader) + R"(  - name: raw
+    tasks:
+      - {name: a, sql: x, version: "1.0.0"}
+      - {name: b, sql: x, version: 2}
+      - {name: c, sql: x}
+)")
+                    .ValueOrDie();
+  EXPECT_EQ(config.stages[0].tasks[0].version, "1.0.0");
+  EXPECT_EQ(config.stages[0].tasks[1].version, "2");
+  EXPECT_EQ(config.stages[0].tasks[2].version, "0");
+  EXPECT_EQ(
+      Error(std::string(kHeader) + "  - name: raw\n    tasks: [{name: a, sql: x, version: [1]}]\n"),
+      File() + ":6: 'stages[0].tasks[0].version' must be a string or an integer");
+}
+
 TEST(ParseFlowYamlTest, ResolvesPathsAgainstTheGivenFolder) {
   auto config =
       ParseFlowYaml(std::string(kHeader) + "  - {name: raw, tasks: [{name: a, sql: x}]}\n",

@@ -20,8 +20,11 @@
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/exec_task.h"
+#include "lakepipe/flow/flow_names.h"
+#include "lakepipe/flow/flow_selection.h"
 #include "lakepipe/flow/ingest_task.h"
 #include "lakepipe/flow/sql_references.h"
+#include "lakepipe/flow/task_version.h"
 #include "lakepipe/lake/table_entry.h"
 #include "lakepipe/sources/file_source.h"
 #include "lakepipe/storage/storage_environment.h"
@@ -49,6 +52,20 @@ arrow::Status InTask(const arrow::Status& status, const FlowConfig& config,
   if (status.ok()) return status;
   return status.WithMessage(fmt::format("flow '{}', stage '{}', task '{}': {}", config.name, stage,
                                         task, status.message()));
+}
+
+arrow::Status InStage(const arrow::Status& status, const FlowConfig& config,
+                      const std::string& stage) {
+  if (status.ok()) return status;
+  return status.WithMessage(
+      fmt::format("flow '{}', stage '{}': {}", config.name, stage, status.message()));
+}
+
+template <typename T>
+arrow::Result<T> InStage(arrow::Result<T> result, const FlowConfig& config,
+                         const std::string& stage) {
+  if (result.ok()) return result;
+  return InStage(result.status(), config, stage);
 }
 
 /// Writes a built-in reader's batches into one table.
@@ -109,48 +126,108 @@ std::string FileDigest(const std::string& path) {
 class StageRunner {
  public:
   StageRunner(const FlowConfig& config, const FlowRunOptions& options,
-              tablestore::TableStore* store, tablestore::StageLocks* locks,
-              const std::string& run_id, const TaskCallback& on_task)
+              const TaskSelection& selection, tablestore::TableStore* store,
+              tablestore::StageLocks* locks, const std::string& run_id, const TaskCallback& on_task)
       : config_(config),
         options_(options),
+        selection_(selection),
         store_(store),
         locks_(locks),
         run_id_(run_id),
         on_task_(on_task) {}
 
-  /// Runs and commits `stage`. With `last_of_run`, the run is recorded as succeeded with
-  /// the stage's commit (RunFlow then skips its own closing catalog publication).
+  /// Runs the selected tasks of `stage` (carrying the others as committed) and commits it.
+  /// With `last_of_run`, the run is recorded as succeeded with the stage's commit (RunFlow
+  /// then skips its own closing catalog publication). With keep_going, failed tasks land in
+  /// the outcome's failures and the stage does not commit. Errors name flow and stage.
   arrow::Result<StageOutcome> Run(const StageConfig& stage,
                                   const tablestore::RunRecord* last_of_run) {
     StageOutcome outcome;
     outcome.stage = stage.name;
     ingested_.clear();
+    std::map<std::string, arrow::Status> failed;  // ingest tasks whose pipeline failed
     // Ingest tasks land their pipeline's new data first: the cache key is the table the
     // pipeline's bucket holds afterwards.
     for (const auto& task : stage.tasks) {
-      if (task.kind != TaskKind::kIngest) continue;
+      if (task.kind != TaskKind::kIngest || !selection_.Runs(stage.name, task.name)) continue;
       auto ingested = RunIngestTask(options_.home, task.ingest_pipeline, task.ingest_stream);
-      ARROW_RETURN_NOT_OK(InTask(ingested.status(), config_, stage.name, task.name));
+      if (!ingested.ok()) {
+        auto failure = InTask(ingested.status(), config_, stage.name, task.name);
+        if (!options_.keep_going) return failure;
+        failed[task.name] = std::move(failure);
+        continue;
+      }
       ingested_[task.name] = std::move(*ingested);
     }
-    ARROW_ASSIGN_OR_RAISE(auto snapshot, store_->Load());
+    ARROW_ASSIGN_OR_RAISE(auto snapshot, InStage(store_->Load(), config_, stage.name));
     const auto* committed = snapshot.FindStage(stage.name);
-    if (!options_.force && committed) {
-      ARROW_ASSIGN_OR_RAISE(bool all_hits, AllCacheHits(stage, snapshot, *committed));
-      if (all_hits) return CommitMetadataOnly(stage, snapshot, *committed);
+    if (!options_.force && committed && failed.empty()) {
+      ARROW_ASSIGN_OR_RAISE(
+          bool all_hits, InStage(AllCacheHits(stage, snapshot, *committed), config_, stage.name));
+      if (all_hits) {
+        return InStage(CommitMetadataOnly(stage, snapshot, *committed), config_, stage.name);
+      }
     }
-    ARROW_ASSIGN_OR_RAISE(auto tx, store_->BeginStage(stage.name, run_id_, locks_));
-    ARROW_RETURN_NOT_OK(RunTasks(stage, tx.get(), committed, &outcome));
+    ARROW_ASSIGN_OR_RAISE(
+        auto tx, InStage(store_->BeginStage(stage.name, run_id_, locks_), config_, stage.name));
+    ARROW_RETURN_NOT_OK(CarryUnselected(stage, tx.get(), &outcome));
+    ARROW_RETURN_NOT_OK(RunTasks(stage, tx.get(), committed, failed, &outcome));
+    // A failed task: no commit, the committed slot stays live (what was written goes with
+    // the next BeginStage or gc).
+    if (!outcome.failures.empty()) return outcome;
     std::optional<tablestore::RunRecord> finished;
     if (last_of_run) {
       finished = *last_of_run;
       finished->finished_at = IsoUtc(std::chrono::system_clock::now());
       finished->status = "succeeded";
     }
-    ARROW_RETURN_NOT_OK(tx->Commit(finished ? &*finished : nullptr));
+    ARROW_RETURN_NOT_OK(InStage(tx->Commit(finished ? &*finished : nullptr), config_, stage.name));
     outcome.slot = tx->slot();
     outcome.recorded_run = finished.has_value();
     return outcome;
+  }
+
+  /// Why the committed table of `stage`.`task` is not what running the task now would
+  /// write, "" when it is: its cache key computed now (from its inputs' committed tables)
+  /// is the committed one and no input is in `stale`. Ingest tasks count as current (their
+  /// key needs the pipeline's run). The task must be committed.
+  arrow::Result<std::string> WhyStale(const std::string& stage, const TaskConfig& task,
+                                      const tablestore::MetadataSnapshot& snapshot,
+                                      const std::set<TableRef>& stale) {
+    const auto* committed = snapshot.FindStage(stage);
+    const auto* previous = snapshot.FindTask(stage, committed->committed_slot, task.name);
+    for (const auto& ref : task.inputs) {
+      if (stale.contains(ref)) return fmt::format("its input '{}' is stale", ref.ToString());
+    }
+    if (task.kind == TaskKind::kIngest) return std::string();
+    auto content = [&](const TableRef& ref) -> arrow::Result<std::string> {
+      const auto* s = snapshot.FindStage(ref.stage);
+      const auto* t = s ? snapshot.FindTable(ref.stage, s->committed_slot, ref.table) : nullptr;
+      if (!t)
+        return arrow::Status::KeyError(fmt::format("table '{}' is not committed", ref.ToString()));
+      return t->content_hash;
+    };
+    ARROW_ASSIGN_OR_RAISE(auto key, CacheKey(task, content));
+    if (previous && key == previous->cache_key) return std::string();
+    if (!previous) return std::string("it has no committed task record");
+    if (previous->version != task.version) {
+      return fmt::format("its version changed ({} when committed, now {})", previous->version,
+                         task.version);
+    }
+    for (const auto& ref : task.inputs) {
+      const auto* input = snapshot.FindStage(ref.stage);
+      if (input && ref.stage != stage && input->committed_at > committed->committed_at) {
+        return fmt::format("its input '{}' was committed again after it", ref.ToString());
+      }
+    }
+    switch (task.kind) {
+      case TaskKind::kSql:
+        return std::string("its SQL or table options changed since it was committed");
+      case TaskKind::kRead:
+        return std::string("its source files or reader options changed since it was committed");
+      default:
+        return std::string("its command, scripts or table options changed since it was committed");
+    }
   }
 
  private:
@@ -194,7 +271,7 @@ class StageRunner {
       const TaskConfig& task,
       const std::function<arrow::Result<std::string>(const TableRef&)>& content) {
     nlohmann::json key = {{"task", task.name},
-                          {"version", task.version},
+                          {"version", TaskVersionCacheValue(task.version)},
                           {"kind", TaskKindName(task.kind)},
                           {"not_null", task.table.not_null},
                           {"sort_by", task.table.sort_by},
@@ -270,6 +347,7 @@ class StageRunner {
                                    const tablestore::MetadataSnapshot& snapshot,
                                    const tablestore::StageRecord& committed) {
     for (const auto& task : stage.tasks) {
+      if (!selection_.Runs(stage.name, task.name)) continue;  // carried as committed
       auto content = [&](const TableRef& ref) -> arrow::Result<std::string> {
         const auto* s = snapshot.FindStage(ref.stage);
         const auto* t = s ? snapshot.FindTable(ref.stage, s->committed_slot, ref.table) : nullptr;
@@ -297,7 +375,9 @@ class StageRunner {
     commit.stage.run_id = run_id_;
     commit.stage.committed_at = IsoUtc(std::chrono::system_clock::now());
     for (const auto& task : stage.tasks) {
-      auto record = *snapshot.FindTask(stage.name, committed.committed_slot, task.name);
+      const auto* found = snapshot.FindTask(stage.name, committed.committed_slot, task.name);
+      if (!found) continue;  // not selected and never committed: the stage stays without it
+      auto record = *found;
       const auto& table = *snapshot.FindTable(stage.name, committed.committed_slot, task.name);
       record.run_id = run_id_;
       record.output_json["cache_hit"] = true;
@@ -312,6 +392,7 @@ class StageRunner {
                        table.bytes,
                        static_cast<int64_t>(table.files.size()),
                        0};
+      done.carried = !selection_.Runs(stage.name, task.name);
       Report(done);
       outcome.tasks.push_back(done);
     }
@@ -330,33 +411,95 @@ class StageRunner {
     on_task_(outcome);
   }
 
-  /// Runs the stage's tasks, each once its inputs in this stage are written, at most
-  /// max_parallel_tasks at a time.
+  /// The stage's tasks that do not run: their committed tables copied into the new slot
+  /// (server-side) with their task rows, so the commit still holds every table. One never
+  /// committed stays absent (RunFlow warned).
+  arrow::Status CarryUnselected(const StageConfig& stage, StageTransaction* tx,
+                                StageOutcome* outcome) {
+    const auto& snapshot = tx->snapshot();
+    const auto* committed = snapshot.FindStage(stage.name);
+    for (const auto& task : stage.tasks) {
+      if (selection_.Runs(stage.name, task.name) || !committed) continue;
+      const auto* previous = snapshot.FindTask(stage.name, committed->committed_slot, task.name);
+      if (!previous || !snapshot.FindTable(stage.name, committed->committed_slot, task.name))
+        continue;
+      auto record = tx->CopyCommitted(task.name);
+      ARROW_RETURN_NOT_OK(InTask(record.status(), config_, stage.name, task.name));
+      tablestore::TaskRecord task_record = *previous;
+      task_record.output_json["cache_hit"] = true;
+      task_record.output_json["carried"] = true;
+      task_record.output_json["seconds"] = 0;
+      tx->RecordTask(task_record);
+      TaskOutcome done{stage.name,
+                       task.name,
+                       TaskKindName(task.kind),
+                       previous->cache_key,
+                       true,
+                       record->rows,
+                       record->bytes,
+                       static_cast<int64_t>(record->files.size()),
+                       0};
+      done.carried = true;
+      Report(done);
+      outcome->tasks.push_back(done);
+    }
+    return arrow::Status::OK();
+  }
+
+  /// Runs the stage's selected tasks, each once its inputs in this stage are written, at
+  /// most max_parallel_tasks at a time; `failed` ones (their ingest failed) do not run.
+  /// Without keep_going the first failure stops the stage and is returned; with it, failed
+  /// tasks and those reading them (transitively) go to the outcome, the others still run.
+  /// Errors name flow, stage and task.
   arrow::Status RunTasks(const StageConfig& stage, StageTransaction* tx,
-                         const tablestore::StageRecord* committed, StageOutcome* outcome) {
+                         const tablestore::StageRecord* committed,
+                         const std::map<std::string, arrow::Status>& failed,
+                         StageOutcome* outcome) {
     std::mutex mutex;
     std::condition_variable changed;
-    std::set<std::string> done;
+    std::set<std::string> done;     // in the slot: run, or carried
+    std::set<std::string> blocked;  // failed, or not run because an input failed
     std::set<std::string> started;
+    std::map<std::string, arrow::Status> failures;
+    std::map<std::string, std::string> not_run;  // task -> the failed input it reads
+    for (const auto& task : stage.tasks) {
+      if (!selection_.Runs(stage.name, task.name)) done.insert(task.name);
+    }
+    for (const auto& [name, failure] : failed) {
+      blocked.insert(name);
+      failures[name] = failure;
+    }
     int running = 0;
     arrow::Status first_error;
     std::vector<std::thread> threads;
-    auto ready = [&](const TaskConfig& task) {
-      for (const auto& ref : task.inputs) {
-        if (ref.stage == stage.name && !done.contains(ref.table)) return false;
+    auto cancelled = [&] { return options_.cancel && options_.cancel->load(); };
+    auto finished = [&] {
+      for (const auto& task : stage.tasks) {
+        if (!done.contains(task.name) && !blocked.contains(task.name)) return false;
       }
       return true;
     };
     std::unique_lock lock(mutex);
-    while (done.size() < stage.tasks.size()) {
-      if (!first_error.ok() || (options_.cancel && options_.cancel->load())) break;
-      bool launched = false;
+    while (!finished()) {
+      if (!first_error.ok() || cancelled()) break;
+      bool progress = false;
       for (const auto& task : stage.tasks) {
-        if (running >= config_.max_parallel_tasks) break;
-        if (started.contains(task.name) || !ready(task)) continue;
+        if (started.contains(task.name) || blocked.contains(task.name) || done.contains(task.name))
+          continue;
+        bool ready = true;
+        for (const auto& ref : task.inputs) {
+          if (ref.stage != stage.name) continue;
+          if (blocked.contains(ref.table)) {
+            not_run[task.name] = ref.ToString();
+            blocked.insert(task.name);
+            progress = true;
+          }
+          if (!done.contains(ref.table)) ready = false;
+        }
+        if (!ready || running >= config_.max_parallel_tasks) continue;
         started.insert(task.name);
         ++running;
-        launched = true;
+        progress = true;
         threads.emplace_back([&, task_ptr = &task] {
           auto result = RunTask(*task_ptr, tx, committed);
           std::lock_guard inner(mutex);
@@ -364,20 +507,34 @@ class StageRunner {
           if (result.ok()) {
             done.insert(task_ptr->name);
             outcome->tasks.push_back(*result);
+          } else if (options_.keep_going) {
+            blocked.insert(task_ptr->name);
+            failures[task_ptr->name] = InTask(result.status(), config_, stage.name, task_ptr->name);
           } else if (first_error.ok()) {
             first_error = InTask(result.status(), config_, stage.name, task_ptr->name);
           }
           changed.notify_all();
         });
       }
-      if (!launched) changed.wait(lock);
+      if (!progress) changed.wait(lock);
     }
     while (running > 0) changed.wait(lock);
     lock.unlock();
     for (auto& thread : threads) thread.join();
     ARROW_RETURN_NOT_OK(first_error);
-    if (options_.cancel && options_.cancel->load())
-      return arrow::Status::Cancelled("run cancelled");
+    if (cancelled()) return InStage(arrow::Status::Cancelled("run cancelled"), config_, stage.name);
+    // In the flow's task order, whatever order they ended in.
+    for (const auto& task : stage.tasks) {
+      auto failure = failures.find(task.name);
+      if (failure != failures.end()) {
+        outcome->failures.push_back(failure->second);
+      }
+      auto skipped = not_run.find(task.name);
+      if (skipped != not_run.end()) {
+        outcome->not_run.push_back(
+            fmt::format("task '{}.{}' (it reads '{}')", stage.name, task.name, skipped->second));
+      }
+    }
     return arrow::Status::OK();
   }
 
@@ -516,6 +673,7 @@ class StageRunner {
 
   const FlowConfig& config_;
   const FlowRunOptions& options_;
+  const TaskSelection& selection_;
   tablestore::TableStore* store_;
   tablestore::StageLocks* locks_;
   const std::string& run_id_;
@@ -544,12 +702,49 @@ arrow::Status CloseDeadRuns(tablestore::TableStore* store) {
   return arrow::Status::OK();
 }
 
+/// The end of a --keep-going run with failures: one line with every failure (each naming
+/// flow, stage and task), what did not commit, what did not run and what committed.
+arrow::Status KeepGoingFailure(const FlowConfig& config, const std::vector<arrow::Status>& failures,
+                               const std::vector<std::string>& failed_stages,
+                               const std::vector<std::string>& not_run,
+                               const std::vector<std::string>& committed) {
+  auto join = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
+  };
+  std::string text = fmt::format(
+      "flow '{}': {} failure{} (--keep-going); not committed: {} "
+      "(their committed slots stay live)",
+      config.name, failures.size(), failures.size() == 1 ? "" : "s", join(failed_stages));
+  if (!not_run.empty()) text += fmt::format("; not run: {}", join(not_run));
+  text += fmt::format("; committed: {}", committed.empty() ? "none" : join(committed));
+  for (size_t i = 0; i < failures.size(); ++i) {
+    text += fmt::format("; ({}) {}", i + 1, failures[i].message());
+  }
+  return failures.front().WithMessage(text);
+}
+
 }  // namespace
 
 arrow::Status ResolveTaskInputs(FlowConfig* config) {
   ARROW_ASSIGN_OR_RAISE(auto parser, duckdb::Database::Open({}));
+  // Keyed as DuckDB compares names, so "RAW.orders" in SQL is the stage raw's table.
   std::map<std::string, size_t> stage_index;
-  for (size_t i = 0; i < config->stages.size(); ++i) stage_index[config->stages[i].name] = i;
+  for (size_t i = 0; i < config->stages.size(); ++i) {
+    stage_index[NameKey(config->stages[i].name)] = i;
+  }
+  // A reference spelled as the flow file spells the stage and the task it names.
+  auto as_in_flow = [&](TableRef ref) {
+    auto it = stage_index.find(NameKey(ref.stage));
+    if (it == stage_index.end()) return ref;
+    const auto& source = config->stages[it->second];
+    ref.stage = source.name;
+    for (const auto& t : source.tasks) {
+      if (NameKey(t.name) == NameKey(ref.table)) ref.table = t.name;
+    }
+    return ref;
+  };
   for (size_t s = 0; s < config->stages.size(); ++s) {
     auto& stage = config->stages[s];
     std::set<std::string> names;
@@ -560,17 +755,22 @@ arrow::Status ResolveTaskInputs(FlowConfig* config) {
                                                   config->name, stage.name, task.name, config->file,
                                                   task.line, message));
       };
+      for (auto& ref : task.inputs) ref = as_in_flow(ref);
+      if (auto ref = ParseTableRef(task.stdin_input); ref.ok()) {
+        task.stdin_input = as_in_flow(*ref).ToString();
+      }
       if (task.kind == TaskKind::kSql) {
         auto refs = TableReferences(*parser, task.sql);
         if (!refs.ok()) return fail(refs.status().message());
-        for (const auto& ref : *refs) {
+        for (const auto& found : *refs) {
+          const TableRef ref = as_in_flow(found);
           if (std::find(task.inputs.begin(), task.inputs.end(), ref) == task.inputs.end()) {
             task.inputs.push_back(ref);
           }
         }
       }
       for (const auto& ref : task.inputs) {
-        auto it = stage_index.find(ref.stage);
+        auto it = stage_index.find(NameKey(ref.stage));
         if (it == stage_index.end()) {
           return fail(fmt::format("'{}' names no stage of the flow", ref.ToString()));
         }
@@ -620,13 +820,12 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   const auto start = Clock::now();
   FlowConfig config = input;
   ARROW_RETURN_NOT_OK(ResolveTaskInputs(&config));
-  std::vector<const StageConfig*> stages;
-  for (const auto& stage : config.stages) {
-    if (!options.stage || *options.stage == stage.name) stages.push_back(&stage);
-  }
+  ARROW_ASSIGN_OR_RAISE(auto selection,
+                        SelectTasks(config, options.stages, options.tasks, options.with_upstream));
+  const auto& stages = selection.stages();
   if (stages.empty()) {
     return arrow::Status::Invalid(
-        fmt::format("flow '{}' has no stage '{}'", config.name, options.stage.value_or("")));
+        fmt::format("flow '{}' ({}) has no stages", config.name, config.file));
   }
   ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
   FlowRunResult result;
@@ -639,22 +838,49 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   ARROW_ASSIGN_OR_RAISE(auto locks, store->Lock(names));
   if (stages.size() == config.stages.size()) ARROW_RETURN_NOT_OK(CloseDeadRuns(store.get()));
   ARROW_RETURN_NOT_OK(store->PublishCatalogIfStale());
+  StageRunner runner(config, options, selection, store.get(), locks.get(), result.run_id, on_task);
+  {
+    ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
+    auto why_stale = [&](const std::string& stage, const TaskConfig& task,
+                         const std::set<TableRef>& stale) {
+      return runner.WhyStale(stage, task, snapshot, stale);
+    };
+    ARROW_ASSIGN_OR_RAISE(result.warnings, CheckUpstream(config, selection, snapshot, why_stale));
+    for (const auto& warning : result.warnings) spdlog::warn("{}", warning);
+  }
   ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
-  StageRunner runner(config, options, store.get(), locks.get(), result.run_id, on_task);
   arrow::Status status;
   bool recorded = false;
+  std::vector<arrow::Status> failures;  // with keep_going
+  std::set<std::string> failed;         // stages that did not commit, or did not run
+  std::vector<std::string> failed_stages, not_run, committed;
   for (const auto* stage : stages) {
-    auto outcome = runner.Run(*stage, stage == stages.back() ? &run : nullptr);
+    std::string reads;
+    if (options.keep_going && selection.ReadsAny(*stage, failed, &reads)) {
+      failed.insert(stage->name);
+      not_run.push_back(fmt::format("stage '{}' (it reads stage '{}')", stage->name, reads));
+      continue;
+    }
+    const bool last = stage == stages.back() && failures.empty();
+    auto outcome = runner.Run(*stage, last ? &run : nullptr);
     if (!outcome.ok()) {
       status = outcome.status();
-      if (status.message().find("flow '") != 0) {
-        status = status.WithMessage(
-            fmt::format("flow '{}', stage '{}': {}", config.name, stage->name, status.message()));
-      }
-      break;
+      if (!options.keep_going || status.IsCancelled()) break;
+      failures.push_back(status);
+    } else if (!outcome->failures.empty()) {
+      failures.insert(failures.end(), outcome->failures.begin(), outcome->failures.end());
+      not_run.insert(not_run.end(), outcome->not_run.begin(), outcome->not_run.end());
+    } else {
+      recorded = outcome->recorded_run;
+      committed.push_back(stage->name);
+      result.stages.push_back(std::move(*outcome));
+      continue;
     }
-    recorded = outcome->recorded_run;
-    result.stages.push_back(std::move(*outcome));
+    failed.insert(stage->name);
+    failed_stages.push_back(stage->name);
+  }
+  if (!failures.empty() && !status.IsCancelled()) {
+    status = KeepGoingFailure(config, failures, failed_stages, not_run, committed);
   }
   if (recorded) {
     // The last stage's commit recorded the finished run and published the catalog with it.

@@ -13,6 +13,7 @@
 #include "lakepipe/common/crash_point.h"
 #include "lakepipe/common/file_lock.h"
 #include "lakepipe/duckdb/database.h"
+#include "lakepipe/tablestore/catalog_wal.h"
 #include "lakepipe/tablestore/file_locks.h"
 #include "lakepipe/tablestore/table_scan_sql.h"
 
@@ -28,12 +29,14 @@ CREATE TABLE IF NOT EXISTS lakepipe.catalog_views (schema_name VARCHAR, view_nam
 CREATE TABLE IF NOT EXISTS lakepipe.stages (instance VARCHAR, stage VARCHAR, committed_slot VARCHAR,
   run_id VARCHAR, committed_at VARCHAR);
 CREATE TABLE IF NOT EXISTS lakepipe.tasks (instance VARCHAR, stage VARCHAR, task VARCHAR, cache_key VARCHAR,
-  version BIGINT, run_id VARCHAR, output_json JSON, slot VARCHAR);
+  version VARCHAR, run_id VARCHAR, output_json JSON, slot VARCHAR);
+ALTER TABLE lakepipe.tasks ALTER COLUMN version SET DATA TYPE VARCHAR;
 CREATE TABLE IF NOT EXISTS lakepipe.tables (instance VARCHAR, stage VARCHAR, slot VARCHAR, "table" VARCHAR,
   files_json JSON, rows BIGINT, bytes BIGINT, schema_json JSON, content_hash VARCHAR,
   partition_by JSON);
 CREATE TABLE IF NOT EXISTS lakepipe.runs (run_id VARCHAR, instance VARCHAR, flow VARCHAR, started_at VARCHAR,
   finished_at VARCHAR, status VARCHAR, error VARCHAR);
+CREATE TABLE IF NOT EXISTS lakepipe.catalog_owner (flow VARCHAR, instance VARCHAR);
 )sql";
 
 std::string MetadataInserts(const MetadataSnapshot& snapshot) {
@@ -46,7 +49,7 @@ std::string MetadataInserts(const MetadataSnapshot& snapshot) {
   for (const auto& t : snapshot.tasks) {
     sql += fmt::format("INSERT INTO lakepipe.tasks VALUES ({}, {}, {}, {}, {}, {}, {}, {});\n",
                        SqlString(t.instance), SqlString(t.stage), SqlString(t.task),
-                       SqlString(t.cache_key), t.version, SqlString(t.run_id),
+                       SqlString(t.cache_key), SqlString(t.version), SqlString(t.run_id),
                        SqlString(t.output_json.dump()), SqlString(t.slot));
   }
   for (const auto& t : snapshot.tables) {
@@ -102,8 +105,14 @@ std::map<std::string, ViewSpec> DesiredViews(const CatalogTarget& target,
 arrow::Status UpdateCatalogStatements(duckdb::Database& db, const CatalogTarget& target,
                                       const MetadataSnapshot& snapshot) {
   ARROW_RETURN_NOT_OK(db.Execute(kMetadataTables));
-  ARROW_ASSIGN_OR_RAISE(auto existing, db.QueryText("SELECT schema_name, view_name, create_sql "
-                                                    "FROM lakepipe.catalog_views"));
+  // A recorded view counts only if it is there: a client may have dropped it (or replayed
+  // a stale WAL that did), and then it is made again.
+  ARROW_ASSIGN_OR_RAISE(
+      auto existing,
+      db.QueryText("SELECT c.schema_name, c.view_name, c.create_sql, v.view_name IS NOT NULL "
+                   "FROM lakepipe.catalog_views c LEFT JOIN duckdb_views() v ON "
+                   "v.database_name = current_database() AND v.schema_name = c.schema_name "
+                   "AND v.view_name = c.view_name"));
   const auto desired = DesiredViews(target, snapshot);
   std::string sql =
       "DELETE FROM lakepipe.stages; DELETE FROM lakepipe.tasks; "
@@ -114,27 +123,29 @@ arrow::Status UpdateCatalogStatements(duckdb::Database& db, const CatalogTarget&
     const std::string schema = row[0].value_or("");
     const std::string name = row[1].value_or("");
     auto it = desired.find(schema + "." + name);
-    if (it != desired.end() && it->second.create_sql == row[2].value_or("")) {
+    if (it != desired.end() && it->second.create_sql == row[2].value_or("") &&
+        row[3].value_or("") == "true") {
       kept.insert(it->first);
       continue;
     }
     sql += fmt::format("DROP VIEW IF EXISTS {}.{};\n", SqlIdentifier(schema), SqlIdentifier(name));
   }
   ARROW_RETURN_NOT_OK(db.Execute(sql));
-  // Schemas of slots and stages no longer in the catalog go too.
+  // Schemas of slots and stages no longer in the catalog go too. Only those lakepipe made
+  // (they held its views): a schema a user created in the catalog stays.
   std::set<std::string> schemas;
   for (const auto& [key, view] : desired) schemas.insert(view.schema);
-  ARROW_ASSIGN_OR_RAISE(auto present,
-                        db.QueryText("SELECT schema_name FROM information_schema.schemata "
-                                     "WHERE catalog_name = current_database() AND "
-                                     "schema_name NOT IN ('main', 'lakepipe', "
-                                     "'information_schema', 'pg_catalog')"));
   sql = "DELETE FROM lakepipe.catalog_views;\n";
-  for (const auto& row : present.rows) {
-    if (!schemas.contains(row[0].value_or(""))) {
-      sql += fmt::format("DROP SCHEMA IF EXISTS {} CASCADE;\n", SqlIdentifier(row[0].value_or("")));
+  std::set<std::string> dropped;
+  for (const auto& row : existing.rows) {
+    const std::string schema = row[0].value_or("");
+    if (!schemas.contains(schema) && dropped.insert(schema).second) {
+      sql += fmt::format("DROP SCHEMA IF EXISTS {} CASCADE;\n", SqlIdentifier(schema));
     }
   }
+  sql += fmt::format(
+      "DELETE FROM lakepipe.catalog_owner; INSERT INTO lakepipe.catalog_owner VALUES ({}, {});\n",
+      SqlString(target.flow), SqlString(target.instance));
   for (const auto& schema : schemas) {
     sql += fmt::format("CREATE SCHEMA IF NOT EXISTS {};\n", SqlIdentifier(schema));
   }
@@ -197,48 +208,113 @@ std::string SqlIdentifier(const std::string& name) {
   return out + "\"";
 }
 
-arrow::Status PublishCatalog(const CatalogTarget& target, const MetadataSnapshot& snapshot) {
+std::string CatalogLockPath(const std::string& path) {
+  const std::filesystem::path absolute = std::filesystem::absolute(path);
+  return (absolute.parent_path() / ("." + absolute.filename().string() + ".lock")).string();
+}
+
+arrow::Status CheckCatalogOwner(duckdb::Database& db, const CatalogTarget& target) {
+  ARROW_ASSIGN_OR_RAISE(auto recorded,
+                        db.QueryText("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                                     "current_database() AND schema_name = 'lakepipe' AND "
+                                     "table_name = 'catalog_owner'"));
+  if (recorded.rows.empty() || recorded.rows[0][0].value_or("0") == "0") {
+    return arrow::Status::OK();  // written before catalogs recorded their owner: adopted
+  }
+  ARROW_ASSIGN_OR_RAISE(auto owner,
+                        db.QueryText("SELECT flow, instance FROM lakepipe.catalog_owner"));
+  if (owner.rows.empty()) return arrow::Status::OK();
+  const std::string flow = owner.rows[0][0].value_or("");
+  const std::string instance = owner.rows[0][1].value_or("");
+  if (flow == target.flow && instance == target.instance) return arrow::Status::OK();
+  return arrow::Status::Invalid(fmt::format(
+      "catalog '{}' belongs to flow '{}' (instance '{}'), not to flow '{}' (instance '{}'): "
+      "each flow and instance needs a catalog file of its own; set `table_store.catalog:` "
+      "to another file (for one SQL view over several flows, open a DuckDB file of your own "
+      "that ATTACHes each flow's catalog READ_ONLY)",
+      std::filesystem::absolute(target.path).string(), flow, instance, target.flow,
+      target.instance));
+}
+
+CatalogPublication::CatalogPublication(CatalogTarget target, std::unique_ptr<FileLock> lock)
+    : target_(std::move(target)), lock_(std::move(lock)) {}
+
+CatalogPublication::~CatalogPublication() {
+  if (built_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove(built_, ec);
+  std::filesystem::remove(built_ + ".wal", ec);
+}
+
+arrow::Result<std::unique_ptr<CatalogPublication>> CatalogPublication::Begin(CatalogTarget target) {
   const std::filesystem::path path = std::filesystem::absolute(target.path);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  ARROW_ASSIGN_OR_RAISE(
-      auto lock,
-      FileLock::Wait((path.parent_path() / ("." + path.filename().string() + ".lock")).string()));
+  ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(CatalogLockPath(path.string())));
   RemoveLeftoverTemps(path);
+  return std::unique_ptr<CatalogPublication>(
+      new CatalogPublication(std::move(target), std::move(lock)));
+}
+
+arrow::Status CatalogPublication::Build(const MetadataSnapshot& snapshot) {
+  const std::filesystem::path path = std::filesystem::absolute(target_.path);
+  std::error_code ec;
+  if (!built_.empty()) {
+    std::filesystem::remove(built_, ec);
+    built_.clear();
+  }
   const std::string temp =
       fmt::format("{}{}{}-{:x}", path.string(), kTempInfix, ::getpid(), std::random_device{}());
   auto build = [&]() -> arrow::Status {
     // Start from the published catalog when there is one, so unchanged views stay as
-    // they are; a copy that will not open is replaced by a fresh build.
+    // they are and users' schemas are kept; a copy that will not open is replaced by a
+    // fresh build. The copy leaves the catalog's WAL behind (see catalog_wal.h).
     if (std::filesystem::exists(path, ec) && std::filesystem::copy_file(path, temp, ec) && !ec) {
       auto db = duckdb::Database::Open({temp, false, ""});
       if (db.ok()) {
-        if (!target.base.is_local())
-          ARROW_RETURN_NOT_OK((*db)->ConfigureStorage(target.storage_options));
-        auto status = UpdateCatalog(**db, target, snapshot);
+        ARROW_RETURN_NOT_OK(CheckCatalogOwner(**db, target_));
+        if (!target_.base.is_local())
+          ARROW_RETURN_NOT_OK((*db)->ConfigureStorage(target_.storage_options));
+        auto status = UpdateCatalog(**db, target_, snapshot);
         if (status.ok()) return (*db)->Execute("CHECKPOINT");
       }
       std::filesystem::remove(temp, ec);
       std::filesystem::remove(temp + ".wal", ec);
     }
     ARROW_ASSIGN_OR_RAISE(auto db, duckdb::Database::Open({temp, false, ""}));
-    if (!target.base.is_local()) ARROW_RETURN_NOT_OK(db->ConfigureStorage(target.storage_options));
-    ARROW_RETURN_NOT_OK(UpdateCatalog(*db, target, snapshot));
+    if (!target_.base.is_local())
+      ARROW_RETURN_NOT_OK(db->ConfigureStorage(target_.storage_options));
+    ARROW_RETURN_NOT_OK(UpdateCatalog(*db, target_, snapshot));
     return db->Execute("CHECKPOINT");
   };
   auto status = build();
-  if (status.ok()) CrashPoint("catalog-built-before-publish");
-  if (status.ok() && std::rename(temp.c_str(), path.c_str()) != 0) {
-    status = arrow::Status::IOError(
-        fmt::format("publishing catalog '{}': {}", path.string(), strerror(errno)));
-  }
-  std::filesystem::remove(temp, ec);
-  std::filesystem::remove(temp + ".wal", ec);
   if (!status.ok()) {
+    std::filesystem::remove(temp, ec);
+    std::filesystem::remove(temp + ".wal", ec);
     return status.WithMessage(
         fmt::format("building catalog '{}': {}", path.string(), status.message()));
   }
+  built_ = temp;
   return status;
+}
+
+arrow::Status CatalogPublication::Publish() {
+  if (built_.empty()) return arrow::Status::Invalid("publishing a catalog that was not built");
+  const std::string path = std::filesystem::absolute(target_.path).string();
+  CrashPoint("catalog-built-before-publish");
+  RemoveCatalogWal(path);
+  if (std::rename(built_.c_str(), path.c_str()) != 0) {
+    return arrow::Status::IOError(
+        fmt::format("publishing catalog '{}': {}", path, strerror(errno)));
+  }
+  built_.clear();
+  return arrow::Status::OK();
+}
+
+arrow::Status PublishCatalog(const CatalogTarget& target, const MetadataSnapshot& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(auto publication, CatalogPublication::Begin(target));
+  ARROW_RETURN_NOT_OK(publication->Build(snapshot));
+  return publication->Publish();
 }
 
 }  // namespace lakepipe::tablestore

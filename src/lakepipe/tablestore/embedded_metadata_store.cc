@@ -14,7 +14,8 @@
 namespace lakepipe::tablestore {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first tables. 2: tasks.version is TEXT (it was INTEGER).
+constexpr int kSchemaVersion = 2;
 
 // SQLite rather than DuckDB for this small, often-opened file: it opens in a millisecond
 // (DuckDB takes tens, plus a checkpoint on close) and lets several processes read and
@@ -24,13 +25,25 @@ CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_
 CREATE TABLE IF NOT EXISTS stages (instance TEXT, stage TEXT, committed_slot TEXT,
   run_id TEXT, committed_at TEXT, PRIMARY KEY (instance, stage));
 CREATE TABLE IF NOT EXISTS tasks (instance TEXT, stage TEXT, task TEXT, cache_key TEXT,
-  version INTEGER, run_id TEXT, output_json TEXT, slot TEXT,
+  version TEXT, run_id TEXT, output_json TEXT, slot TEXT,
   PRIMARY KEY (instance, stage, slot, task));
 CREATE TABLE IF NOT EXISTS tables (instance TEXT, stage TEXT, slot TEXT, "table" TEXT,
   files_json TEXT, rows INTEGER, bytes INTEGER, schema_json TEXT, content_hash TEXT,
   partition_by TEXT, PRIMARY KEY (instance, stage, slot, "table"));
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, instance TEXT, flow TEXT,
   started_at TEXT, finished_at TEXT, status TEXT, error TEXT);
+)sql";
+
+// Version 1 → 2. SQLite cannot change a column's type: the table is copied into a new one,
+// each integer version becoming its decimal text (2 → "2"), which keeps its cache keys.
+constexpr char kMigrateTo2[] = R"sql(
+ALTER TABLE tasks RENAME TO tasks_v1;
+CREATE TABLE tasks (instance TEXT, stage TEXT, task TEXT, cache_key TEXT,
+  version TEXT, run_id TEXT, output_json TEXT, slot TEXT,
+  PRIMARY KEY (instance, stage, slot, task));
+INSERT INTO tasks SELECT instance, stage, task, cache_key, CAST(version AS TEXT), run_id,
+  output_json, slot FROM tasks_v1;
+DROP TABLE tasks_v1;
 )sql";
 
 /// One SQLite connection, closed when destroyed.
@@ -116,26 +129,37 @@ class EmbeddedMetadataStore : public MetadataStore {
   EmbeddedMetadataStore(std::string path, std::string lock_dir)
       : path_(std::move(path)), lock_dir_(std::move(lock_dir)) {}
 
+  /// Creates or upgrades the tables in one write transaction, so processes opening the
+  /// file at once take turns and a crash leaves either the old or the new schema.
   arrow::Status Migrate() {
     ARROW_ASSIGN_OR_RAISE(auto db, Connection::Open(path_));
-    ARROW_RETURN_NOT_OK(db->Execute(kCreateTables));
-    int64_t current = 0;
-    ARROW_RETURN_NOT_OK(
-        db->Query("SELECT coalesce(max(version), 0) FROM schema_version", {}, [&](sqlite3_stmt* s) {
-          current = sqlite3_column_int64(s, 0);
-          return arrow::Status::OK();
-        }));
-    if (current > kSchemaVersion) {
-      return arrow::Status::Invalid(fmt::format(
-          "metadata '{}' has schema version {}; this lakepipe knows up to {}: upgrade lakepipe",
-          path_, current, kSchemaVersion));
-    }
-    if (current < kSchemaVersion) {
+    ARROW_RETURN_NOT_OK(db->Execute("BEGIN IMMEDIATE"));
+    auto status = [&]() -> arrow::Status {
       ARROW_RETURN_NOT_OK(
-          db->Query("INSERT OR IGNORE INTO schema_version VALUES (?, datetime('now'))",
-                    {int64_t{kSchemaVersion}}));
-    }
-    return arrow::Status::OK();
+          db->Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                      "applied_at TEXT)"));
+      int64_t current = 0;
+      ARROW_RETURN_NOT_OK(db->Query("SELECT coalesce(max(version), 0) FROM schema_version", {},
+                                    [&](sqlite3_stmt* s) {
+                                      current = sqlite3_column_int64(s, 0);
+                                      return arrow::Status::OK();
+                                    }));
+      if (current > kSchemaVersion) {
+        return arrow::Status::Invalid(fmt::format(
+            "metadata '{}' has schema version {}; this lakepipe knows up to {}: upgrade "
+            "lakepipe",
+            path_, current, kSchemaVersion));
+      }
+      if (current == 1) ARROW_RETURN_NOT_OK(db->Execute(kMigrateTo2));
+      ARROW_RETURN_NOT_OK(db->Execute(kCreateTables));
+      for (int64_t version = current + 1; version <= kSchemaVersion; ++version) {
+        ARROW_RETURN_NOT_OK(db->Query(
+            "INSERT OR IGNORE INTO schema_version VALUES (?, datetime('now'))", {version}));
+      }
+      return db->Execute("COMMIT");
+    }();
+    if (!status.ok()) (void)db->Execute("ROLLBACK");
+    return status;
   }
 
   arrow::Result<std::unique_ptr<StageLocks>> Lock(const std::string& instance,
@@ -159,9 +183,8 @@ class EmbeddedMetadataStore : public MetadataStore {
         "SELECT instance, stage, task, cache_key, version, run_id, slot, output_json FROM tasks "
         "WHERE instance = ? ORDER BY stage, slot, task",
         {instance}, [&](sqlite3_stmt* s) -> arrow::Status {
-          TaskRecord task{
-              Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), sqlite3_column_int64(s, 4),
-              Text(s, 5), Text(s, 6)};
+          TaskRecord task{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3),
+                          Text(s, 4), Text(s, 5), Text(s, 6)};
           ARROW_ASSIGN_OR_RAISE(task.output_json, Json(s, 7, "tasks.output_json"));
           out.tasks.push_back(std::move(task));
           return arrow::Status::OK();
@@ -226,6 +249,33 @@ class EmbeddedMetadataStore : public MetadataStore {
     }();
     if (!status.ok()) (void)db->Execute("ROLLBACK");
     return status;
+  }
+
+  arrow::Result<DroppedStage> DropStage(const std::string& instance,
+                                        const std::string& stage) override {
+    ARROW_ASSIGN_OR_RAISE(auto db, Connection::Open(path_));
+    ARROW_RETURN_NOT_OK(db->Execute("BEGIN IMMEDIATE"));
+    DroppedStage dropped;
+    auto status = [&]() -> arrow::Status {
+      for (auto [table, count] :
+           {std::pair{"stages", &dropped.stages}, std::pair{"tasks", &dropped.tasks},
+            std::pair{"tables", &dropped.tables}}) {
+        const std::string where =
+            " FROM " + std::string(table) + " WHERE instance = ? AND stage = ?";
+        ARROW_RETURN_NOT_OK(
+            db->Query("SELECT count(*)" + where, {instance, stage}, [&](sqlite3_stmt* s) {
+              *count = sqlite3_column_int64(s, 0);
+              return arrow::Status::OK();
+            }));
+        ARROW_RETURN_NOT_OK(db->Query("DELETE" + where, {instance, stage}));
+      }
+      return db->Execute("COMMIT");
+    }();
+    if (!status.ok()) {
+      (void)db->Execute("ROLLBACK");
+      return status;
+    }
+    return dropped;
   }
 
   arrow::Status SaveRun(const RunRecord& run) override {

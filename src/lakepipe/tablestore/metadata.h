@@ -47,7 +47,7 @@ struct TaskRecord {
   std::string stage;
   std::string task;
   std::string cache_key;
-  int64_t version = 0;
+  std::string version = "0";  ///< the task's `version:` as written ("1.0.0", "2")
   std::string run_id;
   std::string slot;
   /// {"table": name, "cache_hit": bool, "seconds": x}

@@ -21,6 +21,13 @@ class StageLocks {
   virtual arrow::Status Validate() = 0;
 };
 
+/// What DropStage removed: row counts of each table.
+struct DroppedStage {
+  int64_t stages = 0;  ///< 1 when the stage had committed, else 0
+  int64_t tasks = 0;
+  int64_t tables = 0;
+};
+
 /// Where the table store keeps its metadata (TABLESTORE.md §5): the committed slot of each
 /// stage, the tasks and tables of each slot, and the runs. Implementations: an embedded
 /// DuckDB file with OS file locks, and PostgreSQL with advisory locks (team mode).
@@ -37,6 +44,13 @@ class MetadataStore {
 
   /// Writes the stage's committed slot with its tasks and tables in one transaction.
   virtual arrow::Status CommitStage(const StageCommit& commit) = 0;
+
+  /// Removes every record of `stage` of `instance` (its stages row and the tasks and
+  /// tables rows of both slots) in one transaction: afterwards the stage is as if it never
+  /// committed, and its files are garbage for `flow gc`. Runs are kept. The caller holds
+  /// the stage's lock.
+  virtual arrow::Result<DroppedStage> DropStage(const std::string& instance,
+                                                const std::string& stage) = 0;
 
   /// Inserts or updates a run.
   virtual arrow::Status SaveRun(const RunRecord& run) = 0;

@@ -41,6 +41,11 @@ CREATE TABLE lakepipe_meta.runs (
   error text NOT NULL);
 CREATE INDEX runs_instance ON lakepipe_meta.runs (instance);
 )sql"},
+    // Versions are text ("1.0.0"); integers keep their decimal spelling, and so their
+    // cache keys.
+    {2, R"sql(
+ALTER TABLE lakepipe_meta.tasks ALTER COLUMN version TYPE text USING version::text;
+)sql"},
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
 
@@ -191,6 +196,30 @@ class PostgresMetadataStore : public MetadataStore {
     });
   }
 
+  arrow::Result<DroppedStage> DropStage(const std::string& instance,
+                                        const std::string& stage) override {
+    std::lock_guard<std::mutex> guard(mutex_);
+    const std::string what = fmt::format("dropping stage '{}' of instance '{}'", stage, instance);
+    DroppedStage dropped;
+    ARROW_RETURN_NOT_OK(InTransaction(*connection_, what, [&]() -> arrow::Status {
+      for (auto [table, count] :
+           {std::pair{"stages", &dropped.stages}, std::pair{"tasks", &dropped.tasks},
+            std::pair{"tables", &dropped.tables}}) {
+        ARROW_ASSIGN_OR_RAISE(
+            auto rows,
+            connection_->Query(what,
+                               fmt::format("WITH gone AS (DELETE FROM lakepipe_meta.{} WHERE "
+                                           "instance = $1 AND stage = $2 RETURNING 1) "
+                                           "SELECT count(*) FROM gone",
+                                           table),
+                               {instance, stage}));
+        ARROW_ASSIGN_OR_RAISE(*count, ParseInt(rows.at(0).at(0), "count"));
+      }
+      return arrow::Status::OK();
+    }));
+    return dropped;
+  }
+
   arrow::Status SaveRun(const RunRecord& run) override {
     std::lock_guard<std::mutex> guard(mutex_);
     const std::string what = fmt::format("saving run '{}'", run.run_id);
@@ -228,7 +257,7 @@ class PostgresMetadataStore : public MetadataStore {
         what,
         "INSERT INTO lakepipe_meta.tasks (instance, stage, task, cache_key, version, run_id, "
         "output_json, slot) SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(instance text, "
-        "stage text, task text, cache_key text, version bigint, run_id text, output_json jsonb, "
+        "stage text, task text, cache_key text, version text, run_id text, output_json jsonb, "
         "slot text)",
         {Dump(rows)});
   }
@@ -278,8 +307,7 @@ class PostgresMetadataStore : public MetadataStore {
                            "stage COLLATE \"C\", slot COLLATE \"C\", task COLLATE \"C\"",
                            {instance}));
     for (const auto& r : tasks) {
-      TaskRecord task{Str(r[0]), Str(r[1]), Str(r[2]), Str(r[3]), 0, Str(r[5]), Str(r[6])};
-      ARROW_ASSIGN_OR_RAISE(task.version, ParseInt(r[4], "tasks.version"));
+      TaskRecord task{Str(r[0]), Str(r[1]), Str(r[2]), Str(r[3]), Str(r[4]), Str(r[5]), Str(r[6])};
       ARROW_ASSIGN_OR_RAISE(task.output_json, ParseJson(r[7], "tasks.output_json"));
       out.tasks.push_back(std::move(task));
     }

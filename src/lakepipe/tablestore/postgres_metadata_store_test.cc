@@ -88,7 +88,7 @@ StageCommit SampleCommit(const std::string& slot, const std::string& run_id,
   StageCommit commit;
   commit.stage = {instance, "model", slot, run_id, "2026-11-23T19:27:31.123456+00:00"};
   for (const auto& name : tables) {
-    TaskRecord task{instance, "model", name, "cachekey-" + name, 3, run_id, slot};
+    TaskRecord task{instance, "model", name, "cachekey-" + name, "3", run_id, slot};
     task.output_json = {{"table", name}, {"cache_hit", false}, {"seconds", 1.25}};
     commit.tasks.push_back(task);
     TableRecord table;
@@ -132,7 +132,8 @@ TEST_F(PostgresMetadataStoreTest, OpeningTwiceOrAtOnceMigratesOnce) {
   }
   for (auto& open : opens) EXPECT_TRUE(open.get().ok());
   ASSERT_NE(OpenStore(), nullptr);
-  EXPECT_EQ(Scalar("SELECT string_agg(version::text, ',') FROM lakepipe_meta.schema_version"), "1");
+  EXPECT_EQ(Scalar("SELECT string_agg(version::text, ',') FROM lakepipe_meta.schema_version"),
+            "1,2");
   EXPECT_EQ(Scalar("SELECT count(*) FROM information_schema.tables "
                    "WHERE table_schema = 'lakepipe_meta'"),
             "5");
@@ -143,7 +144,8 @@ TEST_F(PostgresMetadataStoreTest, CommitThenLoadRoundTripsEveryField) {
   ASSERT_NE(store, nullptr);
   StageCommit commit = SampleCommit("even", "run-1", {"orders", "customers"});
   commit.tasks[0].output_json["note"] = "it's \"quoted\" — ünïcode";
-  commit.tasks[1].version = -9'000'000'000'000'000'000;
+  commit.tasks[0].version = "-9000000000000000000";
+  commit.tasks[1].version = "1.0.0-rc.1 ünï";
   commit.tables[1].partition_by.clear();
   commit.tables[1].rows = 9'000'000'000'000'000'000;
   ASSERT_TRUE(store->CommitStage(commit).ok());
@@ -321,14 +323,89 @@ TEST_F(PostgresMetadataStoreTest, ErrorsAndDescribeNeverShowThePassword) {
 TEST_F(PostgresMetadataStoreTest, NewerSchemaVersionIsRefused) {
   ASSERT_NE(OpenStore(), nullptr);
   ASSERT_TRUE(
-      sql_->Execute("test", "INSERT INTO lakepipe_meta.schema_version VALUES (2, now())").ok());
+      sql_->Execute("test", "INSERT INTO lakepipe_meta.schema_version VALUES (3, now())").ok());
   auto store = OpenPostgresMetadataStore(Url());
   ASSERT_FALSE(store.ok());
   EXPECT_TRUE(store.status().IsInvalid()) << store.status().ToString();
-  EXPECT_NE(store.status().message().find("version 2"), std::string::npos)
+  EXPECT_NE(store.status().message().find("version 3"), std::string::npos)
       << store.status().message();
-  EXPECT_NE(store.status().message().find("up to 1"), std::string::npos)
+  EXPECT_NE(store.status().message().find("up to 2"), std::string::npos)
       << store.status().message();
+}
+
+// A database an older lakepipe made (schema version 1: integer versions) is upgraded in
+// place; its rows keep their values, the version as its decimal text.
+TEST_F(PostgresMetadataStoreTest, SchemaVersion1IsMigratedToTextVersions) {
+  ASSERT_TRUE(sql_->ExecuteScript("test", R"sql(
+CREATE SCHEMA lakepipe_meta;
+CREATE TABLE lakepipe_meta.schema_version
+  (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO lakepipe_meta.schema_version VALUES (1, now());
+CREATE TABLE lakepipe_meta.stages (
+  instance text NOT NULL, stage text NOT NULL, committed_slot text NOT NULL,
+  run_id text NOT NULL, committed_at text NOT NULL, PRIMARY KEY (instance, stage));
+CREATE TABLE lakepipe_meta.tasks (
+  instance text NOT NULL, stage text NOT NULL, task text NOT NULL, cache_key text NOT NULL,
+  version bigint NOT NULL, run_id text NOT NULL, output_json jsonb NOT NULL, slot text NOT NULL,
+  PRIMARY KEY (instance, stage, slot, task));
+CREATE TABLE lakepipe_meta.tables (
+  instance text NOT NULL, stage text NOT NULL, slot text NOT NULL, "table" text NOT NULL,
+  files_json jsonb NOT NULL, rows bigint NOT NULL, bytes bigint NOT NULL,
+  schema_json jsonb NOT NULL, content_hash text NOT NULL, partition_by jsonb NOT NULL,
+  PRIMARY KEY (instance, stage, slot, "table"));
+CREATE TABLE lakepipe_meta.runs (
+  run_id text PRIMARY KEY, instance text NOT NULL, flow text NOT NULL,
+  started_at text NOT NULL, finished_at text NOT NULL, status text NOT NULL,
+  error text NOT NULL);
+CREATE INDEX runs_instance ON lakepipe_meta.runs (instance);
+INSERT INTO lakepipe_meta.tasks VALUES ('ci', 'model', 'orders', 'key1', 7, 'run-1', '{}', 'odd');
+)sql")
+                  .ok());
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Scalar("SELECT string_agg(version::text, ',' ORDER BY version) "
+                   "FROM lakepipe_meta.schema_version"),
+            "1,2");
+  EXPECT_EQ(Scalar("SELECT data_type FROM information_schema.columns WHERE table_schema = "
+                   "'lakepipe_meta' AND table_name = 'tasks' AND column_name = 'version'"),
+            "text");
+  auto loaded = store->Load("ci");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const TaskRecord* task = loaded->FindTask("model", "odd", "orders");
+  ASSERT_NE(task, nullptr);
+  EXPECT_EQ(task->version, "7");
+  EXPECT_EQ(task->cache_key, "key1");
+}
+
+TEST_F(PostgresMetadataStoreTest, DropStageRemovesBothSlotsOfThatStageOnly) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-1", {"a", "b"})).ok());
+  ASSERT_TRUE(store->CommitStage(SampleCommit("even", "run-2", {"c"})).ok());
+  StageCommit other = SampleCommit("odd", "run-2", {"kept"});
+  other.stage.stage = "raw";
+  for (auto& t : other.tasks) t.stage = "raw";
+  for (auto& t : other.tables) t.stage = "raw";
+  ASSERT_TRUE(store->CommitStage(other).ok());
+  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-3", {"elsewhere"}, "prod")).ok());
+
+  auto dropped = store->DropStage("ci", "model");
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_EQ(std::tie(dropped->stages, dropped->tasks, dropped->tables),
+            std::make_tuple(int64_t{1}, int64_t{3}, int64_t{3}));
+  auto loaded = store->Load("ci");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->FindStage("model"), nullptr);
+  ASSERT_NE(loaded->FindStage("raw"), nullptr);
+  EXPECT_EQ(loaded->tasks.size(), 1u);
+  EXPECT_EQ(loaded->tables.size(), 1u);
+  auto prod = store->Load("prod");
+  ASSERT_TRUE(prod.ok()) << prod.status().ToString();
+  EXPECT_NE(prod->FindStage("model"), nullptr);
+  // Dropping what is not there drops nothing.
+  dropped = store->DropStage("ci", "model");
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_EQ(dropped->stages + dropped->tasks + dropped->tables, 0);
 }
 
 TEST_F(PostgresMetadataStoreTest, ConnectionLostDuringCommitWritesNothing) {

@@ -45,6 +45,30 @@ std::string ReadParquetSql(const storage::Uri& base, const TableRecord& table) {
   return "(" + TableScanSql(base, table) + ")";
 }
 
+/// `snapshot` as the metadata store holds it once `commit` (and `finished_run`) are written:
+/// the stage's committed slot replaced, the slot's tasks and tables replaced, the run
+/// inserted or updated (MetadataStore::CommitStage and SaveRun).
+void ApplyCommit(const StageCommit& commit, const RunRecord* finished_run,
+                 MetadataSnapshot* snapshot) {
+  const StageRecord& stage = commit.stage;
+  std::erase_if(snapshot->stages, [&](const StageRecord& s) { return s.stage == stage.stage; });
+  snapshot->stages.push_back(stage);
+  std::sort(snapshot->stages.begin(), snapshot->stages.end(),
+            [](const StageRecord& a, const StageRecord& b) { return a.stage < b.stage; });
+  auto in_slot = [&](const auto& row) {
+    return row.stage == stage.stage && row.slot == stage.committed_slot;
+  };
+  std::erase_if(snapshot->tasks, in_slot);
+  std::erase_if(snapshot->tables, in_slot);
+  snapshot->tasks.insert(snapshot->tasks.end(), commit.tasks.begin(), commit.tasks.end());
+  snapshot->tables.insert(snapshot->tables.end(), commit.tables.begin(), commit.tables.end());
+  if (finished_run) {
+    std::erase_if(snapshot->runs,
+                  [&](const RunRecord& r) { return r.run_id == finished_run->run_id; });
+    snapshot->runs.push_back(*finished_run);
+  }
+}
+
 }  // namespace
 
 arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& metadata,
@@ -185,10 +209,26 @@ arrow::Result<std::unique_ptr<StageTransaction>> TableStore::BeginStage(const st
   return std::make_unique<StageTransaction>(this, stage, slot, run_id, locks, std::move(snapshot));
 }
 
+CatalogTarget TableStore::catalog_target() const {
+  return {options_.catalog_path, base_, options_.flow, options_.instance, storage_->options()};
+}
+
 arrow::Status TableStore::PublishCatalog() {
+  // The snapshot is read under the publish lock, so a publication never replaces a newer
+  // one with older metadata.
+  ARROW_ASSIGN_OR_RAISE(auto publication, CatalogPublication::Begin(catalog_target()));
   ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
-  return tablestore::PublishCatalog(
-      {options_.catalog_path, base_, options_.instance, storage_->options()}, snapshot);
+  ARROW_RETURN_NOT_OK(publication->Build(snapshot));
+  return publication->Publish();
+}
+
+arrow::Result<std::unique_ptr<CatalogPublication>> TableStore::BuildCatalogWith(
+    const StageCommit& commit, const RunRecord* finished_run) {
+  ARROW_ASSIGN_OR_RAISE(auto publication, CatalogPublication::Begin(catalog_target()));
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, Load());
+  ApplyCommit(commit, finished_run, &snapshot);
+  ARROW_RETURN_NOT_OK(publication->Build(snapshot));
+  return publication;
 }
 
 arrow::Status TableStore::PublishCatalogIfStale() {
@@ -200,8 +240,12 @@ arrow::Status TableStore::PublishCatalogIfStale() {
   std::set<std::string> published;
   std::error_code ec;
   if (std::filesystem::exists(options_.catalog_path, ec)) {
+    // A catalog that will not open (a stale WAL beside it, say) is simply republished:
+    // the publication removes the WAL and checks the owner on its copy.
     auto db = duckdb::Database::Open({options_.catalog_path, /*read_only=*/true, ""});
     if (db.ok()) {
+      // Another flow's catalog is refused here, before the run empties any slot.
+      ARROW_RETURN_NOT_OK(CheckCatalogOwner(**db, catalog_target()));
       auto rows = (*db)->QueryText("SELECT stage, committed_slot, run_id FROM lakepipe.stages");
       if (rows.ok()) {
         for (const auto& r : rows->rows) {
@@ -211,8 +255,7 @@ arrow::Status TableStore::PublishCatalogIfStale() {
     }
   }
   if (published == expected && !expected.empty()) return arrow::Status::OK();
-  return tablestore::PublishCatalog(
-      {options_.catalog_path, base_, options_.instance, storage_->options()}, snapshot);
+  return PublishCatalog();
 }
 
 arrow::Result<std::unique_ptr<duckdb::Database>> TableStore::OpenSqlSession(
@@ -466,10 +509,17 @@ arrow::Status StageTransaction::Commit(const RunRecord* finished_run) {
     for (const auto& [name, table] : tables_) commit.tables.push_back(*table);
   }
   CrashPoint("stage-after-data-before-commit");
+  // The catalog is built first: metadata it cannot be published for (a view DuckDB
+  // refuses) is never committed, so the stage's committed slot stays as it was. Its
+  // publication lock is held until the rename, so no other publication slips in between;
+  // a crash before the rename leaves a stale catalog, which the next run republishes
+  // (PublishCatalogIfStale) before it empties any slot.
+  ARROW_ASSIGN_OR_RAISE(auto catalog, store_->BuildCatalogWith(commit, finished_run));
+  ARROW_RETURN_NOT_OK(locks_->Validate());
   ARROW_RETURN_NOT_OK(store_->metadata().CommitStage(commit));
   if (finished_run) ARROW_RETURN_NOT_OK(store_->metadata().SaveRun(*finished_run));
   CrashPoint("stage-after-metadata-before-catalog");
-  return store_->PublishCatalog();
+  return catalog->Publish();
 }
 
 }  // namespace lakepipe::tablestore

@@ -12,6 +12,7 @@
 #include <arrow/table.h>
 
 #include "lakepipe/storage/storage.h"
+#include "lakepipe/tablestore/catalog.h"
 #include "lakepipe/tablestore/metadata_store.h"
 #include "lakepipe/tablestore/table_writer.h"
 
@@ -75,9 +76,16 @@ class TableStore {
 
   /// Rebuilds the catalog file from the metadata store.
   arrow::Status PublishCatalog();
+  /// Builds (without publishing) the catalog of the metadata store's content as it will be
+  /// once `commit` and `finished_run` are written; the result holds the publish lock until
+  /// it is published or destroyed. Fails, writing nothing, when the catalog cannot be built
+  /// or belongs to another flow or instance.
+  arrow::Result<std::unique_ptr<CatalogPublication>> BuildCatalogWith(
+      const StageCommit& commit, const RunRecord* finished_run);
   /// Rebuilds it only when its stages (slot, run) differ from the metadata store's, as
   /// after a crash between a stage's commit and its catalog: a run calls this before it
-  /// empties any slot, so the published catalog never points at files about to go.
+  /// empties any slot, so the published catalog never points at files about to go. Fails
+  /// when the catalog belongs to another flow or instance (see CheckCatalogOwner).
   arrow::Status PublishCatalogIfStale();
 
   /// A committed table, streamed.
@@ -122,6 +130,7 @@ class TableStore {
 
   TableStore(TableStoreOptions options, storage::Uri base)
       : options_(std::move(options)), base_(std::move(base)) {}
+  CatalogTarget catalog_target() const;
 
   TableStoreOptions options_;
   storage::Uri base_;
@@ -173,9 +182,11 @@ class StageTransaction {
   /// Records the task row committed with the stage.
   void RecordTask(TaskRecord task);
 
-  /// Validates the locks, then records the slot as committed with its tasks and tables in
-  /// one metadata transaction, then `finished_run` when given (a run's last stage: its
-  /// catalog publication then shows the run's end too), then republishes the catalog.
+  /// Validates the locks, builds the catalog as it will be after this commit, then records
+  /// the slot as committed with its tasks and tables in one metadata transaction, then
+  /// `finished_run` when given (a run's last stage: its catalog publication then shows the
+  /// run's end too), then renames the built catalog into place. When the catalog cannot be
+  /// built nothing is committed: the stage's committed slot stays as it was.
   arrow::Status Commit(const RunRecord* finished_run = nullptr);
 
  private:

@@ -257,6 +257,58 @@ TEST_F(TableStoreTest, SqlReadsCommittedStagesAndTablesOfItsOwnStage) {
   EXPECT_EQ(CatalogQuery("SELECT s FROM model.total"), "6,;");
 }
 
+TEST_F(TableStoreTest, ACommitWhoseCatalogCannotBeBuiltCommitsNoMetadata) {
+  CommitItems(Ids(R"([{"id": 1, "tag": "a"}])"));
+  {
+    // Two tables whose names differ only in case: DuckDB's identifiers do not, so the
+    // second view cannot be created.
+    auto locks = store_->Lock({"raw"}).ValueOrDie();
+    auto tx = store_->BeginStage("raw", "run2", locks.get()).ValueOrDie();
+    ASSERT_TRUE(tx->WriteTable("dfA", *Ids(R"([{"id": 2, "tag": "b"}])"), {}).ok());
+    ASSERT_TRUE(tx->WriteTable("DFA", *Ids(R"([{"id": 3, "tag": "c"}])"), {}).ok());
+    auto status = tx->Commit();
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("building catalog '" + (dir_ / "shop.duckdb").string()),
+              std::string::npos)
+        << status.ToString();
+  }
+  // The stage's committed slot stays as it was, in the metadata and in the catalog.
+  const auto snapshot = store_->Load().ValueOrDie();
+  ASSERT_EQ(snapshot.stages.size(), 1u);
+  EXPECT_EQ(snapshot.stages[0].committed_slot, "odd");
+  EXPECT_EQ(snapshot.stages[0].run_id, "run");
+  EXPECT_TRUE(snapshot.TablesIn("raw", "even").empty());
+  EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
+  EXPECT_EQ(CatalogQuery("SELECT stage, committed_slot, run_id FROM lakepipe.stages"),
+            "raw,odd,run,;");
+  // No temp copy is left, and the store goes on.
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find("shop.duckdb.tmp-"), std::string::npos);
+  }
+  EXPECT_EQ(CommitItems(Ids(R"([{"id": 4, "tag": "d"}])")), "even");
+  EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "4,;");
+}
+
+TEST_F(TableStoreTest, TheCatalogRecordsItsFlowAndRefusesAnother) {
+  CommitItems(Ids(R"([{"id": 1, "tag": "a"}])"));
+  EXPECT_EQ(CatalogQuery("SELECT flow, instance FROM lakepipe.catalog_owner"), "shop,dev,;");
+  TableStoreOptions other;
+  other.base = (dir_ / "lake").string();
+  other.instance = "dev";
+  other.catalog_path = (dir_ / "shop.duckdb").string();
+  other.flow = "billing";
+  auto store = TableStore::Open(other, storage::StorageOptions{}).ValueOrDie();
+  for (auto status : {store->PublishCatalogIfStale(), store->PublishCatalog()}) {
+    ASSERT_TRUE(status.IsInvalid()) << status.ToString();
+    EXPECT_NE(status.message().find("catalog '" + (dir_ / "shop.duckdb").string() +
+                                    "' belongs to flow 'shop' (instance 'dev'), not to flow "
+                                    "'billing' (instance 'dev')"),
+              std::string::npos)
+        << status.ToString();
+  }
+  EXPECT_EQ(CatalogQuery("SELECT stage, committed_slot FROM lakepipe.stages"), "raw,odd,;");
+}
+
 TEST(HivePartitionSegmentTest, EscapesPathCharacters) {
   EXPECT_EQ(HivePartitionSegment("dt", std::string("2024-01-31")), "dt=2024-01-31");
   EXPECT_EQ(HivePartitionSegment("k", std::string("a=b:c%")), "k=a%3Db%3Ac%25");
