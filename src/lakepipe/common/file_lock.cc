@@ -7,8 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
+
+#include "lakepipe/common/lock_holder.h"
+#include "lakepipe/common/lock_wait_reporter.h"
 
 namespace lakepipe {
 
@@ -39,15 +43,42 @@ arrow::Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& pa
   return std::unique_ptr<FileLock>(new FileLock(fd));
 }
 
-arrow::Result<std::unique_ptr<FileLock>> FileLock::Wait(const std::string& path) {
-  ARROW_ASSIGN_OR_RAISE(const int fd, Open(path, ""));
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno == EINTR) continue;
-    const int err = errno;
+arrow::Result<std::unique_ptr<FileLock>> FileLock::Wait(const std::string& path,
+                                                        const std::string& what,
+                                                        std::chrono::milliseconds report_every) {
+  ARROW_ASSIGN_OR_RAISE(const int fd, Open(path, what));
+  // errno of the last flock, 0 once it is ours.
+  auto take = [fd](int operation) {
+    while (::flock(fd, operation) != 0) {
+      if (errno != EINTR) return errno;
+    }
+    return 0;
+  };
+  int err = take(LOCK_EX | LOCK_NB);
+  if (err == EWOULDBLOCK) {
+    std::optional<LockWaitReporter> reporter;
+    if (!what.empty()) reporter.emplace(what, [fd] { return RecordedHolder(fd); }, report_every);
+    err = take(LOCK_EX);
+  }
+  if (err != 0) {
     ::close(fd);
     return arrow::Status::IOError(fmt::format("locking '{}': {}", path, strerror(err)));
   }
+  RecordHolder(fd);
   return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
+void FileLock::RecordHolder(int fd) {
+  // Best effort: a holder left unrecorded only makes a waiter's message vaguer.
+  const std::string text = LockHolder::Self().ToJson() + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, text.data(), text.size(), 0);
+}
+
+std::string FileLock::RecordedHolder(int fd) {
+  char buffer[4096];
+  const ssize_t n = ::pread(fd, buffer, sizeof(buffer), 0);
+  const auto holder = LockHolder::FromJson(n > 0 ? std::string(buffer, n) : std::string());
+  return holder ? "held by " + holder->Describe() : "held by another process (not recorded)";
 }
 
 FileLock::~FileLock() { ::close(fd_); }

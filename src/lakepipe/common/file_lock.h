@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -18,8 +19,14 @@ class FileLock {
   static arrow::Result<std::unique_ptr<FileLock>> Acquire(const std::string& path,
                                                           const std::string& what,
                                                           const std::string& busy);
-  /// Takes the lock, waiting for whoever has it.
-  static arrow::Result<std::unique_ptr<FileLock>> Wait(const std::string& path);
+  /// Takes the lock, waiting for whoever has it, then records this process in the file
+  /// as its holder (LockHolder, for the next waiter to name). With `what` ("the lock of
+  /// stage 'raw' of flow 'shop' (instance dev)"), a wait is logged at warning level when it
+  /// starts and again every `report_every` while it lasts, naming the holder
+  /// (LockWaitReporter).
+  static arrow::Result<std::unique_ptr<FileLock>> Wait(
+      const std::string& path, const std::string& what = "",
+      std::chrono::milliseconds report_every = std::chrono::minutes(1));
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
@@ -28,6 +35,10 @@ class FileLock {
   explicit FileLock(int fd) : fd_(fd) {}
   /// Opens (creating it and its folder) the lock file at `path`.
   static arrow::Result<int> Open(const std::string& path, const std::string& what);
+  /// Writes this process into the lock file as its holder.
+  static void RecordHolder(int fd);
+  /// "held by <the holder the lock file records>".
+  static std::string RecordedHolder(int fd);
   int fd_;
 };
 

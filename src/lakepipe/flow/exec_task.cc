@@ -90,6 +90,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecTask(const Exe
   tap.stdin_pipe = launch.stdin_table != nullptr;
   nlohmann::json inputs = nlohmann::json::object();
   for (const auto& [name, files] : launch.input_files) inputs[name] = files;
+  tap.env = launch.env;
   tap.env["LAKEPIPE_INPUTS"] = inputs.dump();
   ARROW_ASSIGN_OR_RAISE(auto process, singer::TapProcess::Start(tap));
   auto feed_status = std::make_shared<arrow::Status>();

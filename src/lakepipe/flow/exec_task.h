@@ -19,6 +19,9 @@ struct ExecLaunch {
   std::string working_dir;
   std::map<std::string, std::vector<std::string>> input_files;
   std::shared_ptr<arrow::RecordBatchReader> stdin_table;
+  /// Set in the program's environment on top of ours (the flow's storage settings, see
+  /// storage::StorageEnvironment).
+  std::map<std::string, std::string> env;
 };
 
 /// Starts the program; the reader yields its batches, and reports a non-zero exit, a

@@ -27,6 +27,7 @@
 #include "lakepipe/flow/task_version.h"
 #include "lakepipe/lake/table_entry.h"
 #include "lakepipe/sources/file_source.h"
+#include "lakepipe/storage/storage_environment.h"
 #include "lakepipe/tablestore/catalog.h"
 
 namespace lakepipe::flow {
@@ -230,6 +231,41 @@ class StageRunner {
   }
 
  private:
+  /// FileReferences() of `sql`, parsed once per run.
+  arrow::Result<std::vector<SqlFileReference>> SqlFiles(const std::string& sql) {
+    std::lock_guard lock(parser_mutex_);
+    auto it = sql_files_.find(sql);
+    if (it != sql_files_.end()) return it->second;
+    if (!parser_) {
+      ARROW_ASSIGN_OR_RAISE(parser_, duckdb::Database::Open({}));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto files, FileReferences(*parser_, sql));
+    return sql_files_.emplace(sql, std::move(files)).first->second;
+  }
+
+  /// The files `pattern` (a path, URI or glob) names as listed (name, size, time): a
+  /// changed file is a new input. Schemes lakepipe storage does not know (https://, …)
+  /// list as their name only.
+  arrow::Result<nlohmann::json> ListFiles(const std::string& pattern) {
+    nlohmann::json listing = nlohmann::json::array();
+    const auto sep = pattern.find("://");
+    static const std::set<std::string> kSchemes = {"file", "s3",    "s3a",  "gs",   "gcs",
+                                                   "az",   "azure", "abfs", "abfss"};
+    if (sep != std::string::npos && !kSchemes.contains(pattern.substr(0, sep))) {
+      listing.push_back(pattern);
+      return listing;
+    }
+    ARROW_ASSIGN_OR_RAISE(auto files, sources::ExpandGlob(&store_->storage(), pattern));
+    for (const auto& uri : files) {
+      ARROW_ASSIGN_OR_RAISE(auto entry, store_->storage().Stat(uri));
+      listing.push_back(
+          {uri.ToString(), entry.size,
+           std::chrono::duration_cast<std::chrono::microseconds>(entry.modified.time_since_epoch())
+               .count()});
+    }
+    return listing;
+  }
+
   /// The task's cache key: its name, version, kind, definition and its inputs' content.
   arrow::Result<std::string> CacheKey(
       const TaskConfig& task,
@@ -245,23 +281,29 @@ class StageRunner {
                           {"row_group_rows", task.table.parquet.row_group_rows},
                           {"file_size_bytes", task.table.file_size_bytes}};
     switch (task.kind) {
-      case TaskKind::kSql:
+      case TaskKind::kSql: {
         key["sql"] = task.sql;
+        // Files the SQL reads itself (read_csv('…'), FROM 'x.parquet'), fingerprinted as
+        // a read task's; absent from the key when there are none, so such keys stay as
+        // they were.
+        ARROW_ASSIGN_OR_RAISE(auto references, SqlFiles(task.sql));
+        nlohmann::json files = nlohmann::json::array();
+        for (const auto& reference : references) {
+          const std::string location = ResolveSqlFile(reference.path, config_.dir);
+          auto listing = ListFiles(location);
+          if (!listing.ok()) {
+            return listing.status().WithMessage(
+                fmt::format("the SQL reads '{}': {}", reference.path, listing.status().message()));
+          }
+          files.push_back({location, *listing});
+        }
+        if (!files.empty()) key["sql_files"] = files;
         break;
+      }
       case TaskKind::kRead: {
         key["read"] = {
             {"uri", task.read_uri}, {"format", task.read_format}, {"options", task.read_options}};
-        // The source files as listed (name, size, time): a changed file is a new input.
-        ARROW_ASSIGN_OR_RAISE(auto files, sources::ExpandGlob(&store_->storage(), task.read_uri));
-        nlohmann::json listing = nlohmann::json::array();
-        for (const auto& uri : files) {
-          ARROW_ASSIGN_OR_RAISE(auto entry, store_->storage().Stat(uri));
-          listing.push_back({uri.ToString(), entry.size,
-                             std::chrono::duration_cast<std::chrono::microseconds>(
-                                 entry.modified.time_since_epoch())
-                                 .count()});
-        }
-        key["files"] = listing;
+        ARROW_ASSIGN_OR_RAISE(key["files"], ListFiles(task.read_uri));
         break;
       }
       case TaskKind::kExec: {
@@ -540,8 +582,13 @@ class StageRunner {
 
   arrow::Result<TableRecord> Execute(const TaskConfig& task, StageTransaction* tx) {
     switch (task.kind) {
-      case TaskKind::kSql:
-        return tx->WriteSql(task.name, task.sql, task.inputs, task.table);
+      case TaskKind::kSql: {
+        // DuckDB would resolve relative file paths against our working folder: make them
+        // the flow folder's, as the cache key does.
+        ARROW_ASSIGN_OR_RAISE(auto files, SqlFiles(task.sql));
+        ARROW_ASSIGN_OR_RAISE(auto sql, SqlWithResolvedFiles(task.sql, files, config_.dir));
+        return tx->WriteSql(task.name, sql, task.inputs, task.table);
+      }
       case TaskKind::kRead: {
         const std::string format =
             task.read_format.empty() ? FormatOf(task.read_uri) : task.read_format;
@@ -561,6 +608,7 @@ class StageRunner {
         ExecLaunch launch;
         launch.argv = task.exec_argv;
         launch.working_dir = config_.dir;
+        launch.env = storage::StorageEnvironment(config_.storage);
         for (const auto& ref : task.inputs) {
           ARROW_ASSIGN_OR_RAISE(const TableRecord* record, tx->Resolve(ref));
           auto& files = launch.input_files[ref.ToString()];
@@ -632,6 +680,9 @@ class StageRunner {
   const TaskCallback& on_task_;
   std::mutex report_mutex_;
   std::map<std::string, IngestedTable> ingested_;  ///< by task, for the current stage
+  std::mutex parser_mutex_;  ///< guards parser_ and sql_files_ (tasks run on threads)
+  std::unique_ptr<duckdb::Database> parser_;
+  std::map<std::string, std::vector<SqlFileReference>> sql_files_;  ///< by SQL text
 };
 
 // Called holding the lock of every stage: no other run of the instance is alive, so a run

@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/common/lock_holder.h"
+#include "lakepipe/common/lock_wait_reporter.h"
 #include "lakepipe/common/sha256.h"
+#include "lakepipe/tablestore/lock_names.h"
 #include "lakepipe/tablestore/postgres_connection.h"
 
 namespace lakepipe::tablestore {
@@ -45,10 +48,58 @@ class AdvisoryStageLocks : public StageLocks {
   arrow::Status lost_;
 };
 
-arrow::Status Take(PgConnection& connection, const std::string& name) {
+/// This process as a waiter reads it in pg_stat_activity (application_name holds 63
+/// bytes: the host, most likely to be long, goes last).
+std::string ApplicationName(const LockHolder& self, bool holding) {
+  std::string name = holding ? fmt::format("lakepipe since {} pid {} {}@{}", self.since, self.pid,
+                                           self.user, self.host)
+                             : fmt::format("lakepipe pid {} {}@{}", self.pid, self.user, self.host);
+  return name.substr(0, 63);
+}
+
+arrow::Status SetApplicationName(PgConnection& connection, const std::string& name) {
+  return connection.Execute("naming the lock session",
+                            "SELECT set_config('application_name', $1, false)", {name});
+}
+
+/// Who holds the advisory lock `name`, from pg_locks and pg_stat_activity.
+std::string Holder(PgConnection& connection, const std::string& name) {
+  // A bigint key is stored as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+  const auto key = static_cast<uint64_t>(AdvisoryLockKey(name));
+  auto rows = connection.Query(
+      fmt::format("finding who holds the lock '{}'", name),
+      "SELECT a.pid, a.application_name, a.usename, host(a.client_addr) FROM pg_locks l "
+      "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+      "AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1",
+      {std::to_string(key >> 32), std::to_string(key & 0xffffffffu)});
+  if (!rows.ok() || rows->empty()) return "held by another session";
+  const auto& row = rows->front();
+  return fmt::format("held by {} (PostgreSQL session {} of user {}, from {})",
+                     row[1].value_or("a session without a name"), row[0].value_or("?"),
+                     row[2].value_or("?"), row[3].value_or("a local socket"));
+}
+
+/// Takes the advisory lock `name`, waiting in PostgreSQL's queue as long as another
+/// session holds it; meanwhile a connection of its own to `url` says who that is.
+arrow::Status Take(PgConnection& connection, const std::string& url, const std::string& name,
+                   const std::string& what) {
+  const std::string key = std::to_string(AdvisoryLockKey(name));
+  ARROW_ASSIGN_OR_RAISE(auto rows,
+                        connection.Query(fmt::format("taking the lock '{}'", name),
+                                         "SELECT pg_try_advisory_lock($1::bigint)", {key}));
+  if (!rows.empty() && rows[0][0].value_or("") == "t") return arrow::Status::OK();
+  std::unique_ptr<PgConnection> observer;
+  LockWaitReporter reporter(what, [&]() -> std::string {
+    if (!observer) {
+      auto opened = PgConnection::Open(url);
+      if (!opened.ok()) return "held by another session (" + opened.status().message() + ")";
+      observer = std::move(*opened);
+    }
+    return Holder(*observer, name);
+  });
   return connection.Execute(fmt::format("waiting for the lock '{}'", name),
-                            "SELECT pg_advisory_lock($1::bigint)",
-                            {std::to_string(AdvisoryLockKey(name))});
+                            "SELECT pg_advisory_lock($1::bigint)", {key});
 }
 
 }  // namespace
@@ -74,11 +125,15 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStagesAdvisory(const std::string&
       "preparing the lock session",
       "SELECT set_config(name, '0', false) FROM pg_settings "
       "WHERE name IN ('statement_timeout', 'lock_timeout', 'idle_session_timeout')"));
+  const LockHolder self = LockHolder::Self();
+  ARROW_RETURN_NOT_OK(SetApplicationName(*connection, ApplicationName(self, false)));
   const std::string setup = instance + "#__setup__";
-  ARROW_RETURN_NOT_OK(Take(*connection, setup));
+  ARROW_RETURN_NOT_OK(Take(*connection, url, setup, SetupLockName(instance)));
   for (const auto& stage : stages) {
-    ARROW_RETURN_NOT_OK(Take(*connection, fmt::format("{}#{}", instance, stage)));
+    ARROW_RETURN_NOT_OK(Take(*connection, url, fmt::format("{}#{}", instance, stage),
+                             StageLockName(instance, stage)));
   }
+  ARROW_RETURN_NOT_OK(SetApplicationName(*connection, ApplicationName(LockHolder::Self(), true)));
   ARROW_RETURN_NOT_OK(connection->Execute(fmt::format("releasing the lock '{}'", setup),
                                           "SELECT pg_advisory_unlock($1::bigint)",
                                           {std::to_string(AdvisoryLockKey(setup))}));

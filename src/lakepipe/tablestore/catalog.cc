@@ -15,6 +15,7 @@
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/catalog_wal.h"
 #include "lakepipe/tablestore/file_locks.h"
+#include "lakepipe/tablestore/table_scan_sql.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -81,14 +82,9 @@ std::map<std::string, ViewSpec> DesiredViews(const CatalogTarget& target,
   for (const auto& stage : snapshot.stages) {
     const std::string slot_schema = stage.stage + "__" + stage.committed_slot;
     for (const TableRecord* table : snapshot.TablesIn(stage.stage, stage.committed_slot)) {
-      std::string files;
-      for (const auto& file : table->files) {
-        files += (files.empty() ? "" : ", ") + SqlString(DuckDbPath(target.base.Join(file.path)));
-      }
       const std::string slot_view =
-          fmt::format("CREATE VIEW {}.{} AS SELECT * FROM read_parquet([{}]{})",
-                      SqlIdentifier(slot_schema), SqlIdentifier(table->table), files,
-                      table->partition_by.empty() ? "" : ", hive_partitioning = true");
+          fmt::format("CREATE VIEW {}.{} AS {}", SqlIdentifier(slot_schema),
+                      SqlIdentifier(table->table), TableScanSql(target.base, *table));
       views[slot_schema + "." + table->table] = {slot_schema, table->table, slot_view};
       // The alias names the slot view's content, so it is remade whenever that changes
       // (its columns may have changed too).

@@ -19,6 +19,7 @@
 #include "lakepipe/tablestore/embedded_metadata_store.h"
 #include "lakepipe/tablestore/postgres_metadata_store.h"
 #include "lakepipe/tablestore/slot_retention.h"
+#include "lakepipe/tablestore/table_scan_sql.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -41,12 +42,7 @@ class SessionReader : public arrow::RecordBatchReader {
 };
 
 std::string ReadParquetSql(const storage::Uri& base, const TableRecord& table) {
-  std::string files;
-  for (const auto& file : table.files) {
-    files += (files.empty() ? "" : ", ") + duckdb::SqlString(DuckDbPath(base.Join(file.path)));
-  }
-  return fmt::format("read_parquet([{}]{})", files,
-                     table.partition_by.empty() ? "" : ", hive_partitioning = true");
+  return "(" + TableScanSql(base, table) + ")";
 }
 
 /// `snapshot` as the metadata store holds it once `commit` (and `finished_run`) are written:
@@ -458,11 +454,13 @@ arrow::Result<TableRecord> StageTransaction::CopyCommitted(const std::string& ta
   // generation it replaced, under names this copy must not overwrite.
   std::vector<std::string> targets;
   for (size_t i = 0; i < record.files.size(); ++i) {
-    // Hive partition folders are the last partition_by.size() folders of a file's path.
+    // Hive partition folders are the last partition_by.size() folders of a file's path
+    // (none for an empty table: its one file sits at the table's root).
     std::string partition;
     std::string_view path = record.files[i].path;
     path = path.substr(0, path.rfind('/'));
-    for (size_t p = 0; p < record.partition_by.size(); ++p) {
+    const size_t folders = record.rows > 0 ? record.partition_by.size() : 0;
+    for (size_t p = 0; p < folders; ++p) {
       const auto slash = path.rfind('/');
       partition = std::string(path.substr(slash + 1)) + "/" + partition;
       path = path.substr(0, slash == std::string_view::npos ? 0 : slash);

@@ -200,6 +200,24 @@ TEST_F(TableStoreTest, PartitionedTablesUseHiveFoldersAndReadBack) {
   EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items ORDER BY id"), "1,a/b,;2,c,;3,NULL,;");
 }
 
+TEST_F(TableStoreTest, PartitionedTablesReadBackWithTheirColumnsInOrderEmptyOrNot) {
+  TableOptions options;
+  options.partition_by = {"id"};  // the first column, an int64
+  for (const std::string rows : {R"([{"id": 7, "tag": "a"}, {"id": 8, "tag": "b"}])", "[]"}) {
+    CommitItems(Ids(rows), options);
+    auto reader = store_->ReadTable({"raw", "items"});
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ((*reader)->schema()->ToString(), "id: int64\ntag: string") << rows;
+    auto table = (*reader)->ToTable().ValueOrDie();
+    EXPECT_EQ(table->num_rows(), rows == "[]" ? 0 : 2);
+    EXPECT_EQ(CatalogQuery("SELECT column_name, data_type FROM information_schema.columns "
+                           "WHERE table_schema = 'raw' AND table_name = 'items' "
+                           "ORDER BY ordinal_position"),
+              "id,BIGINT,;tag,VARCHAR,;")
+        << rows;
+  }
+}
+
 TEST_F(TableStoreTest, AnEmptyTableStillHasAFileWithItsColumns) {
   CommitItems(Ids("[]"));
   EXPECT_EQ(CatalogQuery("SELECT count(*), max(id) FROM raw.items"), "0,NULL,;");

@@ -246,11 +246,12 @@ arrow::Status TableWriter::Finish(TableRecord* record) {
   if (s.failed) return arrow::Status::Invalid("table writer used after an error");
   ARROW_ASSIGN_OR_RAISE(auto written, s.writer->Finish());
   if (written.empty()) {
-    // An empty table still gets a file, so readers (and the catalog's view) see its columns.
+    // An empty table still gets a file, so readers (and the catalog's view) see its columns:
+    // every column, partition columns in place, as there is no partition folder to name them.
     const std::string relative = s.relative_dir + "/" + s.file_stem + "-0000.parquet";
-    ARROW_ASSIGN_OR_RAISE(auto empty,
-                          parquet::ParquetFileWriter::Open(*s.storage, s.base.Join(relative),
-                                                           s.file_schema, s.options.parquet));
+    ARROW_ASSIGN_OR_RAISE(
+        auto empty, parquet::ParquetFileWriter::Open(*s.storage, s.base.Join(relative), s.schema,
+                                                     s.options.parquet));
     ARROW_ASSIGN_OR_RAISE(int64_t bytes, empty->Close());
     written.push_back({s.base.Join(relative), relative, 0, bytes, empty->sha256()});
   }
