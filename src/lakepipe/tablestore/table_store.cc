@@ -13,8 +13,8 @@
 
 #include "lakepipe/common/crash_point.h"
 #include "lakepipe/common/time_format.h"
-#include "lakepipe/lake/path_segment.h"
 #include "lakepipe/duckdb/database.h"
+#include "lakepipe/lake/path_segment.h"
 #include "lakepipe/tablestore/catalog.h"
 #include "lakepipe/tablestore/embedded_metadata_store.h"
 #include "lakepipe/tablestore/postgres_metadata_store.h"
