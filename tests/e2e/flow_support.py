@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -704,6 +705,23 @@ def flow_on(backend, run_lakepipe, folder: Path, **kwargs) -> Flow:
         kwargs["storage"] = {"endpoint": backend.env["AWS_ENDPOINT_URL"], "region": "us-east-1",
                              "url_style": "path"}
     return Flow(folder, backend, run_lakepipe, **kwargs)
+
+
+@pytest.fixture
+def metadata_url(postgres) -> str:
+    """A database of its own on the shared PostgreSQL server (the flows of every test are
+    named alike), for a flow's `metadata:`."""
+    name = f"flows_{uuid.uuid4().hex[:12]}"
+    postgres.psql(f"CREATE DATABASE {name}")
+    return postgres.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["embedded", "team"])
+def metadata(request) -> str:
+    """A flow's `metadata:` in each mode: "embedded", or a new PostgreSQL database."""
+    if request.param == "embedded":
+        return "embedded"
+    return request.getfixturevalue("metadata_url")
 
 
 @pytest.fixture

@@ -6,24 +6,12 @@ import getpass
 import re
 import socket
 import subprocess
-import uuid
 
-import pytest
 
-from flow_support import flow_on, wait_for
+from flow_support import flow_on, metadata, metadata_url, wait_for  # noqa: F401
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 WAITING = "waiting for the lock of stage 'model' of flow 'shop' (instance dev): held by "
-
-
-@pytest.fixture(params=["embedded", "team"])
-def metadata(request):
-    if request.param == "embedded":
-        return "embedded"
-    postgres = request.getfixturevalue("postgres")
-    name = f"lockwait_{uuid.uuid4().hex[:12]}"
-    postgres.psql(f"CREATE DATABASE {name}")
-    return postgres.url.rsplit("/", 1)[0] + "/" + name
 
 
 def test_waiting_run_names_the_holder_of_the_lock(metadata, run_lakepipe, request, tmp_path,

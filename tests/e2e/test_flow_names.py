@@ -5,11 +5,10 @@ catalog build fails, in embedded and in team (PostgreSQL) mode."""
 import json
 import sqlite3
 import subprocess
-import uuid
 
 import pytest
 
-from flow_support import TOTALS_SQL, local_flow, metadata_only  # noqa: F401
+from flow_support import TOTALS_SQL, local_flow, metadata_only, metadata_url  # noqa: F401
 
 
 def error_line(proc) -> str:
@@ -237,13 +236,6 @@ def test_repair_without_stages_rebuilds_a_lost_catalog(local_flow):
     assert out == {"flow": "shop", "instance": "dev", "dropped": [],
                    "catalog": str(flow.catalog)}
     assert flow.query("SELECT count(*) FROM model.names") == [(5,)]
-
-
-@pytest.fixture
-def metadata_url(postgres):
-    name = f"names_{uuid.uuid4().hex[:12]}"
-    postgres.psql(f"CREATE DATABASE {name}")
-    return postgres.url.rsplit("/", 1)[0] + "/" + name
 
 
 def psql(postgres, url: str, sql: str) -> str:

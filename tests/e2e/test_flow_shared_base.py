@@ -7,23 +7,10 @@ for the run instead of deleting what it is writing."""
 import json
 import subprocess
 import time
-import uuid
-
-import pytest
-
-from flow_support import (MORE_ORDERS, ORDERS, expected_tables, flow_on, wait_for,
-                          store_backend)  # noqa: F401
 
 
-@pytest.fixture(params=["embedded", "postgres"])
-def metadata(request):
-    """`metadata:` for both flows: each its own embedded file, or one PostgreSQL database."""
-    if request.param == "embedded":
-        return "embedded"
-    postgres = request.getfixturevalue("postgres")
-    name = f"shared_{uuid.uuid4().hex[:12]}"
-    postgres.psql(f"CREATE DATABASE {name}")
-    return postgres.url.rsplit("/", 1)[0] + "/" + name
+from flow_support import (MORE_ORDERS, ORDERS, expected_tables, flow_on, metadata,  # noqa: F401
+                          metadata_url, store_backend, wait_for)
 
 
 def two_flows(store_backend, run_lakepipe, tmp_path, metadata):

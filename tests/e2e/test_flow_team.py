@@ -3,20 +3,11 @@ PostgreSQL metadata store and one bucket. Their runs are serialized by advisory 
 `flow sync` gives the second machine the first one's tables."""
 import json
 import subprocess
-import uuid
 
 import pytest
 
-from flow_support import (MORE_ORDERS, expected_tables, flow_on, metadata_only, wait_for,
-                          store_backend)  # noqa: F401
-
-
-@pytest.fixture
-def metadata_url(postgres):
-    """A database of its own on the shared server: the flows of every test are named alike."""
-    name = f"team_{uuid.uuid4().hex[:12]}"
-    postgres.psql(f"CREATE DATABASE {name}")
-    return postgres.url.rsplit("/", 1)[0] + "/" + name
+from flow_support import (MORE_ORDERS, expected_tables, flow_on, metadata_only,  # noqa: F401
+                          metadata_url, store_backend, wait_for)
 
 
 @pytest.fixture
