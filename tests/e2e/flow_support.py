@@ -707,6 +707,14 @@ def flow_on(backend, run_lakepipe, folder: Path, **kwargs) -> Flow:
     return Flow(folder, backend, run_lakepipe, **kwargs)
 
 
+def unseal_catalog(catalog: Path) -> None:
+    """Removes the link to /dev/null each publication puts at the catalog's WAL path, as in
+    a catalog an older lakepipe published: clients can write into it again."""
+    wal = catalog.with_name(catalog.name + ".wal")
+    assert wal.is_symlink() and os.readlink(wal) == "/dev/null", wal
+    wal.unlink()
+
+
 @pytest.fixture
 def metadata_url(postgres) -> str:
     """A database of its own on the shared PostgreSQL server (the flows of every test are

@@ -2,18 +2,21 @@
 
 A run republishes the catalog by renaming a new file over it. A client that opened the old
 file read-write (DuckDB's default, as `duckdb.connect(path)` and the duckdb CLI open it) and
-writes after that leaves its write-ahead log under the catalog's name; without care every
-later reader replays it onto the new file and fails. Users' own schemas in the catalog
-survive runs; the pattern that always works is a DuckDB file of the user's own that
-ATTACHes the catalog READ_ONLY. Two flows (or instances) naming one catalog file are
-refused before anything is written."""
+wrote after that left its write-ahead log under the catalog's name, and every later reader
+replayed it onto the new file and failed. Each publication now makes the WAL path a link to
+/dev/null: any client's write fails at its commit, no log is left, every reader opens. The
+catalog is lakepipe's; users' tables go in a DuckDB file of their own that ATTACHes the
+catalog READ_ONLY. A real stale WAL (a catalog an older lakepipe published) is removed by
+the next lakepipe command. Two flows (or instances) naming one catalog file are refused
+before anything is written."""
 import json
+import os
 import subprocess
 import sys
 
 import duckdb
 
-from flow_support import MORE_ORDERS, ORDERS, Flow, local_flow  # noqa: F401
+from flow_support import MORE_ORDERS, ORDERS, Flow, local_flow, unseal_catalog  # noqa: F401
 
 COUNT_ORDERS = "SELECT count(*) FROM raw.orders"
 
@@ -42,10 +45,13 @@ class Notebook:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout.readline().strip() == "ok"
 
-    def execute(self, sql: str) -> None:
+    def answer(self, sql: str) -> str:
         self.proc.stdin.write(sql + "\n")
         self.proc.stdin.flush()
-        answer = self.proc.stdout.readline().strip()
+        return self.proc.stdout.readline().strip()
+
+    def execute(self, sql: str) -> None:
+        answer = self.answer(sql)
         assert answer == "ok", (sql, answer)
 
     def close(self) -> None:
@@ -75,7 +81,52 @@ def leave_a_stale_wal(notebook: Notebook, n: int) -> None:
     notebook.execute(f"INSERT INTO main.note{n} VALUES ({n})")
 
 
-def test_a_stale_connection_writing_after_a_publish_wedges_no_reader(local_flow):
+def is_sealed(wal) -> bool:
+    return wal.is_symlink() and os.readlink(wal) == "/dev/null"
+
+
+def test_no_client_can_leave_a_wal_under_the_catalogs_name(local_flow):
+    flow = local_flow
+    flow.put_data()
+    flow.write(flow.standard_stages(report=False))
+    flow.run()
+    wal = flow.catalog.with_name(flow.catalog.name + ".wal")
+    assert is_sealed(wal)
+    notebook = Notebook(flow.catalog)  # read-write, opened before the next run
+    try:
+        notebook.execute(COUNT_ORDERS)
+        flow.put_orders(MORE_ORDERS)
+        flow.run()  # publishes a new catalog file; the notebook keeps the old one
+        # The notebook's write fails at its commit, and nothing is left under the name.
+        answer = notebook.answer("CREATE TABLE main.note AS SELECT 1 AS x")
+        assert answer.startswith("error: ") and ".wal" in answer, answer
+        notebook.execute(COUNT_ORDERS)  # its connection still reads
+        assert is_sealed(wal)
+        # Every new client opens the new catalog at once, and cannot write it either.
+        assert fresh_reader(flow.catalog, COUNT_ORDERS, True) == [(len(MORE_ORDERS),)]
+        assert fresh_reader(flow.catalog, COUNT_ORDERS, False) == [(len(MORE_ORDERS),)]
+        rows = flow.lakepipe("sql", flow.file, COUNT_ORDERS, output_json=False).stdout
+        assert str(len(MORE_ORDERS)) in rows.split()
+        writer = Notebook(flow.catalog)
+        try:
+            answer = writer.answer("CREATE SCHEMA scratch")
+            assert answer.startswith("error: ") and ".wal" in answer, answer
+        finally:
+            writer.close()
+        flow.put_orders(ORDERS)
+        flow.run()
+        flow.lakepipe("flow", "sync", flow.file)
+        assert is_sealed(wal)
+        assert fresh_reader(flow.catalog, COUNT_ORDERS, False) == [(len(ORDERS),)]
+    finally:
+        notebook.close()
+    assert flow.query("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'note%'") \
+        == [(0,)]
+
+
+def test_a_stale_wal_an_older_lakepipe_let_in_is_removed(local_flow):
+    """A catalog an older lakepipe published has no link at its WAL path: a stale client's
+    WAL lands there. lakepipe sql, the next run and a sync remove it."""
     flow = local_flow
     flow.put_data()
     flow.write(flow.standard_stages(report=False))
@@ -86,8 +137,9 @@ def test_a_stale_connection_writing_after_a_publish_wedges_no_reader(local_flow)
         notebook.execute(COUNT_ORDERS)
         flow.put_orders(MORE_ORDERS)
         flow.run()  # publishes a new catalog file; the notebook keeps the old one
+        unseal_catalog(flow.catalog)
         leave_a_stale_wal(notebook, 1)
-        assert wal.exists()
+        assert wal.exists() and not wal.is_symlink()
 
         # lakepipe sql reads the new catalog, and removes the WAL that is not its own...
         rows = flow.lakepipe("sql", flow.file, COUNT_ORDERS, output_json=False).stdout
@@ -98,17 +150,18 @@ def test_a_stale_connection_writing_after_a_publish_wedges_no_reader(local_flow)
         assert fresh_reader(flow.catalog, COUNT_ORDERS, False) == [(len(MORE_ORDERS),)]
 
         # The notebook writes again after its own checkpoint: a new stale WAL. The next
-        # run succeeds and removes it, and so does a sync.
+        # run succeeds and seals the name again, and so does a sync.
         leave_a_stale_wal(notebook, 2)
-        assert wal.exists()
+        assert wal.exists() and not wal.is_symlink()
         flow.put_orders(ORDERS)
         flow.run()
-        assert not wal.exists()
+        assert is_sealed(wal)
         assert fresh_reader(flow.catalog, COUNT_ORDERS, True) == [(len(ORDERS),)]
+        unseal_catalog(flow.catalog)
         leave_a_stale_wal(notebook, 3)
-        assert wal.exists()
+        assert wal.exists() and not wal.is_symlink()
         flow.lakepipe("flow", "sync", flow.file)
-        assert not wal.exists()
+        assert is_sealed(wal)
         assert fresh_reader(flow.catalog, COUNT_ORDERS, False) == [(len(ORDERS),)]
         assert flow.query(COUNT_ORDERS) == [(len(ORDERS),)]
     finally:
@@ -127,6 +180,7 @@ def test_a_wal_of_the_catalog_itself_is_kept(local_flow):
     flow.write(flow.standard_stages(report=False))
     flow.run()
     wal = flow.catalog.with_name(flow.catalog.name + ".wal")
+    unseal_catalog(flow.catalog)  # as an older lakepipe published it: clients may write
     notebook = Notebook(flow.catalog)
     try:
         notebook.execute("CREATE SCHEMA scratch")
@@ -144,10 +198,13 @@ def test_a_wal_of_the_catalog_itself_is_kept(local_flow):
 
 
 def test_user_schemas_survive_runs_and_an_attaching_file_always_works(local_flow, tmp_path):
+    """Schemas users made in a catalog an older lakepipe published (clients could write it
+    then) are kept by later runs; the pattern that always works is a file of one's own."""
     flow = local_flow
     flow.put_data()
     flow.write(flow.standard_stages(report=False))
     flow.run()
+    unseal_catalog(flow.catalog)
     con = duckdb.connect(str(flow.catalog))
     con.execute("CREATE SCHEMA scratch")
     con.execute("CREATE TABLE scratch.notes AS SELECT 'keep me' AS note")
@@ -183,6 +240,7 @@ def test_a_view_a_client_dropped_is_made_again_by_the_next_run(local_flow):
     flow.put_data()
     flow.write(flow.standard_stages(report=False))
     flow.run()
+    unseal_catalog(flow.catalog)
     con = duckdb.connect(str(flow.catalog))
     con.execute("DROP VIEW model.names")
     con.close()
@@ -211,6 +269,7 @@ def test_a_catalog_file_serves_one_flow_and_instance(local_flow, run_lakepipe, r
     flow.write(flow.standard_stages(report=False))
     flow.run()
     # A catalog an older lakepipe wrote records no owner: it is adopted.
+    unseal_catalog(flow.catalog)
     con = duckdb.connect(str(flow.catalog))
     con.execute("DROP TABLE lakepipe.catalog_owner")
     con.close()

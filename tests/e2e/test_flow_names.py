@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from flow_support import TOTALS_SQL, local_flow, metadata_only, metadata_url  # noqa: F401
+from flow_support import (TOTALS_SQL, local_flow, metadata_only, metadata_url,  # noqa: F401
+                          unseal_catalog)
 
 
 def error_line(proc) -> str:
@@ -142,6 +143,7 @@ def downgrade_sqlite_to_schema_1(path) -> None:
 
 def downgrade_catalog_versions(flow) -> None:
     import duckdb
+    unseal_catalog(flow.catalog)  # as an older lakepipe left it
     con = duckdb.connect(str(flow.catalog))
     con.execute("ALTER TABLE lakepipe.tasks ALTER COLUMN version SET DATA TYPE BIGINT")
     con.close()

@@ -302,7 +302,7 @@ arrow::Status CatalogPublication::Publish() {
   if (built_.empty()) return arrow::Status::Invalid("publishing a catalog that was not built");
   const std::string path = std::filesystem::absolute(target_.path).string();
   CrashPoint("catalog-built-before-publish");
-  RemoveCatalogWal(path);
+  SealCatalogWal(path);
   if (std::rename(built_.c_str(), path.c_str()) != 0) {
     return arrow::Status::IOError(
         fmt::format("publishing catalog '{}': {}", path, strerror(errno)));

@@ -43,10 +43,19 @@ bool WalIsForeign(const std::string& path) {
 
 }  // namespace
 
-void RemoveCatalogWal(const std::string& path) {
+void SealCatalogWal(const std::string& path) {
   std::error_code ec;
-  fs::remove(WalPath(path), ec);
   fs::remove(path + ".checkpoint.wal", ec);
+  // Named like the publication temps, so one a crash leaves is removed by the next one.
+  const std::string link =
+      fmt::format("{}.tmp-{}-{:x}-wal", path, ::getpid(), std::random_device{}());
+  fs::create_symlink("/dev/null", link, ec);
+  if (!ec) {
+    fs::rename(link, WalPath(path), ec);
+    if (!ec) return;
+  }
+  fs::remove(link, ec);
+  fs::remove(WalPath(path), ec);
 }
 
 arrow::Result<std::unique_ptr<duckdb::Database>> OpenPublishedCatalog(const std::string& path) {

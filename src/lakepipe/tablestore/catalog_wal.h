@@ -16,15 +16,22 @@
 // DuckDB then still fails the opener rather than ignore the WAL, and clients older than
 // DuckDB 1.4 could no longer read the catalog.
 //
-// Lakepipe never writes a published catalog in place, so every WAL beside it is a
-// client's. Two rules keep a stale one from harming readers:
-// - At each publication, under the publish lock, just before the rename, the WAL files go:
-//   they were written against the file being replaced, whose writes the new file does not
-//   carry (a WAL of the new file cannot exist yet: it is not in place).
-// - Before lakepipe reads the catalog, a WAL that makes the open fail is judged: DuckDB
-//   always replays a WAL it wrote for a file onto that file, so a WAL that fails on a
-//   private copy of the catalog, while the copy opens without it, belongs to another file
-//   and is removed. A WAL that replays is kept (it may be a client's of this very file).
+// Lakepipe never writes a published catalog in place, and the catalog is lakepipe's: users
+// read it (their own tables go in a file of theirs that ATTACHes it READ_ONLY). So no
+// client may leave a WAL under its name:
+// - Each publication, under the publish lock, just before the rename, makes "<path>.wal"
+//   a symbolic link to /dev/null (an atomic rename over whatever WAL was there). DuckDB
+//   replays it as an empty log, so every opener, read-only or read-write, opens the new
+//   file; and a client that writes, whether it opened the file before the publication or
+//   after, fails at its commit ("Could not fsync file …wal") instead of leaving a log
+//   that every later opener would replay onto a file it was not written for. Tested with
+//   DuckDB 1.5.5.
+// - A real WAL can still lie there, left by a catalog an older lakepipe published, or in
+//   the instant between the link and the rename. Before lakepipe reads the catalog, a WAL
+//   that makes the open fail is judged: DuckDB always replays a WAL it wrote for a file
+//   onto that file, so a WAL that fails on a private copy of the catalog, while the copy
+//   opens without it, belongs to another file and is removed. A WAL that replays is kept
+//   (it may be a client's of this very file); the next publication replaces it.
 
 #include <memory>
 #include <string>
@@ -37,10 +44,11 @@ class Database;
 
 namespace lakepipe::tablestore {
 
-/// Removes the WAL files DuckDB names after the catalog at `path` ("<path>.wal",
-/// "<path>.checkpoint.wal"). Call with the publish lock held, just before a new catalog is
-/// renamed over `path`. Best effort: a file that stays is judged by the next reader.
-void RemoveCatalogWal(const std::string& path);
+/// Makes "<path>.wal" a link to /dev/null, replacing any WAL there, and removes
+/// "<path>.checkpoint.wal". Call with the publish lock held, just before a new catalog is
+/// renamed over `path`. Best effort: when no link can be made, the WAL is removed, and a
+/// WAL that comes back is judged by the next reader.
+void SealCatalogWal(const std::string& path);
 
 /// Opens the published catalog at `path` read-only. When that fails and a WAL lies beside
 /// it, takes the publish lock, removes the WAL if it was not written for this catalog
