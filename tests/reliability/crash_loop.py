@@ -611,7 +611,7 @@ def make_backend(store: str, workdir: Path, services: list) -> Backend:
 
 
 def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str = "file",
-             use_postgres: bool = True, log=print) -> dict:
+             use_postgres: bool = True, log=print, only: list[str] | None = None) -> dict:
     rng = random.Random(seed)
     binary = Path(binary).resolve()   # flow runs start in the flow's folder
     services: list = []
@@ -635,6 +635,10 @@ def run_loop(binary: Path, workdir: Path, iterations: int, seed: int, store: str
         scenarios.append(first_flow)
         scenarios.append(NeighbourFlowWithGc(backend, runner, workdir / "flow-neighbour",
                                              first_flow))
+        if only:
+            unknown = set(only) - {s.name for s in scenarios}
+            check(not unknown, f"no scenario {sorted(unknown)}")
+            scenarios = [s for s in scenarios if s.name in only]
 
         typical: dict[str, float] = {}
         counts: Counter = Counter()
@@ -702,6 +706,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--store", choices=["file", "s3"], default="file")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--scenario", action="append", default=None,
+                        help="run only this scenario (repeatable; default: all)")
     parser.add_argument("--lakepipe", type=Path,
                         default=Path(os.environ.get("LAKEPIPE_BIN", ROOT / "build" / "lakepipe")))
     parser.add_argument("--workdir", type=Path, default=None,
@@ -714,7 +720,8 @@ def main() -> int:
     print(f"crash loop: seed {seed}, store {a.store}, workdir {workdir}", flush=True)
     try:
         summary = run_loop(a.lakepipe.resolve(), workdir, a.iterations, seed, a.store,
-                           not a.no_postgres, log=lambda m: print(m, flush=True))
+                           not a.no_postgres, log=lambda m: print(m, flush=True),
+                           only=a.scenario)
     except CheckFailed as e:
         print(f"crash loop FAILED: {e}\n(workdir kept: {workdir})", file=sys.stderr)
         return 1
