@@ -257,11 +257,13 @@ class EmbeddedMetadataStore : public MetadataStore {
     ARROW_RETURN_NOT_OK(db->Execute("BEGIN IMMEDIATE"));
     DroppedStage dropped;
     auto status = [&]() -> arrow::Status {
-      for (auto [table, count] :
+      for (const auto& table_count :
            {std::pair{"stages", &dropped.stages}, std::pair{"tasks", &dropped.tasks},
             std::pair{"tables", &dropped.tables}}) {
+        // Not a structured binding: clang (the fuzz build) cannot capture one in a lambda.
+        int64_t* count = table_count.second;
         const std::string where =
-            " FROM " + std::string(table) + " WHERE instance = ? AND stage = ?";
+            " FROM " + std::string(table_count.first) + " WHERE instance = ? AND stage = ?";
         ARROW_RETURN_NOT_OK(
             db->Query("SELECT count(*)" + where, {instance, stage}, [&](sqlite3_stmt* s) {
               *count = sqlite3_column_int64(s, 0);
