@@ -19,7 +19,7 @@
 #include "lakepipe/common/sha256.h"
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/database.h"
-#include "lakepipe/flow/exec_task.h"
+#include "lakepipe/flow/exec_process.h"
 #include "lakepipe/flow/flow_names.h"
 #include "lakepipe/flow/flow_selection.h"
 #include "lakepipe/flow/ingest_task.h"
@@ -620,7 +620,7 @@ class StageRunner {
           ARROW_ASSIGN_OR_RAISE(auto ref, ParseTableRef(task.stdin_input));
           ARROW_ASSIGN_OR_RAISE(launch.stdin_table, tx->ReadTable(ref));
         }
-        ARROW_ASSIGN_OR_RAISE(auto reader, StartExecTask(launch));
+        ARROW_ASSIGN_OR_RAISE(auto reader, StartExecProgram(launch));
         return tx->WriteTable(task.name, *reader, task.table);
       }
       case TaskKind::kIngest:

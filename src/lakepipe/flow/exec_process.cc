@@ -1,4 +1,4 @@
-#include "lakepipe/flow/exec_task.h"
+#include "lakepipe/flow/exec_process.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -82,7 +82,7 @@ arrow::Status Feed(int fd, arrow::RecordBatchReader* table) {
 
 }  // namespace
 
-arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecTask(const ExecLaunch& launch) {
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecProgram(const ExecLaunch& launch) {
   singer::TapLaunch tap;
   tap.argv = launch.argv;
   tap.role = "program";

@@ -26,6 +26,6 @@ struct ExecLaunch {
 
 /// Starts the program; the reader yields its batches, and reports a non-zero exit, a
 /// stream that is not Arrow IPC, or a failure to feed stdin, once the stream ends.
-arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecTask(const ExecLaunch& launch);
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecProgram(const ExecLaunch& launch);
 
 }  // namespace lakepipe::flow
