@@ -5,16 +5,14 @@ import os
 import subprocess
 import tempfile
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from backends import BACKENDS, Backend, make_backend
+from flow_support import Flow, flow_on
 from ingest_support import Lake
 from services import ROOT, Azurite, FakeGcs, MotoS3, Postgres
-
-BACKENDS = ["file", "s3", "gcs", "azure"]
-
 
 @pytest.fixture(scope="session")
 def lakepipe_bin() -> Path:
@@ -52,45 +50,6 @@ def postgres(request) -> Postgres:
     service = Postgres(Path(tempfile.mkdtemp(prefix="lakepipe-pg-"))).start()
     request.addfinalizer(service.stop)
     return service
-
-
-@dataclass
-class Backend:
-    """One storage backend as the tests see it: where to write (root URI), the environment
-    lakepipe needs to reach it, and an independent pyarrow filesystem to check results."""
-
-    name: str
-    root: str
-    env: dict = field(default_factory=dict)
-    fs: object = None
-    fs_root: str = ""
-
-    def uri(self, relative: str) -> str:
-        return f"{self.root}/{relative}"
-
-    def fs_path(self, relative: str) -> str:
-        return f"{self.fs_root}/{relative}"
-
-    def read_bytes(self, relative: str) -> bytes:
-        with self.fs.open_input_stream(self.fs_path(relative)) as f:
-            return f.read()
-
-    def exists(self, relative: str) -> bool:
-        import pyarrow.fs as pafs
-        return self.fs.get_file_info(self.fs_path(relative)).type != pafs.FileType.NotFound
-
-
-def make_backend(name: str, request, tmp_path: Path) -> Backend:
-    import pyarrow.fs as pafs
-    bucket = f"lp-{uuid.uuid4().hex[:12]}"
-    if name == "file":
-        folder = tmp_path / "bucket"
-        folder.mkdir(parents=True)
-        return Backend(name, str(folder), {}, pafs.LocalFileSystem(), str(folder))
-    service = request.getfixturevalue({"s3": "moto", "gcs": "fake_gcs", "azure": "azurite"}[name])
-    service.create_bucket(bucket)
-    scheme = {"s3": "s3", "gcs": "gs", "azure": "az"}[name]
-    return Backend(name, f"{scheme}://{bucket}", service.env, service.filesystem(), bucket)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -154,3 +113,40 @@ def make_lake(request, run_lakepipe, tmp_path):
 @pytest.fixture
 def local_lake(make_lake) -> Lake:
     return make_lake("file")
+
+
+# --- flows (flow_support.Flow) ---------------------------------------------------------
+
+
+@pytest.fixture(params=["file", "s3"])
+def store_backend(request, tmp_path):
+    """The table store's backend: a local folder or a bucket on the S3 emulator."""
+    return make_backend(request.param, request, tmp_path / "store")
+
+
+@pytest.fixture
+def metadata_url(postgres) -> str:
+    """A database of its own on the shared PostgreSQL server (the flows of every test are
+    named alike), for a flow's `metadata:`."""
+    name = f"flows_{uuid.uuid4().hex[:12]}"
+    postgres.psql(f"CREATE DATABASE {name}")
+    return postgres.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["embedded", "team"])
+def metadata(request) -> str:
+    """A flow's `metadata:` in each mode: "embedded", or a new PostgreSQL database."""
+    if request.param == "embedded":
+        return "embedded"
+    return request.getfixturevalue("metadata_url")
+
+
+@pytest.fixture
+def flow(store_backend, run_lakepipe, tmp_path) -> Flow:
+    return flow_on(store_backend, run_lakepipe, tmp_path / "flow")
+
+
+@pytest.fixture
+def local_flow(run_lakepipe, tmp_path, request) -> Flow:
+    return flow_on(make_backend("file", request, tmp_path / "store"), run_lakepipe,
+                   tmp_path / "flow")

@@ -17,14 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-import pytest
 
 from services import DEPS
 
@@ -470,9 +468,10 @@ def metadata_only(summary: dict) -> dict[str, bool]:
 
 
 @contextlib.contextmanager
-def background(argv: list[str], env: dict):
-    """A process started now (text pipes); killed if still running when the block ends."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def background(argv: list[str], env: dict, *, cwd: Path | None = None, stderr=subprocess.PIPE):
+    """A process started now (text pipes; `stderr` may be an open file); killed if still
+    running when the block ends, so a failed test never leaves it behind."""
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr,
                             text=True)
     try:
         yield proc
@@ -688,16 +687,6 @@ class CountingProxy:
         return out
 
 
-# --- fixtures (imported by the test modules) ---------------------------------------------
-
-
-@pytest.fixture(params=["file", "s3"])
-def store_backend(request, tmp_path):
-    """The table store's backend: a local folder or a bucket on the S3 emulator."""
-    from conftest import make_backend
-    return make_backend(request.param, request, tmp_path / "store")
-
-
 def flow_on(backend, run_lakepipe, folder: Path, **kwargs) -> Flow:
     """A Flow on `backend`; on S3 the flow's storage block names the emulator (and the
     environment carries the credentials, and the endpoint for the exec programs)."""
@@ -715,41 +704,8 @@ def unseal_catalog(catalog: Path) -> None:
     wal.unlink()
 
 
-@pytest.fixture
-def metadata_url(postgres) -> str:
-    """A database of its own on the shared PostgreSQL server (the flows of every test are
-    named alike), for a flow's `metadata:`."""
-    name = f"flows_{uuid.uuid4().hex[:12]}"
-    postgres.psql(f"CREATE DATABASE {name}")
-    return postgres.url.rsplit("/", 1)[0] + "/" + name
-
-
-@pytest.fixture(params=["embedded", "team"])
-def metadata(request) -> str:
-    """A flow's `metadata:` in each mode: "embedded", or a new PostgreSQL database."""
-    if request.param == "embedded":
-        return "embedded"
-    return request.getfixturevalue("metadata_url")
-
-
-@pytest.fixture
-def flow(store_backend, run_lakepipe, tmp_path) -> Flow:
-    return flow_on(store_backend, run_lakepipe, tmp_path / "flow")
-
-
-@pytest.fixture
-def local_flow(run_lakepipe, tmp_path, request) -> Flow:
-    from conftest import make_backend
-    return flow_on(make_backend("file", request, tmp_path / "store"), run_lakepipe,
-                   tmp_path / "flow")
-
-
 def location(flow: Flow, relative: str) -> str:
     """How lakepipe names a table file to programs and in the catalog's views."""
     if flow.backend.name == "file":
         return os.path.normpath(os.path.join(flow.folder, flow.base, relative))
     return flow.backend.uri(f"{PREFIX}/{relative}")
-
-
-def rows_of(table: pa.Table) -> list[tuple]:
-    return sorted(tuple(row.values()) for row in table.to_pylist())

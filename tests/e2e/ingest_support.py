@@ -288,11 +288,15 @@ class Lake:
                 if not p.startswith(".dataspoc/logs/")}
 
 
-def rows_of(table: pa.Table, *columns, sort_by: str = "id") -> list[tuple]:
+def rows_of(table: pa.Table, *columns, sort_by: str | None = "id") -> list[tuple]:
+    """The table's rows as tuples of `columns` (all by default), ordered by the column
+    `sort_by`, or by the whole row when it is None."""
     columns = columns or tuple(table.column_names)
     data = table.select(list(columns)).to_pylist()
-    data.sort(key=lambda r: r[sort_by])
-    return [tuple(r[c] for c in columns) for r in data]
+    if sort_by is not None:
+        data.sort(key=lambda r: r[sort_by])
+    rows = [tuple(r[c] for c in columns) for r in data]
+    return rows if sort_by is not None else sorted(rows)
 
 
 def run_all(argvs: list[list[str]], env: dict, timeout: float = 120) -> list[subprocess.CompletedProcess]:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flow_support import local_flow  # noqa: F401
-from ingest_support import Committed, record_msg, schema_msg, singer_lines, to_yaml
+from ingest_support import Committed, record_msg, schema_msg, singer_lines
 
 PROPS = {"id": {"type": "integer"}, "name": {"type": ["null", "string"]}}
 SCHEMA = json.dumps(schema_msg("things", PROPS))

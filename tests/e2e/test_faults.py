@@ -18,7 +18,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import Backend
+from backends import Backend
 from flow_support import CountingProxy, Flow, expected_tables
 from ingest_support import Lake, SampleTap, sample_rows
 from services import Azurite, FakeGcs, Toxiproxy, free_port

@@ -1,9 +1,9 @@
 """The cache: an unchanged re-run commits metadata only; a changed input re-runs exactly the
 tasks that read it (and what reads them); a version bump invalidates one task; --force
 re-runs everything. On S3, the all-hit run touches no object under the table folders."""
-from flow_support import (MORE_ORDERS, PREFIX, CountingProxy, cache_hits,
-                          expected_tables, flow_on, metadata_only,
-                          local_flow)  # noqa: F401
+from backends import make_backend
+from flow_support import (MORE_ORDERS, PREFIX, CountingProxy, cache_hits, expected_tables, flow_on,
+                          metadata_only)
 
 ALL = ["raw.customers", "raw.orders", "model.totals", "model.names", "report.roster",
        "report.scored", "report.big"]
@@ -40,6 +40,10 @@ def test_cache_hits_misses_versions_and_force(local_flow):
     third = flow.run()
     after = flow.committed()
     assert cache_hits(third) == hits("raw.customers", "model.names", "report.roster")
+    # A hit carries the committed table's content into the new slot; a miss writes new.
+    for key in [("raw", "customers"), ("model", "names"), ("report", "roster")]:
+        assert after[key]["content_hash"] == before[key]["content_hash"], key
+    assert after[("raw", "orders")]["content_hash"] != before[("raw", "orders")]["content_hash"]
     assert metadata_only(third) == {"raw": False, "model": False, "report": False}
     assert flow.slots() == {"raw": "even", "model": "even", "report": "even"}
     assert flow.catalog_tables() == expected_tables(orders=MORE_ORDERS)
@@ -71,7 +75,6 @@ def test_cache_hits_misses_versions_and_force(local_flow):
 def test_cache_hit_run_touches_no_table_object_on_s3(moto, run_lakepipe, request, tmp_path):
     """Counted by a proxy between lakepipe and the emulator: an all-hit run reads and writes
     no table object; a hit in a stage that re-runs is a server-side copy (no download)."""
-    from conftest import make_backend
     backend = make_backend("s3", request, tmp_path / "store")
     proxy = CountingProxy(moto.port).start()
     request.addfinalizer(proxy.stop)

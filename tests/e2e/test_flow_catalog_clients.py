@@ -16,7 +16,8 @@ import sys
 
 import duckdb
 
-from flow_support import MORE_ORDERS, ORDERS, Flow, local_flow, unseal_catalog  # noqa: F401
+from backends import make_backend
+from flow_support import MORE_ORDERS, ORDERS, Flow, unseal_catalog
 
 COUNT_ORDERS = "SELECT count(*) FROM raw.orders"
 
@@ -251,7 +252,6 @@ def test_a_view_a_client_dropped_is_made_again_by_the_next_run(local_flow):
 def other_flow(first: Flow, folder, run_lakepipe, request, name: str, instance: str) -> Flow:
     """A second flow with a table store of its own whose `table_store.catalog` names the
     first flow's catalog file."""
-    from conftest import make_backend
     other = Flow(folder, make_backend("file", request, folder.parent / f"store_{name}"),
                  run_lakepipe, name=name, instance=instance)
     other.put_data()

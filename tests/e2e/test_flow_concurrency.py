@@ -10,10 +10,8 @@ import subprocess
 
 import pytest
 
-from flow_support import (MORE_ORDERS, CatalogReader, data_file, data_files_match,
-                          expected_tables, metadata_only,
-                          wait_for,
-                          flow, local_flow, store_backend)  # noqa: F401
+from flow_support import (MORE_ORDERS, CatalogReader, background, data_file, data_files_match,
+                          expected_tables, metadata_only, wait_for)
 
 QUERIES = {
     "orders": "SELECT count(*), sum(amount) FROM raw.orders",
@@ -53,10 +51,8 @@ def test_reader_is_never_blocked_by_a_run(local_flow, lakepipe_bin, clean_env, t
         # A run with changed input, held inside the last stage.
         flow.put_orders(MORE_ORDERS)
         (flow.folder / "hold").write_text("")
-        run = subprocess.Popen(flow.argv(lakepipe_bin, "flow", "run", flow.file),
-                               env={**clean_env, **flow.env}, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-        try:
+        with background(flow.argv(lakepipe_bin, "flow", "run", flow.file),
+                        {**clean_env, **flow.env}) as run:
             wait_for(lambda: (flow.folder / "waiting").exists(), "the held exec task", proc=run)
             # raw and model are committed and the catalog republished; the reader's open
             # connection keeps answering, with the old data.
@@ -72,10 +68,6 @@ def test_reader_is_never_blocked_by_a_run(local_flow, lakepipe_bin, clean_env, t
 
             (flow.folder / "release").write_text("")
             out, err = run.communicate(timeout=120)
-        finally:
-            if run.poll() is None:
-                run.kill()
-                run.communicate()
         assert run.returncode == 0, err
 
         # Still open: the connection of generation 1 sees what it saw; after reopening,
@@ -165,31 +157,22 @@ def test_second_run_waits_for_the_first_and_status_does_not(local_flow, lakepipe
     flow.put_orders(MORE_ORDERS)
     (flow.folder / "hold").write_text("")
     env = {**clean_env, **flow.env}
-    first = subprocess.Popen(flow.argv(lakepipe_bin, "flow", "run", flow.file), env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    second = None
-    try:
+    with background(flow.argv(lakepipe_bin, "flow", "run", flow.file), env) as first:
         wait_for(lambda: (flow.folder / "waiting").exists(), "the held exec task", proc=first)
         (flow.folder / "hold").unlink()  # the second run's exec task must not block
-        second = subprocess.Popen(flow.argv(lakepipe_bin, "flow", "run", flow.file), env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # While the first run holds its locks (it cannot finish before `release`):
-        status = json.loads(flow.lakepipe("flow", "status", flow.file, timeout=60).stdout)
-        assert {s["stage"]: s["committed_slot"] for s in status["stages"]} == {
-            "raw": "even", "model": "even", "report": "odd"}
-        assert [(r["status"], r["finished_at"]) for r in status["runs"]][-1] == ("running", "")
-        rows = json.loads(flow.lakepipe("sql", flow.file,
-                                        "SELECT count(*) AS n FROM raw.orders").stdout)
-        assert rows == [{"n": str(len(MORE_ORDERS))}]
-        assert first.poll() is None
-        (flow.folder / "release").write_text("")
-        out1, err1 = first.communicate(timeout=120)
-        out2, err2 = second.communicate(timeout=120)
-    finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        with background(flow.argv(lakepipe_bin, "flow", "run", flow.file), env) as second:
+            # While the first run holds its locks (it cannot finish before `release`):
+            status = json.loads(flow.lakepipe("flow", "status", flow.file, timeout=60).stdout)
+            assert {s["stage"]: s["committed_slot"] for s in status["stages"]} == {
+                "raw": "even", "model": "even", "report": "odd"}
+            assert [(r["status"], r["finished_at"]) for r in status["runs"]][-1] == ("running", "")
+            rows = json.loads(flow.lakepipe("sql", flow.file,
+                                            "SELECT count(*) AS n FROM raw.orders").stdout)
+            assert rows == [{"n": str(len(MORE_ORDERS))}]
+            assert first.poll() is None
+            (flow.folder / "release").write_text("")
+            out1, err1 = first.communicate(timeout=120)
+            out2, err2 = second.communicate(timeout=120)
     assert first.returncode == 0, err1
     assert second.returncode == 0, err2
     assert metadata_only(json.loads(out1)) == {"raw": False, "model": False, "report": False}

@@ -2,7 +2,7 @@
 flow file's mistakes), exit status 1, and what was committed before stays as it was."""
 import pytest
 
-from flow_support import PYTHON, local_flow  # noqa: F401
+from flow_support import PYTHON
 
 GOOD = """\
 name: shop

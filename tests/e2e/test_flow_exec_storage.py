@@ -4,6 +4,7 @@ AWS_ENDPOINT_URL or AWS_REGION (pyarrow.fs.FileSystem.from_uri finds the endpoin
 environment, as the AWS SDKs and boto3 do)."""
 import json
 
+from backends import make_backend
 from flow_support import PYTHON, flow_on
 
 PROGRAM = r'''
@@ -34,7 +35,6 @@ with ipc.new_stream(sys.stdout.buffer, out.schema) as writer:
 
 def test_exec_program_reads_s3_inputs_with_the_flows_endpoint(moto, run_lakepipe, request,
                                                                tmp_path):
-    from conftest import make_backend
     backend = make_backend("s3", request, tmp_path / "store")
     endpoint = backend.env["AWS_ENDPOINT_URL"]
     full_env = backend.env

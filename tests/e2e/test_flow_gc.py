@@ -3,7 +3,7 @@ and removes nothing."""
 import hashlib
 import json
 
-from flow_support import ORDERS, expected_tables, flow, store_backend  # noqa: F401
+from flow_support import ORDERS, expected_tables
 
 LEAKED = ["dev/shop/model__even/totals/part-0099.parquet", "dev/shop/stray.txt"]
 # Under the instance but outside the flow's folder: another flow's business, never gc's.

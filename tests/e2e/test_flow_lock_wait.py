@@ -5,10 +5,9 @@ the holder found in pg_locks and pg_stat_activity by its application_name)."""
 import getpass
 import re
 import socket
-import subprocess
 
-
-from flow_support import flow_on, metadata, metadata_url, wait_for  # noqa: F401
+from backends import make_backend
+from flow_support import background, flow_on, wait_for
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 WAITING = "waiting for the lock of stage 'model' of flow 'shop' (instance dev): held by "
@@ -16,7 +15,6 @@ WAITING = "waiting for the lock of stage 'model' of flow 'shop' (instance dev): 
 
 def test_waiting_run_names_the_holder_of_the_lock(metadata, run_lakepipe, request, tmp_path,
                                                   lakepipe_bin, clean_env):
-    from conftest import make_backend
     flow = flow_on(make_backend("file", request, tmp_path / "store"), run_lakepipe,
                    tmp_path / "flow")
     flow.put_data()
@@ -25,27 +23,17 @@ def test_waiting_run_names_the_holder_of_the_lock(metadata, run_lakepipe, reques
     (flow.folder / "hold").write_text("")
     env = {**clean_env, **flow.env}
     argv = flow.argv(lakepipe_bin, "flow", "run", flow.file)
-    first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    second = None
     stderr_path = tmp_path / "second.stderr"
-    try:
+    with background(argv, env) as first:
         wait_for(lambda: (flow.folder / "waiting").exists(), "the first run's held task",
                  proc=first)
-        with open(stderr_path, "w") as stderr:
-            second = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=stderr,
-                                      text=True)
-        wait_for(lambda: WAITING in stderr_path.read_text(), "the second run's message",
-                 proc=second)
-        assert first.poll() is None and second.poll() is None
-        (flow.folder / "release").write_text("")
-        _, err1 = first.communicate(timeout=120)
-        second.communicate(timeout=120)
-    finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        with open(stderr_path, "w") as stderr, background(argv, env, stderr=stderr) as second:
+            wait_for(lambda: WAITING in stderr_path.read_text(), "the second run's message",
+                     proc=second)
+            assert first.poll() is None and second.poll() is None
+            (flow.folder / "release").write_text("")
+            _, err1 = first.communicate(timeout=120)
+            second.communicate(timeout=120)
     assert first.returncode == 0, err1
     err2 = stderr_path.read_text()
     assert second.returncode == 0, err2

@@ -8,8 +8,7 @@ import subprocess
 
 import pytest
 
-from flow_support import (TOTALS_SQL, local_flow, metadata_only, metadata_url,  # noqa: F401
-                          unseal_catalog)
+from flow_support import metadata_only, unseal_catalog
 
 
 def error_line(proc) -> str:

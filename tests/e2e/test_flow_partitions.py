@@ -3,8 +3,7 @@ schema, empty or not: through the catalog's views (Python DuckDB), as the input 
 downstream SQL task, and in its Parquet files (pyarrow)."""
 import pyarrow.dataset as ds
 
-from flow_support import (by_task, cache_hits, csv_text, data_files_match,  # noqa: F401
-                          flow, local_flow, store_backend)
+from flow_support import by_task, cache_hits, csv_text, data_files_match
 
 ROWS_SQL = ("SELECT * FROM (VALUES (1, '007', 2.5), (2, '010', 3.5), (3, '007', 4.5)) "
             "AS t(id, grp, amount)")

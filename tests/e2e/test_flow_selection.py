@@ -3,8 +3,7 @@ warning and `--with-upstream`, and `--keep-going`. Results are read back with th
 Python package over the catalog."""
 import json
 
-from flow_support import (MORE_ORDERS, PYTHON, expected_tables, flow, local_flow,  # noqa: F401
-                          store_backend)
+from flow_support import MORE_ORDERS, PYTHON, expected_tables
 
 
 def sql_task(name: str, sql: str, **extra) -> dict:

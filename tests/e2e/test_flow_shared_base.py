@@ -9,8 +9,7 @@ import subprocess
 import time
 
 
-from flow_support import (MORE_ORDERS, ORDERS, expected_tables, flow_on, metadata,  # noqa: F401
-                          metadata_url, store_backend, wait_for)
+from flow_support import MORE_ORDERS, ORDERS, background, expected_tables, flow_on, wait_for
 
 
 def two_flows(store_backend, run_lakepipe, tmp_path, metadata):
@@ -41,33 +40,24 @@ def test_two_flows_on_one_base_and_instance_keep_their_own_tables(
     # both flows starts meanwhile.
     (fy.folder / "hold").write_text("")
     env = {**clean_env, **fy.env}
-    run = subprocess.Popen(fy.argv(lakepipe_bin, "flow", "run", fy.file), env=env, cwd=fy.folder,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    gc_fy = gc_fx = None
-    try:
+    with background(fy.argv(lakepipe_bin, "flow", "run", fy.file), env, cwd=fy.folder) as run:
         wait_for(lambda: (fy.folder / "waiting").exists(), "fy's held task", proc=run)
         gc_fx = subprocess.run(fx.argv(lakepipe_bin, "flow", "gc", fx.file), env=env,
                                capture_output=True, text=True, timeout=120)
         assert gc_fx.returncode == 0, gc_fx.stderr
         # fx's gc finished at once and removed nothing: fy's files are not fx's business.
         assert json.loads(gc_fx.stdout) == {"removed": [], "dry_run": False}
-        gc_fy = subprocess.Popen(fy.argv(lakepipe_bin, "flow", "gc", fy.file), env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # fy's gc waits for the run (whose stages have never committed) to end.
-        time.sleep(1.5)
-        assert gc_fy.poll() is None, gc_fy.communicate()
-        written = files_of(fy)
-        assert any("/raw__odd/" in p for p in written), written
-        (fy.folder / "release").write_text("")
-        out, err = run.communicate(timeout=120)
-        assert run.returncode == 0, err
-        gc_out, gc_err = gc_fy.communicate(timeout=120)
-        assert gc_fy.returncode == 0, gc_err
-    finally:
-        for proc in (run, gc_fy):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        with background(fy.argv(lakepipe_bin, "flow", "gc", fy.file), env) as gc_fy:
+            # fy's gc waits for the run (whose stages have never committed) to end.
+            time.sleep(1.5)
+            assert gc_fy.poll() is None, gc_fy.communicate()
+            written = files_of(fy)
+            assert any("/raw__odd/" in p for p in written), written
+            (fy.folder / "release").write_text("")
+            out, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err
+            gc_out, gc_err = gc_fy.communicate(timeout=120)
+            assert gc_fy.returncode == 0, gc_err
     # Nothing the run committed was removed, and fx's files are untouched.
     assert json.loads(gc_out)["removed"] == []
     assert fy.catalog_tables() == expected_tables(orders=MORE_ORDERS)

@@ -2,8 +2,8 @@
 into the catalog file, the metadata store or the lake."""
 import json
 
-from flow_support import (PREFIX, expected_tables, flow, flow_on, local_flow,  # noqa: F401
-                          store_backend)
+from backends import make_backend
+from flow_support import PREFIX, expected_tables, flow_on
 
 QUERY = "SELECT customer_id, name, orders, total FROM model.totals ORDER BY customer_id"
 
@@ -54,7 +54,6 @@ def test_sql_before_any_run_says_so(local_flow):
 
 
 def test_no_credential_in_catalog_metadata_or_lake(moto, run_lakepipe, request, tmp_path):
-    from conftest import make_backend
     backend = make_backend("s3", request, tmp_path / "store")
     key_id, secret = "AKIAFLOWCANARY7Q3XZ", "flow-canary-secret-9d1c0b7e5a"
     backend.env = {**backend.env, "AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}

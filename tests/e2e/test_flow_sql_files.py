@@ -5,7 +5,8 @@ file, wherever lakepipe is started, as read.uri does; a missing file is an error
 the task."""
 import os
 
-from flow_support import cache_hits, csv_text, flow_on, local_flow  # noqa: F401
+from backends import make_backend
+from flow_support import cache_hits, csv_text, flow_on
 
 
 def sql_flow(flow, sql: str):
@@ -62,7 +63,6 @@ def test_local_file_read_by_sql_is_fingerprinted(local_flow, tmp_path, lakepipe_
 
 
 def test_s3_file_read_by_sql_is_fingerprinted(moto, run_lakepipe, request, tmp_path):
-    from conftest import make_backend
     flow = flow_on(make_backend("s3", request, tmp_path / "store"), run_lakepipe,
                    tmp_path / "flow")
     uri = flow.put_input("people.csv", csv_text(["id", "name"], [(1, "ada"), (2, "bob")]))

@@ -6,8 +6,7 @@ import subprocess
 
 import pytest
 
-from flow_support import (MORE_ORDERS, expected_tables, flow_on, metadata_only,  # noqa: F401
-                          metadata_url, store_backend, wait_for)
+from flow_support import MORE_ORDERS, background, expected_tables, flow_on, metadata_only, wait_for
 
 
 @pytest.fixture
@@ -52,25 +51,16 @@ def test_runs_on_two_machines_are_serialized(machines, postgres, lakepipe_bin, c
         machine.put_orders(MORE_ORDERS)
     (a.folder / "hold").write_text("")
     env = {**clean_env, **a.env}
-    first = subprocess.Popen(a.argv(lakepipe_bin, "flow", "run", a.file), env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    second = None
-    try:
+    with background(a.argv(lakepipe_bin, "flow", "run", a.file), env) as first:
         wait_for(lambda: (a.folder / "waiting").exists(), "machine A's held task", proc=first)
-        second = subprocess.Popen(b.argv(lakepipe_bin, "flow", "run", b.file), env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # B waits on an advisory lock that A holds, in PostgreSQL itself.
-        wait_for(lambda: advisory_waiters(postgres) >= 1, "machine B waiting on A's lock",
-                 proc=second)
-        assert first.poll() is None and second.poll() is None
-        (a.folder / "release").write_text("")
-        out1, err1 = first.communicate(timeout=120)
-        out2, err2 = second.communicate(timeout=120)
-    finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        with background(b.argv(lakepipe_bin, "flow", "run", b.file), env) as second:
+            # B waits on an advisory lock that A holds, in PostgreSQL itself.
+            wait_for(lambda: advisory_waiters(postgres) >= 1, "machine B waiting on A's lock",
+                     proc=second)
+            assert first.poll() is None and second.poll() is None
+            (a.folder / "release").write_text("")
+            out1, err1 = first.communicate(timeout=120)
+            out2, err2 = second.communicate(timeout=120)
     assert first.returncode == 0, err1
     assert second.returncode == 0, err2
     # B started after A committed: it found A's tables and cached model and report (its

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from backends import make_backend
 from ingest_support import Lake
 
 
@@ -36,7 +37,6 @@ def own_crontab(tmp_path):
 @pytest.mark.parametrize("folder", ["my home", "it's 100% ours"])
 def test_installed_line_runs_under_sh_with_odd_home_paths(own_crontab, run_lakepipe, tmp_path,
                                                           folder):
-    from conftest import make_backend
     home = tmp_path / folder / ".lakepipe"
     backend = make_backend("file", None, tmp_path / "lake")
     lake = Lake(backend, run_lakepipe, home)

@@ -17,10 +17,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import Backend
+from backends import Backend
 from flow_support import Flow
-from ingest_support import Lake, to_yaml, write_tap
-from services import AZURITE_ACCOUNT
+from ingest_support import to_yaml, write_tap
 
 S3_KEY_ID = "AKIALPSECRETKEYID0042"
 S3_SECRET = "lp-s3-secret-Zq8vT3nW"

@@ -1,7 +1,6 @@
 """The child processes of a run (Singer taps, the Python transform worker): they die with
 lakepipe, their temp folders do not outlive a killed run, a timeout bounds the whole tap,
 a transform may print, and what a tap warns about reaches the console."""
-import json
 import os
 import signal
 import subprocess

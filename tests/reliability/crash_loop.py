@@ -54,10 +54,9 @@ sys.path.insert(0, str(HERE.parent / "e2e"))
 
 import pyarrow.fs as pafs  # noqa: E402
 
-from conftest import Backend  # noqa: E402
-from flow_support import (COLUMNS, CUSTOMERS, Flow, csv_text, expected_tables,  # noqa: E402
-                          make_orders)
-from ingest_support import Lake, SampleTap, to_yaml  # noqa: E402
+from backends import Backend  # noqa: E402
+from flow_support import CUSTOMERS, Flow, expected_tables, make_orders  # noqa: E402
+from ingest_support import Lake, SampleTap  # noqa: E402
 from services import ROOT, MotoS3, Postgres  # noqa: E402
 
 INGEST_POINTS = ["after-data-before-commit", "after-journal-commit",
