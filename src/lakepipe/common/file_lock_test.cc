@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lakepipe/common/lock_holder.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe {
 namespace {
@@ -45,7 +46,7 @@ std::string TempLockPath(const std::string& name) {
 TEST(FileLockTest, HolderIsRecordedInTheLockFile) {
   const std::string path = TempLockPath("record");
   auto lock = FileLock::Wait(path);
-  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  ASSERT_OK(lock);
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto holder = LockHolder::FromJson(text);
@@ -59,11 +60,11 @@ TEST(FileLockTest, HolderIsRecordedInTheLockFile) {
 TEST(FileLockTest, WaiterNamesTheHolderAtOnceThenAgainWhileItWaits) {
   const std::string path = TempLockPath("wait");
   auto held = FileLock::Wait(path);
-  ASSERT_TRUE(held.ok());
+  ASSERT_OK(held);
   CapturedLog log;
   std::thread waiter([&] {
     auto lock = FileLock::Wait(path, "the lock of stage 'raw'", std::chrono::milliseconds(100));
-    EXPECT_TRUE(lock.ok()) << lock.status().ToString();
+    EXPECT_OK(lock);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
   held->reset();  // flock: another open of the same file is kept out too, so this frees it
@@ -83,7 +84,7 @@ TEST(FileLockTest, NoWaitNoMessage) {
   const std::string path = TempLockPath("free");
   CapturedLog log;
   auto lock = FileLock::Wait(path, "the lock of stage 'raw'");
-  ASSERT_TRUE(lock.ok());
+  ASSERT_OK(lock);
   EXPECT_EQ(log.text(), "");
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }

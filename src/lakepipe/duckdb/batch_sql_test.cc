@@ -1,4 +1,5 @@
 #include "lakepipe/duckdb/batch_sql.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
@@ -11,9 +12,9 @@ std::shared_ptr<arrow::RecordBatch> People() {
   arrow::StringBuilder names;
   arrow::DoubleBuilder scores;
   for (int i = 1; i <= 5; ++i) {
-    EXPECT_TRUE(ids.Append(i).ok());
-    EXPECT_TRUE(names.Append("user" + std::to_string(i)).ok());
-    EXPECT_TRUE(scores.Append(i * 1.5).ok());
+    EXPECT_OK(ids.Append(i));
+    EXPECT_OK(names.Append("user" + std::to_string(i)));
+    EXPECT_OK(scores.Append(i * 1.5));
   }
   auto schema =
       arrow::schema({arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8()),
@@ -34,7 +35,7 @@ TEST(BatchSqlTest, SelectingASubsetOfColumnsReadsTheRightValues) {
   auto sql =
       BatchSql::Make("SELECT id, score * 2 AS doubled FROM batch WHERE id % 2 = 1").ValueOrDie();
   auto out = sql->Apply(People());
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_OK(out);
   EXPECT_EQ(Column(*out, "doubled"), "[\n  3,\n  9,\n  15\n]");
 }
 
@@ -42,7 +43,7 @@ TEST(BatchSqlTest, RunsOnEveryBatchIndependently) {
   auto sql = BatchSql::Make("SELECT count(*) AS n FROM batch").ValueOrDie();
   for (int round = 0; round < 3; ++round) {
     auto out = sql->Apply(People());
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_OK(out);
     EXPECT_EQ(Column(*out, "n"), "[\n  5\n]");
   }
 }
@@ -51,7 +52,7 @@ TEST(BatchSqlTest, OutputSchemaComesFromZeroRows) {
   auto sql =
       BatchSql::Make("SELECT * EXCLUDE (score), upper(name) AS shout FROM batch").ValueOrDie();
   auto schema = sql->OutputSchema(People()->schema());
-  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_OK(schema);
   EXPECT_EQ((*schema)->ToString(), "id: int64\nname: string\nshout: string");
 }
 

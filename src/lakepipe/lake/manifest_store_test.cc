@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "lakepipe/storage/runtime.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::lake {
 namespace {
@@ -14,17 +15,11 @@ namespace {
 class ManifestStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(storage::ArrowRuntime::Initialize().ok());
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lakepipe-manifest-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    ASSERT_OK(storage::ArrowRuntime::Initialize());
     storage_ = storage::Storage::Make(storage::StorageOptions{}).ValueOrDie();
     layout_ = std::make_unique<BucketLayout>(storage::Uri::Parse(dir_.string()).ValueOrDie());
     store_ = std::make_unique<ManifestStore>(storage_.get(), *layout_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   static TableEntry Entry(const std::string& table, int64_t extractions) {
     TableEntry entry;
@@ -37,7 +32,7 @@ class ManifestStoreTest : public ::testing::Test {
 
   int64_t PublishedExtractions(const std::string& key) {
     auto manifest = store_->LoadManifest();
-    EXPECT_TRUE(manifest.ok()) << manifest.status().ToString();
+    EXPECT_OK(manifest);
     return (*manifest)["tables"][key]["stats"]["extractions"].get<int64_t>();
   }
 
@@ -46,27 +41,28 @@ class ManifestStoreTest : public ::testing::Test {
     auto manifest = store_->LoadManifest().ValueOrDie();
     manifest["tables"][key]["stats"]["extractions"] =
         manifest["tables"][key]["stats"]["extractions"].get<int64_t>() + 1;
-    ASSERT_TRUE(storage_->WriteAll(layout_->ManifestUri(), manifest.dump()).ok());
+    ASSERT_OK(storage_->WriteAll(layout_->ManifestUri(), manifest.dump()));
   }
 
-  std::filesystem::path dir_;
+  lakepipe::testing::TempDir temp_{"manifest"};
+  const std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<BucketLayout> layout_;
   std::unique_ptr<ManifestStore> store_;
 };
 
 TEST_F(ManifestStoreTest, AnEntryDataSpocAdvancedStaysUntilItsPipelineRunsAgain) {
-  ASSERT_TRUE(store_->SaveTable(Entry("things", 2)).ok());
-  ASSERT_TRUE(store_->Publish().ok());
+  ASSERT_OK(store_->SaveTable(Entry("things", 2)));
+  ASSERT_OK(store_->Publish());
   RunDataSpocOn("sample/things");
   // Another pipeline of ours publishes: DataSpoc's count of the table is not lost.
-  ASSERT_TRUE(store_->SaveTable(Entry("other", 1)).ok());
-  ASSERT_TRUE(store_->Publish().ok());
+  ASSERT_OK(store_->SaveTable(Entry("other", 1)));
+  ASSERT_OK(store_->Publish());
   EXPECT_EQ(PublishedExtractions("sample/things"), 3);
   EXPECT_EQ(PublishedExtractions("sample/other"), 1);
   // The table's own next run (which counted DataSpoc's run) replaces it.
-  ASSERT_TRUE(store_->SaveTable(Entry("things", 4)).ok());
-  ASSERT_TRUE(store_->Publish().ok());
+  ASSERT_OK(store_->SaveTable(Entry("things", 4)));
+  ASSERT_OK(store_->Publish());
   EXPECT_EQ(PublishedExtractions("sample/things"), 4);
 }
 
@@ -79,15 +75,15 @@ TEST_F(ManifestStoreTest, LoadManifestEntryReadsWhatDataSpocWrote) {
           {"table", "things"},
           {"stats", {{"total_rows", 15000}, {"extractions", 1}}},
           {"columns", {{{"name", "id"}, {"type", "int64"}, {"nullable", false}}}}}}}}};
-  ASSERT_TRUE(storage_->WriteAll(layout_->ManifestUri(), manifest.dump()).ok());
+  ASSERT_OK(storage_->WriteAll(layout_->ManifestUri(), manifest.dump()));
   auto entry = store_->LoadManifestEntry("sample", "things");
-  ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+  ASSERT_OK(entry);
   ASSERT_TRUE(entry->has_value());
   EXPECT_EQ((*entry)->total_rows, 15000);
   EXPECT_EQ((*entry)->extractions, 1);
   EXPECT_TRUE((*entry)->files.empty());
   auto missing = store_->LoadManifestEntry("sample", "nothing");
-  ASSERT_TRUE(missing.ok());
+  ASSERT_OK(missing);
   EXPECT_FALSE(missing->has_value());
 }
 

@@ -1,4 +1,5 @@
 #include "lakepipe/lake/path_segment.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <string>
 #include <vector>
@@ -40,8 +41,8 @@ TEST(PathSegmentTest, EncodedSegmentsHoldNoSeparatorAndDecodeBack) {
 }
 
 TEST(PathSegmentTest, CheckPathNameRefusesEmptyAndTooLongNames) {
-  EXPECT_TRUE(CheckPathName("stream", "orders").ok());
-  EXPECT_TRUE(CheckPathName("stream", std::string(kMaxPathSegmentBytes, 'a')).ok());
+  EXPECT_OK(CheckPathName("stream", "orders"));
+  EXPECT_OK(CheckPathName("stream", std::string(kMaxPathSegmentBytes, 'a')));
   auto empty = CheckPathName("stream", "");
   EXPECT_TRUE(empty.IsInvalid());
   EXPECT_EQ(empty.message(), "stream name is empty");
@@ -56,7 +57,7 @@ TEST(PathSegmentTest, CheckPathNameRefusesEmptyAndTooLongNames) {
 
 TEST(PathSegmentTest, CheckRelativePathAcceptsPlainFoldersOnly) {
   for (const char* path : {"raw", "raw/crm", "/raw/", "", "landing/v1.2"}) {
-    EXPECT_TRUE(CheckRelativePath("destination.path", path).ok()) << path;
+    EXPECT_OK(CheckRelativePath("destination.path", path));
   }
   for (const char* path : {"..", "raw/../..", "raw//x", "./raw", ".dataspoc", "a b", "x=1"}) {
     EXPECT_TRUE(CheckRelativePath("destination.path", path).IsInvalid()) << path;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "lakepipe/storage/runtime.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::lake {
 namespace {
@@ -20,17 +21,12 @@ namespace fs = std::filesystem;
 class RunJournalRecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(storage::ArrowRuntime::Initialize().ok());
-    dir_ = fs::temp_directory_path() /
-           ("lakepipe-journal-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    ASSERT_OK(storage::ArrowRuntime::Initialize());
     fs::create_directories(dir_ / ".dataspoc/journal/orders");
     fs::create_directories(dir_ / "raw/demo/orders");
     std::ofstream(dir_ / "raw/demo/orders/orders_0000.parquet") << "committed earlier";
     storage_ = storage::Storage::Make(storage::StorageOptions{}).ValueOrDie();
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Writes `text` as a journal and returns what recovery says.
   std::string Recover(const std::string& text) {
@@ -53,7 +49,8 @@ class RunJournalRecoveryTest : public ::testing::Test {
            fs::exists(dir_ / "raw/demo/orders/orders_0000.parquet");
   }
 
-  fs::path dir_;
+  lakepipe::testing::TempDir temp_{"journal"};
+  const std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<storage::Storage> storage_;
 };
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/storage/runtime.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::lake {
 namespace {
@@ -58,7 +59,7 @@ TEST(ReconcileFilesTest, AnAdoptedEntryTakesEveryFolderFileWithItsFooterRows) {
   footers.Set(kLocation + "/dt=2026-12-01/things_0001.parquet", 5000);
   const std::vector<FolderFile> folder = {{kLocation + "/dt=2026-12-01/things_0000.parquet", 900},
                                           {kLocation + "/dt=2026-12-01/things_0001.parquet", 500}};
-  ASSERT_TRUE(ReconcileFiles(&entry, kLocation, folder, footers.Reader()).ok());
+  ASSERT_OK(ReconcileFiles(&entry, kLocation, folder, footers.Reader()));
   EXPECT_EQ(PathsOf(entry), (std::vector<std::string>{folder[0].path, folder[1].path}));
   EXPECT_EQ(entry.files[0].rows, 10000);
   EXPECT_EQ(entry.files[1].bytes, 500);
@@ -77,7 +78,7 @@ TEST(ReconcileFilesTest, FilesAnotherWriterAddedAreCountedAndGoneOnesDropped) {
   footers.Set(kLocation + "/dt=2026-12-02/things_0000.parquet", 3000);
   const std::vector<FolderFile> folder = {{kLocation + "/dt=2026-12-01/things_0002.parquet", 200},
                                           {kLocation + "/dt=2026-12-02/things_0000.parquet", 300}};
-  ASSERT_TRUE(ReconcileFiles(&entry, kLocation, folder, footers.Reader()).ok());
+  ASSERT_OK(ReconcileFiles(&entry, kLocation, folder, footers.Reader()));
   EXPECT_EQ(PathsOf(entry), (std::vector<std::string>{folder[0].path, folder[1].path}));
   EXPECT_EQ(entry.total_rows, 5000);
   // Only the new file's footer was read: a listed file of unchanged size is trusted.
@@ -91,7 +92,7 @@ TEST(ReconcileFilesTest, AListedFileWhoseSizeChangedIsReadAgain) {
   FakeFooters footers;
   footers.Set(kLocation + "/dt=2026-12-01/things_0000.parquet", 3000);
   const std::vector<FolderFile> folder = {{kLocation + "/dt=2026-12-01/things_0000.parquet", 310}};
-  ASSERT_TRUE(ReconcileFiles(&entry, kLocation, folder, footers.Reader()).ok());
+  ASSERT_OK(ReconcileFiles(&entry, kLocation, folder, footers.Reader()));
   ASSERT_EQ(entry.files.size(), 1u);
   EXPECT_EQ(entry.files[0].rows, 3000);
   EXPECT_EQ(entry.files[0].bytes, 310);
@@ -107,7 +108,7 @@ TEST(ReconcileFilesTest, AddedFilesWithOtherColumnsMakeTheUnion) {
   footers.Set(kLocation + "/things_0001.parquet", 2, {kId, amount});
   const std::vector<FolderFile> folder = {{kLocation + "/things_0000.parquet", 10},
                                           {kLocation + "/things_0001.parquet", 20}};
-  ASSERT_TRUE(ReconcileFiles(&entry, kLocation, folder, footers.Reader()).ok());
+  ASSERT_OK(ReconcileFiles(&entry, kLocation, folder, footers.Reader()));
   EXPECT_EQ(entry.columns, (std::vector<Column>{kId, kName, amount}));
   EXPECT_EQ(entry.files[0].columns, (std::vector<Column>{kId, kName}));
   EXPECT_EQ(entry.files[1].columns, (std::vector<Column>{kId, amount}));
@@ -119,7 +120,7 @@ TEST(ReconcileFilesTest, ListedFilesOutsideTheTableLayoutAreKept) {
   entry.files = {{"raw/elsewhere/things/things_0000.parquet", 4, 40, {}},
                  {kLocation + "/deeper/x/things_0001.parquet", 5, 50, {}}};
   FakeFooters footers;
-  ASSERT_TRUE(ReconcileFiles(&entry, kLocation, {}, footers.Reader()).ok());
+  ASSERT_OK(ReconcileFiles(&entry, kLocation, {}, footers.Reader()));
   EXPECT_EQ(entry.files.size(), 2u);
   EXPECT_EQ(entry.total_rows, 9);
   EXPECT_TRUE(footers.read().empty());
@@ -150,35 +151,28 @@ TEST(MergeExtractionsTest, RunsOfAnotherWriterInManifestJsonCount) {
 class LoadReconciledTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(storage::ArrowRuntime::Initialize().ok());
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lakepipe-reconcile-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    ASSERT_OK(storage::ArrowRuntime::Initialize());
     storage_ = storage::Storage::Make(storage::StorageOptions{}).ValueOrDie();
     layout_ = std::make_unique<BucketLayout>(storage::Uri::Parse(dir_.string()).ValueOrDie());
     manifest_ = std::make_unique<ManifestStore>(storage_.get(), *layout_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void WriteParquet(const std::string& relative, int64_t rows) {
     arrow::Int64Builder ids;
-    for (int64_t i = 0; i < rows; ++i) ASSERT_TRUE(ids.Append(i).ok());
+    for (int64_t i = 0; i < rows; ++i) ASSERT_OK(ids.Append(i));
     auto table = arrow::Table::Make(arrow::schema({arrow::field("id", arrow::int64(), false)}),
                                     {ids.Finish().ValueOrDie()});
     const auto path = dir_ / relative;
     std::filesystem::create_directories(path.parent_path());
     auto out = arrow::io::FileOutputStream::Open(path.string()).ValueOrDie();
-    ASSERT_TRUE(::parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1024).ok());
-    ASSERT_TRUE(out->Close().ok());
+    ASSERT_OK(::parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1024));
+    ASSERT_OK(out->Close());
   }
 
   void WriteManifest(const nlohmann::json& tables) {
-    ASSERT_TRUE(storage_
+    ASSERT_OK(storage_
                     ->WriteAll(layout_->ManifestUri(),
-                               nlohmann::json{{"version", "1.0"}, {"tables", tables}}.dump())
-                    .ok());
+                               nlohmann::json{{"version", "1.0"}, {"tables", tables}}.dump()));
   }
 
   arrow::Result<std::optional<TableEntry>> Load() {
@@ -186,7 +180,8 @@ class LoadReconciledTableTest : public ::testing::Test {
                                kLocation);
   }
 
-  std::filesystem::path dir_;
+  lakepipe::testing::TempDir temp_{"reconcile"};
+  const std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<BucketLayout> layout_;
   std::unique_ptr<ManifestStore> manifest_;
@@ -203,7 +198,7 @@ TEST_F(LoadReconciledTableTest, DataSpocsEntryIsAdoptedWithItsFolderFiles) {
   // Not the table's layout: another tool's, never counted.
   WriteParquet(kLocation + "/dt=2026-12-01/deeper/things_0009.parquet", 7);
   auto loaded = Load();
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   const auto& entry = *loaded;
   ASSERT_TRUE(entry.has_value());
   EXPECT_EQ(entry->location, kLocation);
@@ -229,14 +224,14 @@ TEST_F(LoadReconciledTableTest, OurEntryCountsDataSpocsRunsAndFiles) {
                      dir_ / (kLocation + "/dt=2026-12-01/things_0000.parquet"))),
                  {}},
                 {kLocation + "/dt=2026-12-01/things_0001.parquet", 4, 99, {}}};
-  ASSERT_TRUE(manifest_->SaveTable(ours).ok());
+  ASSERT_OK(manifest_->SaveTable(ours));
   // DataSpoc ran since: one more extraction in manifest.json, one more file, and ours gone.
   auto advanced = ours.ToJson();
   advanced["stats"]["extractions"] = 3;
   WriteManifest({{"sample/things", advanced}});
   WriteParquet(kLocation + "/dt=2026-12-02/things_0000.parquet", 6);
   auto loaded = Load();
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   const auto& entry = *loaded;
   ASSERT_TRUE(entry.has_value());
   EXPECT_EQ(entry->extractions, 3);
@@ -248,15 +243,14 @@ TEST_F(LoadReconciledTableTest, OurEntryCountsDataSpocsRunsAndFiles) {
 
 TEST_F(LoadReconciledTableTest, ANewTableHasNoEntry) {
   auto loaded = Load();
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   const auto& entry = *loaded;
   EXPECT_FALSE(entry.has_value());
 }
 
 TEST_F(LoadReconciledTableTest, AFileThatIsNotParquetFailsNamingIt) {
   std::filesystem::create_directories(dir_ / kLocation);
-  ASSERT_TRUE(
-      storage_->WriteAll(layout_->Resolve(kLocation + "/things_0000.parquet"), "junk").ok());
+  ASSERT_OK(storage_->WriteAll(layout_->Resolve(kLocation + "/things_0000.parquet"), "junk"));
   auto entry = Load();
   ASSERT_FALSE(entry.ok());
   EXPECT_NE(entry.status().message().find("reading the Parquet footer of"), std::string::npos);

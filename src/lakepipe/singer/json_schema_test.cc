@@ -1,4 +1,5 @@
 #include "lakepipe/singer/json_schema.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <arrow/type.h>
 #include <arrow/util/key_value_metadata.h>
@@ -28,7 +29,7 @@ std::shared_ptr<arrow::Field> JsonField(const std::string& name, bool nullable) 
 
 void ExpectField(const arrow::Result<std::shared_ptr<arrow::Schema>>& result,
                  const std::shared_ptr<arrow::Field>& expected) {
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_OK(result);
   const auto& schema = *result;
   ASSERT_EQ(schema->num_fields(), 1);
   EXPECT_TRUE(schema->field(0)->Equals(*expected, /*check_metadata=*/true))
@@ -201,7 +202,7 @@ TEST(JsonSchemaTest, TrueSchemaMapsToNullableJsonText) {
 TEST(JsonSchemaTest, FieldsFollowPropertiesOrder) {
   auto result = Map(R"({"properties": {"zeta": {"type": "integer"}, "alpha": {"type": "string"},
                                        "mid": {"type": "boolean"}}})");
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_OK(result);
   EXPECT_EQ((*result)->field_names(), (std::vector<std::string>{"zeta", "alpha", "mid"}));
 }
 
@@ -265,7 +266,7 @@ TEST(JsonSchemaTest, SingerDecimalStringWithoutPrecisionStaysUtf8) {
 
 TEST(JsonSchemaTest, EmptyPropertiesGiveEmptySchema) {
   auto result = Map(R"({"type": "object", "properties": {}})");
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_OK(result);
   EXPECT_EQ((*result)->num_fields(), 0);
 }
 
@@ -286,7 +287,7 @@ TEST(JsonSchemaTest, LocalRefMapsAsTheSchemaItPointsTo) {
                       "address": {"type": "object", "properties": {"zip": {"$ref": "#/definitions/zip"}}}},
       "$defs": {"n": {"type": "integer"}},
       "properties": {"home": {"$ref": "#/definitions/address"}, "n": {"$ref": "#/$defs/n"}}})");
-  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_OK(schema);
   EXPECT_EQ((*schema)->ToString(), "home: struct<zip: string>\nn: int64");
 }
 
@@ -297,7 +298,7 @@ TEST(JsonSchemaTest, RecursiveRefMapsToJsonText) {
           "items": {"$ref": "#/definitions/sdc_recursive_integer_array"}}},
       "properties": {"ids": {"type": ["null", "array"],
           "items": {"$ref": "#/definitions/sdc_recursive_integer_array"}}}})");
-  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_OK(schema);
   EXPECT_TRUE((*schema)->field(0)->Equals(
       *arrow::field("ids", arrow::list(JsonField("element", true)), true), true))
       << (*schema)->field(0)->ToString(true);

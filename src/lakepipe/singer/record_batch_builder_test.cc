@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/singer/json_schema.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::singer {
 namespace {
@@ -31,11 +32,11 @@ std::shared_ptr<arrow::RecordBatch> Build(const std::shared_ptr<arrow::Schema>& 
   auto builder = RecordBatchBuilder::Make(schema, on_type_error).ValueOrDie();
   for (const auto& record : records) {
     auto status = AppendText(*builder, record);
-    EXPECT_TRUE(status.ok()) << status.ToString();
+    EXPECT_OK(status);
   }
   auto batch = builder->Flush().ValueOrDie();
   auto valid = batch->ValidateFull();
-  EXPECT_TRUE(valid.ok()) << valid.ToString();
+  EXPECT_OK(valid);
   EXPECT_TRUE(batch->schema()->Equals(*schema, /*check_metadata=*/true))
       << batch->schema()->ToString(true);
   for (const auto& column : batch->columns()) {
@@ -245,8 +246,8 @@ TEST(RecordBatchBuilderTest, EscapedKeysMatchTheirFieldName) {
 TEST(RecordBatchBuilderTest, ExtraFieldsAreIgnoredAndCountedAtAnyDepth) {
   auto schema = arrow::schema({field("a", arrow::struct_({field("x", arrow::int64())}))});
   auto builder = RecordBatchBuilder::Make(schema).ValueOrDie();
-  ASSERT_TRUE(AppendText(*builder, R"({"a": {"x": 1, "y": [1, {"z": 2}]}, "b": {"c": 3}})").ok());
-  ASSERT_TRUE(AppendText(*builder, R"({"d": null, "a": {"x": 2}})").ok());
+  ASSERT_OK(AppendText(*builder, R"({"a": {"x": 1, "y": [1, {"z": 2}]}, "b": {"c": 3}})"));
+  ASSERT_OK(AppendText(*builder, R"({"d": null, "a": {"x": 2}})"));
   EXPECT_EQ(builder->ignored_fields(), 3);
   const auto& dropped = builder->dropped_fields();
   ASSERT_EQ(dropped.size(), 3u);
@@ -254,7 +255,7 @@ TEST(RecordBatchBuilderTest, ExtraFieldsAreIgnoredAndCountedAtAnyDepth) {
   EXPECT_EQ(dropped.at("b").count, 1);
   EXPECT_EQ(dropped.at("d").count, 1);
   auto batch = builder->Flush().ValueOrDie();
-  ASSERT_TRUE(batch->ValidateFull().ok());
+  ASSERT_OK(batch->ValidateFull());
   ExpectColumn(*batch, 0, R"([{"x": 1}, {"x": 2}])");
 }
 
@@ -262,7 +263,7 @@ TEST(RecordBatchBuilderTest, NullPolicyCountsNulledValuesByPathWithTheFirstReaso
   auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::float64())});
   auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kNull).ValueOrDie();
   for (const char* record : {R"({"a": "x", "b": 1})", R"({"a": true, "b": "y"})", R"({"a": 3})"}) {
-    ASSERT_TRUE(AppendText(*builder, record).ok());
+    ASSERT_OK(AppendText(*builder, record));
   }
   const auto& nulled = builder->nulled_values();
   ASSERT_EQ(nulled.size(), 2u);
@@ -274,14 +275,14 @@ TEST(RecordBatchBuilderTest, NullPolicyCountsNulledValuesByPathWithTheFirstReaso
 
 TEST(RecordBatchBuilderTest, FlushResetsRowsAndBytes) {
   auto builder = RecordBatchBuilder::Make(One(arrow::utf8())).ValueOrDie();
-  ASSERT_TRUE(AppendText(*builder, R"({"a": "first"})").ok());
+  ASSERT_OK(AppendText(*builder, R"({"a": "first"})"));
   EXPECT_EQ(builder->num_rows(), 1);
   EXPECT_EQ(builder->Flush().ValueOrDie()->num_rows(), 1);
   EXPECT_EQ(builder->num_rows(), 0);
   EXPECT_EQ(builder->estimated_bytes(), 0);
-  ASSERT_TRUE(AppendText(*builder, R"({"a": "second"})").ok());
+  ASSERT_OK(AppendText(*builder, R"({"a": "second"})"));
   auto batch = builder->Flush().ValueOrDie();
-  ASSERT_TRUE(batch->ValidateFull().ok());
+  ASSERT_OK(batch->ValidateFull());
   ExpectColumn(*batch, 0, R"(["second"])");
 }
 
@@ -294,9 +295,9 @@ TEST(RecordBatchBuilderTest, FlushWithoutRowsGivesEmptyBatch) {
 TEST(RecordBatchBuilderTest, EstimatedBytesCountFixedWidthsAndStringBytes) {
   auto schema = arrow::schema({field("a", arrow::int64()), field("b", arrow::utf8())});
   auto builder = RecordBatchBuilder::Make(schema).ValueOrDie();
-  ASSERT_TRUE(AppendText(*builder, R"({"a": 1, "b": "12345"})").ok());
+  ASSERT_OK(AppendText(*builder, R"({"a": 1, "b": "12345"})"));
   EXPECT_EQ(builder->estimated_bytes(), 8 + 4 + 5);
-  ASSERT_TRUE(AppendText(*builder, R"({})").ok());
+  ASSERT_OK(AppendText(*builder, R"({})"));
   EXPECT_EQ(builder->estimated_bytes(), 2 * (8 + 4) + 5);
 }
 
@@ -535,11 +536,11 @@ std::shared_ptr<arrow::RecordBatch> BuildAsText(RecordBatchBuilder& builder,
                                                 const std::vector<std::string>& records) {
   for (const auto& record : records) {
     auto status = AppendText(builder, record);
-    EXPECT_TRUE(status.ok()) << status.ToString();
+    EXPECT_OK(status);
   }
   auto batch = builder.Flush().ValueOrDie();
   auto valid = batch->ValidateFull();
-  EXPECT_TRUE(valid.ok()) << valid.ToString();
+  EXPECT_OK(valid);
   EXPECT_TRUE(batch->schema()->Equals(*builder.schema(), /*check_metadata=*/true));
   return batch;
 }
@@ -595,7 +596,7 @@ TEST(RecordBatchBuilderTest, StringPolicyTurnsTheWholeTopLevelColumnOfANestedVal
 TEST(RecordBatchBuilderTest, StringPolicyOnlyKeepsRowsSinceTheLastFlush) {
   auto schema = arrow::schema({field("a", arrow::int64())});
   auto builder = RecordBatchBuilder::Make(schema, OnTypeError::kString).ValueOrDie();
-  ASSERT_TRUE(AppendText(*builder, R"({"a": 1})").ok());
+  ASSERT_OK(AppendText(*builder, R"({"a": 1})"));
   auto first = builder->Flush().ValueOrDie();
   ExpectColumn(*first, 0, "[1]");
   auto second = BuildAsText(*builder, {R"({"a": 2})", R"({"a": true})"});

@@ -1,6 +1,7 @@
 #include "lakepipe/singer/tap_temp_dir.h"
 
 #include "lakepipe/common/process_start.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <unistd.h>
 
@@ -14,19 +15,13 @@ namespace {
 
 class TapTempDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            fmt::format("lakepipe-tap-temp-dir-test-{}", ::getpid());
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
   std::filesystem::path Make(const std::string& name) {
     auto path = root_ / name;
     std::filesystem::create_directories(path);
     return path;
   }
-  std::filesystem::path root_;
+  lakepipe::testing::TempDir temp_{"tap-temp-dir"};
+  const std::filesystem::path root_ = temp_.path();
 };
 
 TEST_F(TapTempDirTest, RemovesFoldersOfDeadOwnersOnly) {
@@ -58,7 +53,7 @@ TEST_F(TapTempDirTest, MakesAPrivateFolderUnderTmpdirNamedAfterItsOwner) {
   } else {
     ::unsetenv("TMPDIR");
   }
-  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_OK(made);
   const std::filesystem::path path(*made);
   EXPECT_EQ(path.parent_path(), root_);
   EXPECT_TRUE(path.filename().string().starts_with(

@@ -1,4 +1,5 @@
 #include "lakepipe/storage/azure_connection_string.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +10,7 @@ TEST(AzureConnectionStringTest, AzuriteStyleString) {
   auto parsed = AzureConnectionString::Parse(
       "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=c2VjcmV0;"
       "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://x;");
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->account_name, "devstoreaccount1");
   EXPECT_EQ(parsed->account_key, "c2VjcmV0");
   EXPECT_EQ(parsed->blob_endpoint, "http://127.0.0.1:10000/devstoreaccount1");
@@ -19,20 +20,20 @@ TEST(AzureConnectionStringTest, PublicCloudEndpointFromSuffix) {
   auto parsed = AzureConnectionString::Parse(
       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=k;"
       "EndpointSuffix=core.windows.net");
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->blob_endpoint, "https://acct.blob.core.windows.net");
 }
 
 TEST(AzureConnectionStringTest, DevelopmentStorageShortcut) {
   auto parsed = AzureConnectionString::Parse("UseDevelopmentStorage=true");
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->account_name, "devstoreaccount1");
   EXPECT_FALSE(parsed->account_key.empty());
 }
 
 TEST(AzureConnectionStringTest, SasTokenInsteadOfKey) {
   auto parsed = AzureConnectionString::Parse("AccountName=a;SharedAccessSignature=sv=1&sig=2");
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->sas_token, "sv=1&sig=2");
 }
 

@@ -1,4 +1,5 @@
 #include "lakepipe/storage/retry.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <chrono>
 #include <thread>
@@ -21,7 +22,7 @@ TEST(RetryTest, TransientErrorsAreRetriedUntilSuccess) {
   int calls = 0;
   auto status = RetryPolicy(Fast(5)).Call(
       [&]() { return ++calls < 3 ? arrow::Status::IOError("503 SlowDown") : arrow::Status::OK(); });
-  EXPECT_TRUE(status.ok());
+  EXPECT_OK(status);
   EXPECT_EQ(calls, 3);
 }
 
@@ -64,7 +65,7 @@ TEST(RetryTest, ResultFormCarriesTheValue) {
     if (++calls == 1) return arrow::Status::IOError("Connection reset by peer");
     return 42;
   });
-  ASSERT_TRUE(result.ok());
+  ASSERT_OK(result);
   EXPECT_EQ(*result, 42);
 }
 

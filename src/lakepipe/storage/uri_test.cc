@@ -1,4 +1,5 @@
 #include "lakepipe/storage/uri.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <filesystem>
 
@@ -9,7 +10,7 @@ namespace {
 
 Uri MustParse(std::string_view text) {
   auto result = Uri::Parse(text);
-  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_OK(result);
   return result.ValueOrDie();
 }
 
@@ -111,9 +112,9 @@ TEST(UriTest, CredentialCheckFindsAUriInsideSql) {
   EXPECT_NE(status.message().find("'s3://***@lake/x.parquet'"), std::string::npos)
       << status.message();
   EXPECT_EQ(status.message().find("S3cret"), std::string::npos);
-  EXPECT_TRUE(CheckNoUriCredentials("SELECT * FROM read_parquet('s3://lake/x.parquet')").ok());
+  EXPECT_OK(CheckNoUriCredentials("SELECT * FROM read_parquet('s3://lake/x.parquet')"));
   // Not a bucket URI: its password is redacted in errors, not refused here.
-  EXPECT_TRUE(CheckNoUriCredentials("ATTACH 'postgresql://u:pw@h/db' AS pg").ok());
+  EXPECT_OK(CheckNoUriCredentials("ATTACH 'postgresql://u:pw@h/db' AS pg"));
 }
 
 // Found by fuzz/uri_fuzzer.cc: ToString() of these did not parse back to an equal Uri.
