@@ -12,6 +12,18 @@
 #include <arrow/status.h>
 #include <gtest/gtest.h>
 
+namespace lakepipe::testing {
+
+/// The status of an arrow::Status or arrow::Result (this Arrow has no public
+/// GenericToStatus).
+inline const ::arrow::Status& ToStatus(const ::arrow::Status& status) { return status; }
+template <typename T>
+const ::arrow::Status& ToStatus(const ::arrow::Result<T>& result) {
+  return result.status();
+}
+
+}  // namespace lakepipe::testing
+
 #define LAKEPIPE_TESTING_CONCAT_INNER(a, b) a##b
 #define LAKEPIPE_TESTING_CONCAT(a, b) LAKEPIPE_TESTING_CONCAT_INNER(a, b)
 
@@ -19,13 +31,13 @@
 /// printing the status.
 #define ASSERT_OK(expr)                                                     \
   do {                                                                      \
-    const ::arrow::Status _lakepipe_st = ::arrow::internal::GenericToStatus(expr); \
+    const ::arrow::Status _lakepipe_st = ::lakepipe::testing::ToStatus(expr); \
     ASSERT_TRUE(_lakepipe_st.ok()) << #expr << ": " << _lakepipe_st.ToString();   \
   } while (false)
 
 #define EXPECT_OK(expr)                                                     \
   do {                                                                      \
-    const ::arrow::Status _lakepipe_st = ::arrow::internal::GenericToStatus(expr); \
+    const ::arrow::Status _lakepipe_st = ::lakepipe::testing::ToStatus(expr); \
     EXPECT_TRUE(_lakepipe_st.ok()) << #expr << ": " << _lakepipe_st.ToString();   \
   } while (false)
 
@@ -43,7 +55,7 @@
 /// Fails unless `expr` is a non-OK status (or result) whose message contains `needle`.
 #define ASSERT_NOT_OK_WITH(expr, needle)                                                  \
   do {                                                                                    \
-    const ::arrow::Status _lakepipe_st = ::arrow::internal::GenericToStatus(expr);        \
+    const ::arrow::Status _lakepipe_st = ::lakepipe::testing::ToStatus(expr);        \
     ASSERT_FALSE(_lakepipe_st.ok()) << #expr << " succeeded";                             \
     ASSERT_NE(_lakepipe_st.message().find(needle), std::string::npos)                     \
         << #expr << ": " << _lakepipe_st.ToString() << " (expected it to mention '" << needle \
