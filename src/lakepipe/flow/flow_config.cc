@@ -62,8 +62,8 @@ arrow::Status OnlyTaskKeys(const YamlReader& r, const YAML::Node& node, const st
 arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::string& path,
                         const std::string& dir, const tablestore::TableOptions& defaults,
                         TaskConfig* task) {
-  std::set<std::string> keys = {"name",         "version",        "inputs",
-                                "not_null",     "sort_by",        "partition_by",
+  std::set<std::string> keys = {"name",         "version",           "inputs",
+                                "not_null",     "sort_by",           "partition_by",
                                 "compression",  "compression_level", "row_group_rows",
                                 "file_size_mb"};
   std::string kind_names;

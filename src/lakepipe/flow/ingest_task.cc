@@ -1,5 +1,6 @@
 #include "lakepipe/flow/ingest_task.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -55,18 +56,24 @@ arrow::Result<std::string> DuckDbTimestampTz() {
 }
 
 /// The copied table's recorded columns, as the flow's readers (DuckDB) see them: from the
-/// manifest's columns; for a type whose reading this does not know, read from the files.
+/// manifest's columns. Read from the files when a type is one whose reading this does not
+/// know, when the files' columns differ (DuckDB takes the first file's, the manifest their
+/// union), or when the entry lists none (written by another tool).
 arrow::Result<nlohmann::json> SchemaJson(tablestore::TableStore& store,
-                                         const std::vector<lake::Column>& columns,
+                                         const lake::TableEntry& entry,
                                          const tablestore::TableRecord& record) {
-  std::string timestamp_tz;
-  for (const auto& column : columns) {
-    if (column.type.find("tz=") != std::string::npos) {
-      ARROW_ASSIGN_OR_RAISE(timestamp_tz, DuckDbTimestampTz());
-      break;
+  const bool evolved = std::any_of(entry.files.begin(), entry.files.end(),
+                                   [](const lake::DataFile& f) { return !f.columns.empty(); });
+  if (!evolved && !entry.columns.empty()) {
+    std::string timestamp_tz;
+    for (const auto& column : entry.columns) {
+      if (column.type.find("tz=") != std::string::npos) {
+        ARROW_ASSIGN_OR_RAISE(timestamp_tz, DuckDbTimestampTz());
+        break;
+      }
     }
+    if (auto known = RecordedColumns(entry.columns, timestamp_tz)) return *known;
   }
-  if (auto known = RecordedColumns(columns, timestamp_tz)) return *known;
   ARROW_ASSIGN_OR_RAISE(auto reader, store.ReadFiles(record));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& column : lake::ColumnsOf(*reader->schema())) {
@@ -107,8 +114,7 @@ arrow::Result<tablestore::TableRecord> IngestTask::Execute(const TaskConfig& tas
   ARROW_ASSIGN_OR_RAISE(const auto* prepared, Ingested(context));
   const auto& ingested = *prepared;
   if (ingested.entry.files.empty()) {
-    return arrow::Status::Invalid(
-        fmt::format("'{}' has no data files yet", ingested.entry.Key()));
+    return arrow::Status::Invalid(fmt::format("'{}' has no data files yet", ingested.entry.Key()));
   }
   auto* store = context.store;
   auto* tx = context.tx;
@@ -119,11 +125,12 @@ arrow::Result<tablestore::TableRecord> IngestTask::Execute(const TaskConfig& tas
     const auto source = ingested.bucket.Join(file.path);
     const std::string relative = fmt::format("{}/{}-{:04d}.parquet", dir, tx->file_stem(), i);
     ARROW_RETURN_NOT_OK(store->storage().Copy(source, store->base().Join(relative)));
-    record.files.push_back({relative, file.rows, file.bytes, CopiedFileChecksum(source, file.bytes)});
+    record.files.push_back(
+        {relative, file.rows, file.bytes, CopiedFileChecksum(source, file.bytes)});
     record.rows += file.rows;
     record.bytes += file.bytes;
   }
-  ARROW_ASSIGN_OR_RAISE(record.schema_json, SchemaJson(*store, ingested.entry.columns, record));
+  ARROW_ASSIGN_OR_RAISE(record.schema_json, SchemaJson(*store, ingested.entry, record));
   record.content_hash = tablestore::ContentHash(record.files);
   return tx->AddWritten(task.name, std::move(record));
 }
@@ -202,7 +209,9 @@ std::optional<std::string> TypeAsDuckDbReadsIt(std::string_view type,
     if (!mapped) return std::nullopt;
     return std::string(field.substr(0, colon + 2)) + *mapped;
   };
-  auto inside = [&](std::string_view prefix) { return type.substr(prefix.size(), type.size() - prefix.size() - 1); };
+  auto inside = [&](std::string_view prefix) {
+    return type.substr(prefix.size(), type.size() - prefix.size() - 1);
+  };
   if ((type.starts_with("list<") || type.starts_with("large_list<")) && type.ends_with(">")) {
     auto child = field_type(inside(type.starts_with("list<") ? "list<" : "large_list<"));
     if (!child) return std::nullopt;

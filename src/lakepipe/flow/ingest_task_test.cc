@@ -53,7 +53,12 @@ std::shared_ptr<arrow::Schema> IngestSchema() {
       arrow::field("llist", arrow::large_list(arrow::int64())),
       arrow::field("itemlist", arrow::list(arrow::int64())),
       arrow::field("reqlist", arrow::list(arrow::field("element", arrow::int64(), false))),
-      arrow::field("nested", arrow::list(arrow::field("element", arrow::struct_({arrow::field("a", arrow::list(arrow::utf8()), false), arrow::field("b", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"))})))),
+      arrow::field("nested",
+                   arrow::list(arrow::field(
+                       "element",
+                       arrow::struct_(
+                           {arrow::field("a", arrow::list(arrow::utf8()), /*nullable=*/false),
+                            arrow::field("b", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"))})))),
       arrow::field("dict", arrow::dictionary(arrow::int32(), arrow::utf8())),
       arrow::field("dec5", arrow::decimal128(5, 0)),
       arrow::field("fsb", arrow::fixed_size_binary(16)),
