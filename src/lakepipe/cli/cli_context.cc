@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include "lakepipe/pipeline/pipeline_run.h"
 
 namespace lakepipe::cli {
 
@@ -21,15 +21,7 @@ arrow::Result<std::unique_ptr<storage::Storage>> OpenStorage(const GlobalFlags& 
 
 arrow::Result<pipeline::PipelineConfig> LoadPipeline(const GlobalFlags& flags,
                                                      const std::string& name) {
-  const auto home = pipeline::Home::Resolve(flags.home);
-  const std::string file = home.PipelineFile(name);
-  if (!std::filesystem::exists(file)) {
-    return arrow::Status::IOError(fmt::format("pipeline '{}' not found: no '{}'", name, file));
-  }
-  ARROW_ASSIGN_OR_RAISE(auto config, pipeline::LoadPipelineFile(file, name, home.path()));
-  if (!flags.storage_file.empty())
-    ARROW_RETURN_NOT_OK(config.storage.MergeYamlFile(flags.storage_file));
-  return config;
+  return pipeline::LoadHomePipeline(pipeline::Home::Resolve(flags.home), name, flags.storage_file);
 }
 
 bool StderrIsTty() { return ::isatty(STDERR_FILENO) == 1; }

@@ -4,9 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/cli/commands.h"
-#include "lakepipe/lake/manifest_store.h"
-#include "lakepipe/pipeline/ingest_runner.h"
-#include "lakepipe/pipeline/run_lock.h"
+#include "lakepipe/lake/bucket_layout.h"
+#include "lakepipe/pipeline/pipeline_run.h"
 
 namespace lakepipe::cli {
 
@@ -28,13 +27,11 @@ void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       config.destinations.push_back({});
       config.destinations.back().bucket = root.ToString();
       ARROW_ASSIGN_OR_RAISE(config.storage, LoadStorageOptions(flags));
-      ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
-      const auto home = pipeline::Home::Resolve(flags.home);
-      ARROW_ASSIGN_OR_RAISE(auto lock, pipeline::RunLock::Acquire(home.LocksDir(), "demo"));
-      ARROW_ASSIGN_OR_RAISE(auto result, pipeline::RunPipeline(config, storage.get(), {}));
-
-      lake::ManifestStore manifest(storage.get(), lake::BucketLayout(root));
-      ARROW_ASSIGN_OR_RAISE(auto entry, manifest.LoadTable("demo", "orders"));
+      ARROW_ASSIGN_OR_RAISE(
+          auto run, pipeline::RunPipelineLocked(config, pipeline::Home::Resolve(flags.home), {}));
+      const auto& result = run.result;
+      const lake::TableEntry* entry = run.FindTable("orders");
+      if (!entry) return arrow::Status::Invalid("the demo pipeline committed no orders table");
       const auto file = root.Join(entry->files.front().path);
       const std::string where = file.is_local() ? file.key() : file.ToString();
       if (flags.output == "json") {

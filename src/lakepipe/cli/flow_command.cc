@@ -71,6 +71,7 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
       ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
       flow::FlowRunOptions options = *selection;
       options.home = flags.home;
+      options.storage_file = flags.storage_file;
       options.cancel = &g_flow_cancel;
       std::signal(SIGINT, OnFlowSignal);
       std::signal(SIGTERM, OnFlowSignal);

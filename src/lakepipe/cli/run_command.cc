@@ -6,8 +6,7 @@
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/cli/progress_display.h"
-#include "lakepipe/pipeline/ingest_runner.h"
-#include "lakepipe/pipeline/run_lock.h"
+#include "lakepipe/pipeline/pipeline_run.h"
 #include "lakepipe/storage/redact.h"
 
 namespace lakepipe::cli {
@@ -21,22 +20,15 @@ void OnSignal(int) { g_cancel = true; }
 arrow::Status RunOne(const GlobalFlags& flags, const std::string& name, bool full,
                      nlohmann::json* json_out) {
   ARROW_ASSIGN_OR_RAISE(auto config, LoadPipeline(flags, name));
-  auto made = storage::Storage::Make(config.storage);
-  if (!made.ok()) {
-    return made.status().WithMessage(
-        fmt::format("pipeline '{}': {}", name, made.status().message()));
-  }
-  auto storage = std::move(*made);
-  const auto home = pipeline::Home::Resolve(flags.home);
-  ARROW_ASSIGN_OR_RAISE(auto lock, pipeline::RunLock::Acquire(home.LocksDir(), name));
   ProgressDisplay display(name, StderrIsTty() && flags.output != "json");
   pipeline::RunOptions options;
   options.full_refresh = full;
   options.cancel = &g_cancel;
   options.on_progress = [&](const auto& streams) { display.Update(streams); };
-  auto result = pipeline::RunPipeline(config, storage.get(), options);
+  auto run = pipeline::RunPipelineLocked(config, pipeline::Home::Resolve(flags.home), options);
   display.Done();
-  if (!result.ok()) return result.status();
+  if (!run.ok()) return run.status();
+  const auto* result = &run->result;
   if (flags.output == "json") {
     json_out->push_back(result->ToLog());
   } else {

@@ -22,13 +22,6 @@ bool IsIdentifier(const std::string& name) {
   return std::regex_match(name, kIdentifier);
 }
 
-std::string Resolve(const std::string& dir, const std::string& path) {
-  if (path.find("://") != std::string::npos) return path;
-  std::filesystem::path p(path);
-  if (p.is_relative()) p = std::filesystem::path(dir) / p;
-  return p.lexically_normal().string();
-}
-
 /// Options shared by the store block and each task (codec, sizes).
 arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
                                 const std::string& path, tablestore::TableOptions* out) {
@@ -53,13 +46,33 @@ arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
   return arrow::Status::OK();
 }
 
+/// `node`'s keys are all in `allowed` (YamlReader::OnlyKeys, for a list known at run time).
+arrow::Status OnlyTaskKeys(const YamlReader& r, const YAML::Node& node, const std::string& path,
+                           const std::set<std::string>& allowed) {
+  if (!node.IsMap()) return r.Error(node, fmt::format("'{}' must be a map", path));
+  for (const auto& item : node) {
+    ARROW_ASSIGN_OR_RAISE(const auto key, r.Key(item.first, path));
+    if (!allowed.contains(key)) {
+      return r.Error(item.first, fmt::format("unknown key '{}.{}'", path, key));
+    }
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::string& path,
                         const std::string& dir, const tablestore::TableOptions& defaults,
                         TaskConfig* task) {
-  ARROW_RETURN_NOT_OK(r.OnlyKeys(
-      node, path,
-      {"name", "version", "sql", "read", "exec", "ingest", "inputs", "stdin", "not_null", "sort_by",
-       "partition_by", "compression", "compression_level", "row_group_rows", "file_size_mb"}));
+  std::set<std::string> keys = {"name",         "version",           "inputs",
+                                "not_null",     "sort_by",           "partition_by",
+                                "compression",  "compression_level", "row_group_rows",
+                                "file_size_mb"};
+  std::string kind_names;
+  for (const auto& kind : TaskKinds()) {
+    keys.insert(kind.key);
+    keys.insert(kind.extra_keys.begin(), kind.extra_keys.end());
+    kind_names += (kind_names.empty() ? "" : ", ") + std::string(kind.key);
+  }
+  ARROW_RETURN_NOT_OK(OnlyTaskKeys(r, node, path, keys));
   task->line = node.Mark().line + 1;
   if (!node["name"]) return r.Error(node, path + ": 'name' is required");
   ARROW_ASSIGN_OR_RAISE(task->name, r.String(node["name"], path + ".name"));
@@ -73,54 +86,24 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
     task->version = version.Scalar();
   }
   int kinds = 0;
-  if (const auto sql = node["sql"]) {
+  const TaskKindEntry* chosen = nullptr;
+  for (const auto& kind : TaskKinds()) {
+    if (!node[kind.key]) continue;
     ++kinds;
-    task->kind = TaskKind::kSql;
-    ARROW_ASSIGN_OR_RAISE(task->sql, r.String(sql, path + ".sql"));
-  }
-  if (const auto read = node["read"]) {
-    ++kinds;
-    task->kind = TaskKind::kRead;
-    ARROW_RETURN_NOT_OK(r.OnlyKeys(read, path + ".read", {"uri", "format", "options"}));
-    if (!read["uri"]) return r.Error(read, path + ".read: 'uri' is required");
-    ARROW_ASSIGN_OR_RAISE(task->read_uri, r.String(read["uri"], path + ".read.uri"));
-    task->read_uri = Resolve(dir, task->read_uri);
-    if (read["format"]) {
-      ARROW_ASSIGN_OR_RAISE(task->read_format, r.String(read["format"], path + ".read.format"));
-    }
-    if (const auto options = read["options"]) {
-      if (!options.IsMap()) return r.Error(options, path + ".read.options must be a map");
-      for (const auto& item : options) {
-        ARROW_ASSIGN_OR_RAISE(auto key, r.Key(item.first, path + ".read.options"));
-        if (item.second.IsMap() || item.second.IsSequence()) {
-          return r.Error(item.second,
-                         fmt::format("'{}.read.options.{}' must be a value", path, key));
-        }
-        task->read_options[key] = item.second.as<std::string>();
-      }
-    }
-  }
-  if (const auto exec = node["exec"]) {
-    ++kinds;
-    task->kind = TaskKind::kExec;
-    ARROW_ASSIGN_OR_RAISE(task->exec_argv, r.Strings(exec, path + ".exec"));
-    if (task->exec_argv.empty()) return r.Error(exec, path + ".exec: the command is empty");
-  }
-  if (const auto ingest = node["ingest"]) {
-    ++kinds;
-    task->kind = TaskKind::kIngest;
-    ARROW_RETURN_NOT_OK(r.OnlyKeys(ingest, path + ".ingest", {"pipeline", "stream"}));
-    if (!ingest["pipeline"]) return r.Error(ingest, path + ".ingest: 'pipeline' is required");
-    ARROW_ASSIGN_OR_RAISE(task->ingest_pipeline,
-                          r.String(ingest["pipeline"], path + ".ingest.pipeline"));
-    if (ingest["stream"]) {
-      ARROW_ASSIGN_OR_RAISE(task->ingest_stream,
-                            r.String(ingest["stream"], path + ".ingest.stream"));
-    }
+    chosen = &kind;
+    ARROW_ASSIGN_OR_RAISE(task->kind, kind.parse({r, node, path, dir}));
   }
   if (kinds != 1) {
-    return r.Error(
-        node, fmt::format("task '{}' needs exactly one of sql, read, exec, ingest", task->name));
+    return r.Error(node, fmt::format("task '{}' needs exactly one of {}", task->name, kind_names));
+  }
+  // A key of another kind ("stdin" on a sql task).
+  for (const auto& kind : TaskKinds()) {
+    if (&kind == chosen) continue;
+    for (const char* key : kind.extra_keys) {
+      if (node[key]) {
+        return r.Error(node[key], fmt::format("{}.{}: only for {} tasks", path, key, kind.key));
+      }
+    }
   }
   if (node["inputs"]) {
     ARROW_ASSIGN_OR_RAISE(auto inputs, r.Strings(node["inputs"], path + ".inputs"));
@@ -130,14 +113,9 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
       task->inputs.push_back(*ref);
     }
   }
-  if (node["stdin"]) {
-    if (task->kind != TaskKind::kExec)
-      return r.Error(node["stdin"], path + ".stdin: only for exec tasks");
-    ARROW_ASSIGN_OR_RAISE(task->stdin_input, r.String(node["stdin"], path + ".stdin"));
-    auto ref = ParseTableRef(task->stdin_input);
-    if (!ref.ok()) return r.Error(node["stdin"], path + ".stdin: " + ref.status().message());
-    if (std::find(task->inputs.begin(), task->inputs.end(), *ref) == task->inputs.end()) {
-      task->inputs.push_back(*ref);
+  for (const auto& ref : task->kind->DeclaredInputs()) {
+    if (std::find(task->inputs.begin(), task->inputs.end(), ref) == task->inputs.end()) {
+      task->inputs.push_back(ref);
     }
   }
   task->table = defaults;
@@ -156,18 +134,11 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
 
 }  // namespace
 
-const char* TaskKindName(TaskKind kind) {
-  switch (kind) {
-    case TaskKind::kSql:
-      return "sql";
-    case TaskKind::kRead:
-      return "read";
-    case TaskKind::kExec:
-      return "exec";
-    case TaskKind::kIngest:
-      return "ingest";
-  }
-  return "?";
+std::string ResolveFlowPath(const std::string& dir, const std::string& path) {
+  if (path.find("://") != std::string::npos) return path;
+  std::filesystem::path p(path);
+  if (p.is_relative()) p = std::filesystem::path(dir) / p;
+  return p.lexically_normal().string();
 }
 
 arrow::Result<tablestore::TableRef> ParseTableRef(const std::string& text) {
@@ -231,7 +202,7 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
        "keep_replaced_seconds"}));
   if (!store["base"]) return r.Error(store, "'table_store.base' is required");
   ARROW_ASSIGN_OR_RAISE(auto base, r.String(store["base"], "table_store.base"));
-  out.store.base = Resolve(out.dir, base);
+  out.store.base = ResolveFlowPath(out.dir, base);
   std::string catalog = out.name + ".duckdb";
   if (store["catalog"]) {
     ARROW_ASSIGN_OR_RAISE(catalog, r.String(store["catalog"], "table_store.catalog"));
@@ -244,7 +215,7 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
         (p.parent_path() / (p.stem().string() + "_" + out.store.instance + p.extension().string()))
             .string();
   }
-  out.store.catalog_path = Resolve(out.dir, catalog);
+  out.store.catalog_path = ResolveFlowPath(out.dir, catalog);
   const std::string catalog_database = CatalogDatabaseName(out.store.catalog_path);
   if (auto status = CheckCatalogDatabaseName(catalog_database); !status.ok()) {
     return r.Error(store["catalog"] ? store["catalog"] : root["name"],

@@ -1,35 +1,30 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <arrow/result.h>
 
+#include "lakepipe/flow/task.h"
 #include "lakepipe/storage/storage_options.h"
 #include "lakepipe/tablestore/table_store.h"
 
 namespace lakepipe::flow {
 
-enum class TaskKind { kSql, kRead, kExec, kIngest };
-
 /// One task of a flow file (TABLESTORE.md §1): it produces the table named like itself.
 struct TaskConfig {
   std::string name;
-  TaskKind kind = TaskKind::kSql;
+  /// Its kind and the kind's definition (sql_task.h, read_task.h, exec_task.h,
+  /// ingest_task.h); never null in a parsed flow.
+  std::shared_ptr<const Task> kind;
   /// `version:` as written ("1.0.0", "2"); "0" when not given. Text, so any change of it
   /// invalidates the task's cache (task_version.h: how it enters the cache key).
   std::string version = "0";
-  std::string sql;          ///< sql
-  std::string read_uri;     ///< read: a URI with an optional glob
-  std::string read_format;  ///< read: csv | jsonl | parquet
-  std::map<std::string, std::string> read_options;
-  std::vector<std::string> exec_argv;  ///< exec
-  std::string stdin_input;             ///< exec: "stage.table" streamed as Arrow IPC
-  std::string ingest_pipeline;         ///< ingest
-  std::string ingest_stream;
-  /// Declared inputs ("stage.table"); SQL tasks add those DuckDB's parser finds.
+  /// Declared inputs ("stage.table") and the kind's own (Task::DeclaredInputs); SQL tasks
+  /// add those DuckDB's parser finds (ResolveTaskInputs).
   std::vector<tablestore::TableRef> inputs;
   tablestore::TableOptions table;
   int line = 0;  ///< where the task starts in the file, for messages
@@ -68,6 +63,8 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
 /// "stage.table" → TableRef; Invalid otherwise.
 arrow::Result<tablestore::TableRef> ParseTableRef(const std::string& text);
 
-const char* TaskKindName(TaskKind kind);
+/// A path of a flow file: relative ones are under `dir` (the file's folder); URIs as
+/// written.
+std::string ResolveFlowPath(const std::string& dir, const std::string& path);
 
 }  // namespace lakepipe::flow

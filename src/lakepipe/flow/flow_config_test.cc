@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lakepipe/flow/flow_runner.h"
+#include "lakepipe/flow/task_graph.h"
 #include "lakepipe/flow/sql_references.h"
 
 namespace lakepipe::flow {
@@ -53,7 +53,7 @@ TEST_F(FlowConfigTest, ResolvesPathsAndTaskOptions) {
   EXPECT_EQ(config.store.catalog_path, (dir_ / "shop.duckdb").string());
   EXPECT_EQ(config.store.instance, "dev");
   const auto& task = config.stages.at(0).tasks.at(0);
-  EXPECT_EQ(task.kind, TaskKind::kRead);
+  EXPECT_STREQ(task.kind->kind(), "read");
   EXPECT_EQ(task.table.parquet.compression, "snappy");
   EXPECT_EQ(task.table.not_null, std::vector<std::string>{"id"});
 }

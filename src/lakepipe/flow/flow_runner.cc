@@ -1,34 +1,21 @@
 #include "lakepipe/flow/flow_runner.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "lakepipe/common/sha256.h"
 #include "lakepipe/common/time_format.h"
-#include "lakepipe/duckdb/database.h"
-#include "lakepipe/flow/exec_process.h"
-#include "lakepipe/flow/flow_names.h"
 #include "lakepipe/flow/flow_selection.h"
-#include "lakepipe/flow/ingest_task.h"
+#include "lakepipe/flow/run_record.h"
 #include "lakepipe/flow/sql_references.h"
-#include "lakepipe/flow/task_version.h"
-#include "lakepipe/lake/table_entry.h"
-#include "lakepipe/sources/file_source.h"
-#include "lakepipe/storage/storage_environment.h"
-#include "lakepipe/tablestore/catalog.h"
+#include "lakepipe/flow/task_graph.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -37,15 +24,6 @@ using Clock = std::chrono::steady_clock;
 using tablestore::StageTransaction;
 using tablestore::TableRecord;
 using tablestore::TableRef;
-
-std::string NewRunId() {
-  const auto now = std::chrono::system_clock::now();
-  std::string stamp = IsoUtc(now).substr(0, 19);
-  for (char& c : stamp) {
-    if (c == ':') c = '-';
-  }
-  return fmt::format("{}-{:08x}", stamp, std::random_device{}());
-}
 
 arrow::Status InTask(const arrow::Status& status, const FlowConfig& config,
                      const std::string& stage, const std::string& task) {
@@ -68,59 +46,16 @@ arrow::Result<T> InStage(arrow::Result<T> result, const FlowConfig& config,
   return InStage(result.status(), config, stage);
 }
 
-/// Writes a built-in reader's batches into one table.
-class TableSink : public sources::IngestSink {
- public:
-  TableSink(StageTransaction* tx, tablestore::TableStore* store, const TaskConfig& task)
-      : tx_(tx), store_(store), task_(task) {}
-
-  arrow::Status OnSchema(const std::string&,
-                         const std::shared_ptr<arrow::Schema>& schema) override {
-    if (writer_) {
-      if (schema->Equals(*schema_)) return arrow::Status::OK();
-      return arrow::Status::Invalid("the files do not all have the same columns");
+/// Inputs' content as `snapshot` has them committed.
+InputContent CommittedContent(const tablestore::MetadataSnapshot& snapshot) {
+  return [&snapshot](const TableRef& ref) -> arrow::Result<std::string> {
+    const auto* s = snapshot.FindStage(ref.stage);
+    const auto* t = s ? snapshot.FindTable(ref.stage, s->committed_slot, ref.table) : nullptr;
+    if (!t) {
+      return arrow::Status::KeyError(fmt::format("table '{}' is not committed", ref.ToString()));
     }
-    schema_ = schema;
-    ARROW_ASSIGN_OR_RAISE(
-        writer_, tablestore::TableWriter::Make(
-                     store_->storage(), store_->base(),
-                     store_->TableDir(tx_->stage(), tx_->slot(), task_.name), schema, task_.table,
-                     tx_->file_stem()));
-    return arrow::Status::OK();
-  }
-  arrow::Status OnBatch(const std::string&,
-                        const std::shared_ptr<arrow::RecordBatch>& batch) override {
-    return writer_->Write(*batch);
-  }
-  arrow::Status OnState(const nlohmann::json&) override { return arrow::Status::OK(); }
-
-  arrow::Result<TableRecord> Finish() {
-    if (!writer_)
-      return arrow::Status::Invalid(fmt::format("'{}' matched no file", task_.read_uri));
-    TableRecord record;
-    ARROW_RETURN_NOT_OK(writer_->Finish(&record));
-    return record;
-  }
-
- private:
-  StageTransaction* tx_;
-  tablestore::TableStore* store_;
-  const TaskConfig& task_;
-  std::shared_ptr<arrow::Schema> schema_;
-  std::unique_ptr<tablestore::TableWriter> writer_;
-};
-
-/// sha256 of a local file's bytes, "" when `path` is not a readable regular file.
-std::string FileDigest(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return "";
-  std::ifstream in(path, std::ios::binary);
-  common::Sha256 hash;
-  char buffer[64 * 1024];
-  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
-    hash.Update(buffer, static_cast<size_t>(in.gcount()));
-  }
-  return hash.HexDigest();
+    return t->content_hash;
+  };
 }
 
 class StageRunner {
@@ -144,20 +79,20 @@ class StageRunner {
                                   const tablestore::RunRecord* last_of_run) {
     StageOutcome outcome;
     outcome.stage = stage.name;
-    ingested_.clear();
-    std::map<std::string, arrow::Status> failed;  // ingest tasks whose pipeline failed
-    // Ingest tasks land their pipeline's new data first: the cache key is the table the
-    // pipeline's bucket holds afterwards.
+    prepared_.clear();
+    std::map<std::string, arrow::Status> failed;  // tasks whose preparation failed
+    // Kinds that land data first (an ingest task runs its pipeline): their cache key is
+    // what they landed.
     for (const auto& task : stage.tasks) {
-      if (task.kind != TaskKind::kIngest || !selection_.Runs(stage.name, task.name)) continue;
-      auto ingested = RunIngestTask(options_.home, task.ingest_pipeline, task.ingest_stream);
-      if (!ingested.ok()) {
-        auto failure = InTask(ingested.status(), config_, stage.name, task.name);
+      if (!task.kind->Prepares() || !selection_.Runs(stage.name, task.name)) continue;
+      auto prepared = task.kind->Prepare(task, Context());
+      if (!prepared.ok()) {
+        auto failure = InTask(prepared.status(), config_, stage.name, task.name);
         if (!options_.keep_going) return failure;
         failed[task.name] = std::move(failure);
         continue;
       }
-      ingested_[task.name] = std::move(*ingested);
+      prepared_[task.name] = std::move(*prepared);
     }
     ARROW_ASSIGN_OR_RAISE(auto snapshot, InStage(store_->Load(), config_, stage.name));
     const auto* committed = snapshot.FindStage(stage.name);
@@ -189,8 +124,8 @@ class StageRunner {
 
   /// Why the committed table of `stage`.`task` is not what running the task now would
   /// write, "" when it is: its cache key computed now (from its inputs' committed tables)
-  /// is the committed one and no input is in `stale`. Ingest tasks count as current (their
-  /// key needs the pipeline's run). The task must be committed.
+  /// is the committed one and no input is in `stale`. Tasks whose kind prepares count as
+  /// current (an ingest task's key needs the pipeline's run). The task must be committed.
   arrow::Result<std::string> WhyStale(const std::string& stage, const TaskConfig& task,
                                       const tablestore::MetadataSnapshot& snapshot,
                                       const std::set<TableRef>& stale) {
@@ -199,15 +134,8 @@ class StageRunner {
     for (const auto& ref : task.inputs) {
       if (stale.contains(ref)) return fmt::format("its input '{}' is stale", ref.ToString());
     }
-    if (task.kind == TaskKind::kIngest) return std::string();
-    auto content = [&](const TableRef& ref) -> arrow::Result<std::string> {
-      const auto* s = snapshot.FindStage(ref.stage);
-      const auto* t = s ? snapshot.FindTable(ref.stage, s->committed_slot, ref.table) : nullptr;
-      if (!t)
-        return arrow::Status::KeyError(fmt::format("table '{}' is not committed", ref.ToString()));
-      return t->content_hash;
-    };
-    ARROW_ASSIGN_OR_RAISE(auto key, CacheKey(task, content));
+    if (task.kind->Prepares()) return std::string();
+    ARROW_ASSIGN_OR_RAISE(auto key, TaskCacheKey(task, Context(), CommittedContent(snapshot)));
     if (previous && key == previous->cache_key) return std::string();
     if (!previous) return std::string("it has no committed task record");
     if (previous->version != task.version) {
@@ -220,125 +148,25 @@ class StageRunner {
         return fmt::format("its input '{}' was committed again after it", ref.ToString());
       }
     }
-    switch (task.kind) {
-      case TaskKind::kSql:
-        return std::string("its SQL or table options changed since it was committed");
-      case TaskKind::kRead:
-        return std::string("its source files or reader options changed since it was committed");
-      default:
-        return std::string("its command, scripts or table options changed since it was committed");
-    }
+    return task.kind->WhatChanges() + " changed since it was committed";
   }
 
  private:
-  /// FileReferences() of `sql`, parsed once per run.
-  arrow::Result<std::vector<SqlFileReference>> SqlFiles(const std::string& sql) {
-    std::lock_guard lock(parser_mutex_);
-    auto it = sql_files_.find(sql);
-    if (it != sql_files_.end()) return it->second;
-    if (!parser_) {
-      ARROW_ASSIGN_OR_RAISE(parser_, duckdb::Database::Open({}));
+  /// What the tasks' kinds get from this run; `task` names the task at hand (its
+  /// preparation), `tx` the stage being written.
+  TaskContext Context(const TaskConfig* task = nullptr, StageTransaction* tx = nullptr) {
+    TaskContext context;
+    context.flow = &config_;
+    context.store = store_;
+    context.sql_files = &sql_files_;
+    context.home = options_.home;
+    context.storage_file = options_.storage_file;
+    context.tx = tx;
+    if (task) {
+      auto it = prepared_.find(task->name);
+      if (it != prepared_.end()) context.prepared = it->second.get();
     }
-    ARROW_ASSIGN_OR_RAISE(auto files, FileReferences(*parser_, sql));
-    return sql_files_.emplace(sql, std::move(files)).first->second;
-  }
-
-  /// The files `pattern` (a path, URI or glob) names as listed (name, size, time): a
-  /// changed file is a new input. Schemes lakepipe storage does not know (https://, …)
-  /// list as their name only.
-  arrow::Result<nlohmann::json> ListFiles(const std::string& pattern) {
-    nlohmann::json listing = nlohmann::json::array();
-    const auto sep = pattern.find("://");
-    static const std::set<std::string> kSchemes = {"file", "s3",    "s3a",  "gs",   "gcs",
-                                                   "az",   "azure", "abfs", "abfss"};
-    if (sep != std::string::npos && !kSchemes.contains(pattern.substr(0, sep))) {
-      listing.push_back(pattern);
-      return listing;
-    }
-    ARROW_ASSIGN_OR_RAISE(auto files, sources::ExpandGlob(&store_->storage(), pattern));
-    for (const auto& uri : files) {
-      ARROW_ASSIGN_OR_RAISE(auto entry, store_->storage().Stat(uri));
-      listing.push_back(
-          {uri.ToString(), entry.size,
-           std::chrono::duration_cast<std::chrono::microseconds>(entry.modified.time_since_epoch())
-               .count()});
-    }
-    return listing;
-  }
-
-  /// The task's cache key: its name, version, kind, definition and its inputs' content.
-  arrow::Result<std::string> CacheKey(
-      const TaskConfig& task,
-      const std::function<arrow::Result<std::string>(const TableRef&)>& content) {
-    nlohmann::json key = {{"task", task.name},
-                          {"version", TaskVersionCacheValue(task.version)},
-                          {"kind", TaskKindName(task.kind)},
-                          {"not_null", task.table.not_null},
-                          {"sort_by", task.table.sort_by},
-                          {"partition_by", task.table.partition_by},
-                          {"compression", task.table.parquet.compression},
-                          {"compression_level", task.table.parquet.compression_level},
-                          {"row_group_rows", task.table.parquet.row_group_rows},
-                          {"file_size_bytes", task.table.file_size_bytes}};
-    switch (task.kind) {
-      case TaskKind::kSql: {
-        key["sql"] = task.sql;
-        // Files the SQL reads itself (read_csv('…'), FROM 'x.parquet'), fingerprinted as
-        // a read task's; absent from the key when there are none, so such keys stay as
-        // they were.
-        ARROW_ASSIGN_OR_RAISE(auto references, SqlFiles(task.sql));
-        nlohmann::json files = nlohmann::json::array();
-        for (const auto& reference : references) {
-          const std::string location = ResolveSqlFile(reference.path, config_.dir);
-          auto listing = ListFiles(location);
-          if (!listing.ok()) {
-            return listing.status().WithMessage(
-                fmt::format("the SQL reads '{}': {}", reference.path, listing.status().message()));
-          }
-          files.push_back({location, *listing});
-        }
-        if (!files.empty()) key["sql_files"] = files;
-        break;
-      }
-      case TaskKind::kRead: {
-        key["read"] = {
-            {"uri", task.read_uri}, {"format", task.read_format}, {"options", task.read_options}};
-        ARROW_ASSIGN_OR_RAISE(key["files"], ListFiles(task.read_uri));
-        break;
-      }
-      case TaskKind::kExec: {
-        key["exec"] = task.exec_argv;
-        key["stdin"] = task.stdin_input;
-        // A script named on the command line is part of the definition.
-        nlohmann::json scripts = nlohmann::json::object();
-        for (const auto& arg : task.exec_argv) {
-          const std::string digest =
-              FileDigest((std::filesystem::path(config_.dir) / arg).string());
-          if (!digest.empty()) scripts[arg] = digest;
-        }
-        key["scripts"] = scripts;
-        break;
-      }
-      case TaskKind::kIngest: {
-        key["ingest"] = {{"pipeline", task.ingest_pipeline}, {"stream", task.ingest_stream}};
-        // Ingest files are immutable (numbers are never reused): names and sizes say it all.
-        const auto& ingested = ingested_.at(task.name);
-        nlohmann::json files = nlohmann::json::array();
-        for (size_t i = 0; i < ingested.files.size(); ++i) {
-          files.push_back({ingested.files[i].ToString(), ingested.bytes[i]});
-        }
-        key["files"] = files;
-        break;
-      }
-    }
-    nlohmann::json inputs = nlohmann::json::object();
-    for (const auto& ref : task.inputs) {
-      ARROW_ASSIGN_OR_RAISE(inputs[ref.ToString()], content(ref));
-    }
-    key["inputs"] = inputs;
-    common::Sha256 hash;
-    hash.Update(key.dump());
-    return hash.Base32Digest();
+    return context;
   }
 
   /// Whether every task would be a cache hit, computing keys in task order with the
@@ -348,15 +176,7 @@ class StageRunner {
                                    const tablestore::StageRecord& committed) {
     for (const auto& task : stage.tasks) {
       if (!selection_.Runs(stage.name, task.name)) continue;  // carried as committed
-      auto content = [&](const TableRef& ref) -> arrow::Result<std::string> {
-        const auto* s = snapshot.FindStage(ref.stage);
-        const auto* t = s ? snapshot.FindTable(ref.stage, s->committed_slot, ref.table) : nullptr;
-        if (!t)
-          return arrow::Status::KeyError(
-              fmt::format("table '{}' is not committed", ref.ToString()));
-        return t->content_hash;
-      };
-      auto key = CacheKey(task, content);
+      auto key = TaskCacheKey(task, Context(&task), CommittedContent(snapshot));
       if (!key.ok()) return false;  // an input is missing: the real run reports it
       const auto* previous = snapshot.FindTask(stage.name, committed.committed_slot, task.name);
       const auto* table = snapshot.FindTable(stage.name, committed.committed_slot, task.name);
@@ -385,7 +205,7 @@ class StageRunner {
       commit.tasks.push_back(record);
       TaskOutcome done{stage.name,
                        task.name,
-                       TaskKindName(task.kind),
+                       task.kind->kind(),
                        record.cache_key,
                        true,
                        table.rows,
@@ -432,7 +252,7 @@ class StageRunner {
       tx->RecordTask(task_record);
       TaskOutcome done{stage.name,
                        task.name,
-                       TaskKindName(task.kind),
+                       task.kind->kind(),
                        previous->cache_key,
                        true,
                        record->rows,
@@ -545,7 +365,8 @@ class StageRunner {
       ARROW_ASSIGN_OR_RAISE(const TableRecord* record, tx->Resolve(ref));
       return record->content_hash;
     };
-    ARROW_ASSIGN_OR_RAISE(auto key, CacheKey(task, content));
+    const TaskContext context = Context(&task, tx);
+    ARROW_ASSIGN_OR_RAISE(auto key, TaskCacheKey(task, context, content));
     const auto& snapshot = tx->snapshot();
     const auto* previous =
         committed ? snapshot.FindTask(tx->stage(), committed->committed_slot, task.name) : nullptr;
@@ -555,7 +376,7 @@ class StageRunner {
     if (hit) {
       ARROW_ASSIGN_OR_RAISE(record, tx->CopyCommitted(task.name));
     } else {
-      ARROW_ASSIGN_OR_RAISE(record, Execute(task, tx));
+      ARROW_ASSIGN_OR_RAISE(record, task.kind->Execute(task, context));
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     tablestore::TaskRecord task_record;
@@ -565,11 +386,11 @@ class StageRunner {
     task_record.output_json = {{"table", task.name},
                                {"cache_hit", hit},
                                {"seconds", seconds},
-                               {"kind", TaskKindName(task.kind)}};
+                               {"kind", task.kind->kind()}};
     tx->RecordTask(task_record);
     TaskOutcome outcome{tx->stage(),
                         task.name,
-                        TaskKindName(task.kind),
+                        task.kind->kind(),
                         key,
                         hit,
                         record.rows,
@@ -580,97 +401,6 @@ class StageRunner {
     return outcome;
   }
 
-  arrow::Result<TableRecord> Execute(const TaskConfig& task, StageTransaction* tx) {
-    switch (task.kind) {
-      case TaskKind::kSql: {
-        // DuckDB would resolve relative file paths against our working folder: make them
-        // the flow folder's, as the cache key does.
-        ARROW_ASSIGN_OR_RAISE(auto files, SqlFiles(task.sql));
-        ARROW_ASSIGN_OR_RAISE(auto sql, SqlWithResolvedFiles(task.sql, files, config_.dir));
-        return tx->WriteSql(task.name, sql, task.inputs, task.table);
-      }
-      case TaskKind::kRead: {
-        const std::string format =
-            task.read_format.empty() ? FormatOf(task.read_uri) : task.read_format;
-        if (format.empty()) {
-          return arrow::Status::Invalid(
-              fmt::format("cannot tell the format of '{}': set read.format (csv, jsonl or parquet)",
-                          task.read_uri));
-        }
-        sources::FileSource source(&store_->storage(), format, task.read_uri, task.name,
-                                   task.read_options);
-        TableSink sink(tx, store_, task);
-        ARROW_RETURN_NOT_OK(source.Run(&sink));
-        ARROW_ASSIGN_OR_RAISE(auto record, sink.Finish());
-        return tx->AddWritten(task.name, std::move(record));
-      }
-      case TaskKind::kExec: {
-        ExecLaunch launch;
-        launch.argv = task.exec_argv;
-        launch.working_dir = config_.dir;
-        launch.env = storage::StorageEnvironment(config_.storage);
-        for (const auto& ref : task.inputs) {
-          ARROW_ASSIGN_OR_RAISE(const TableRecord* record, tx->Resolve(ref));
-          auto& files = launch.input_files[ref.ToString()];
-          for (const auto& file : record->files) {
-            files.push_back(tablestore::DuckDbPath(store_->base().Join(file.path)));
-          }
-        }
-        if (!task.stdin_input.empty()) {
-          ARROW_ASSIGN_OR_RAISE(auto ref, ParseTableRef(task.stdin_input));
-          ARROW_ASSIGN_OR_RAISE(launch.stdin_table, tx->ReadTable(ref));
-        }
-        ARROW_ASSIGN_OR_RAISE(auto reader, StartExecProgram(launch));
-        return tx->WriteTable(task.name, *reader, task.table);
-      }
-      case TaskKind::kIngest:
-        return CopyIngested(task, tx);
-    }
-    return arrow::Status::Invalid("unknown task kind");
-  }
-
-  /// The pipeline's files for the stream, copied into the slot (server-side when the
-  /// bucket is on the store's filesystem).
-  arrow::Result<TableRecord> CopyIngested(const TaskConfig& task, StageTransaction* tx) {
-    const auto& ingested = ingested_.at(task.name);
-    if (ingested.files.empty()) {
-      return arrow::Status::Invalid(fmt::format("'{}' has no data files yet", ingested.key));
-    }
-    const std::string dir = store_->TableDir(tx->stage(), tx->slot(), task.name);
-    TableRecord record;
-    for (size_t i = 0; i < ingested.files.size(); ++i) {
-      const std::string relative = fmt::format("{}/{}-{:04d}.parquet", dir, tx->file_stem(), i);
-      ARROW_RETURN_NOT_OK(store_->storage().Copy(ingested.files[i], store_->base().Join(relative)));
-      common::Sha256 fingerprint;
-      fingerprint.Update(fmt::format("{}:{}", ingested.files[i].ToString(), ingested.bytes[i]));
-      record.files.push_back(
-          {relative, ingested.rows[i], ingested.bytes[i], fingerprint.HexDigest()});
-      record.rows += ingested.rows[i];
-      record.bytes += ingested.bytes[i];
-    }
-    ARROW_ASSIGN_OR_RAISE(auto reader, store_->ReadFiles(record));
-    for (const auto& column : lake::ColumnsOf(*reader->schema())) {
-      record.schema_json.push_back(
-          {{"name", column.name}, {"type", column.type}, {"nullable", column.nullable}});
-    }
-    record.content_hash = tablestore::ContentHash(record.files);
-    return tx->AddWritten(task.name, std::move(record));
-  }
-
-  static std::string FormatOf(const std::string& uri) {
-    auto ends = [&](std::initializer_list<const char*> suffixes) {
-      for (const char* s : suffixes) {
-        if (uri.ends_with(s)) return true;
-      }
-      return false;
-    };
-    if (ends({".csv", ".csv.gz"})) return "csv";
-    if (ends({".jsonl", ".ndjson", ".json", ".jsonl.gz", ".jsonl.zst", ".ndjson.gz", ".json.gz"}))
-      return "jsonl";
-    if (ends({".parquet"})) return "parquet";
-    return "";
-  }
-
   const FlowConfig& config_;
   const FlowRunOptions& options_;
   const TaskSelection& selection_;
@@ -679,28 +409,10 @@ class StageRunner {
   const std::string& run_id_;
   const TaskCallback& on_task_;
   std::mutex report_mutex_;
-  std::map<std::string, IngestedTable> ingested_;  ///< by task, for the current stage
-  std::mutex parser_mutex_;  ///< guards parser_ and sql_files_ (tasks run on threads)
-  std::unique_ptr<duckdb::Database> parser_;
-  std::map<std::string, std::vector<SqlFileReference>> sql_files_;  ///< by SQL text
+  /// By task, for the current stage: what its kind's Prepare() returned.
+  std::map<std::string, std::shared_ptr<const TaskPreparation>> prepared_;
+  FileReferenceCache sql_files_;  ///< the run's: SQL is parsed once
 };
-
-// Called holding the lock of every stage: no other run of the instance is alive, so a run
-// still recorded as running was killed (or its machine lost) before it could say how it
-// ended. Recorded as abandoned, with the time it was found, instead of running forever.
-arrow::Status CloseDeadRuns(tablestore::TableStore* store) {
-  ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
-  for (auto& run : snapshot.runs) {
-    if (run.status != "running") continue;
-    run.status = "abandoned";
-    run.finished_at = IsoUtc(std::chrono::system_clock::now());
-    run.error = "the process running it stopped before the run finished (killed or crashed)";
-    spdlog::warn("flow run {} of {} stopped before it finished: recorded as abandoned", run.run_id,
-                 run.instance);
-    ARROW_RETURN_NOT_OK(store->metadata().SaveRun(run));
-  }
-  return arrow::Status::OK();
-}
 
 /// The end of a --keep-going run with failures: one line with every failure (each naming
 /// flow, stage and task), what did not commit, what did not run and what committed.
@@ -726,94 +438,6 @@ arrow::Status KeepGoingFailure(const FlowConfig& config, const std::vector<arrow
 }
 
 }  // namespace
-
-arrow::Status ResolveTaskInputs(FlowConfig* config) {
-  ARROW_ASSIGN_OR_RAISE(auto parser, duckdb::Database::Open({}));
-  // Keyed as DuckDB compares names, so "RAW.orders" in SQL is the stage raw's table.
-  std::map<std::string, size_t> stage_index;
-  for (size_t i = 0; i < config->stages.size(); ++i) {
-    stage_index[NameKey(config->stages[i].name)] = i;
-  }
-  // A reference spelled as the flow file spells the stage and the task it names.
-  auto as_in_flow = [&](TableRef ref) {
-    auto it = stage_index.find(NameKey(ref.stage));
-    if (it == stage_index.end()) return ref;
-    const auto& source = config->stages[it->second];
-    ref.stage = source.name;
-    for (const auto& t : source.tasks) {
-      if (NameKey(t.name) == NameKey(ref.table)) ref.table = t.name;
-    }
-    return ref;
-  };
-  for (size_t s = 0; s < config->stages.size(); ++s) {
-    auto& stage = config->stages[s];
-    std::set<std::string> names;
-    for (const auto& task : stage.tasks) names.insert(task.name);
-    for (auto& task : stage.tasks) {
-      auto fail = [&](const std::string& message) {
-        return arrow::Status::Invalid(fmt::format("flow '{}', stage '{}', task '{}' ({}:{}): {}",
-                                                  config->name, stage.name, task.name, config->file,
-                                                  task.line, message));
-      };
-      for (auto& ref : task.inputs) ref = as_in_flow(ref);
-      if (auto ref = ParseTableRef(task.stdin_input); ref.ok()) {
-        task.stdin_input = as_in_flow(*ref).ToString();
-      }
-      if (task.kind == TaskKind::kSql) {
-        auto refs = TableReferences(*parser, task.sql);
-        if (!refs.ok()) return fail(refs.status().message());
-        for (const auto& found : *refs) {
-          const TableRef ref = as_in_flow(found);
-          if (std::find(task.inputs.begin(), task.inputs.end(), ref) == task.inputs.end()) {
-            task.inputs.push_back(ref);
-          }
-        }
-      }
-      for (const auto& ref : task.inputs) {
-        auto it = stage_index.find(NameKey(ref.stage));
-        if (it == stage_index.end()) {
-          return fail(fmt::format("'{}' names no stage of the flow", ref.ToString()));
-        }
-        if (it->second > s) {
-          return fail(fmt::format("'{}' is in a later stage", ref.ToString()));
-        }
-        const auto& source = config->stages[it->second];
-        const bool produced = std::any_of(source.tasks.begin(), source.tasks.end(),
-                                          [&](const TaskConfig& t) { return t.name == ref.table; });
-        if (!produced) {
-          return fail(fmt::format("'{}' is not produced by any task", ref.ToString()));
-        }
-        if (ref.stage == stage.name && ref.table == task.name) {
-          return fail("a task cannot read its own table");
-        }
-      }
-    }
-    // A cycle inside the stage: repeatedly remove tasks whose same-stage inputs are gone.
-    std::set<std::string> left = names;
-    for (bool progress = true; progress && !left.empty();) {
-      progress = false;
-      for (const auto& task : stage.tasks) {
-        if (!left.contains(task.name)) continue;
-        const bool blocked = std::any_of(
-            task.inputs.begin(), task.inputs.end(),
-            [&](const TableRef& r) { return r.stage == stage.name && left.contains(r.table); });
-        if (!blocked) {
-          left.erase(task.name);
-          progress = true;
-        }
-      }
-    }
-    if (!left.empty()) {
-      std::string cycle;
-      for (const auto& name : left) cycle += (cycle.empty() ? "" : ", ") + name;
-      return arrow::Status::Invalid(
-          fmt::format("flow '{}', stage '{}': tasks {} depend on each "
-                      "other in a cycle",
-                      config->name, stage.name, cycle));
-    }
-  }
-  return arrow::Status::OK();
-}
 
 arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptions& options,
                                      const TaskCallback& on_task) {

@@ -27,6 +27,9 @@ struct FlowRunOptions {
   bool keep_going = false;
   bool force = false;                ///< ignore the cache
   std::string home;                  ///< lakepipe home of ingest pipelines ("" = default)
+  /// The --storage file, merged into ingest pipelines' storage as `lakepipe run` does
+  /// ("" = none; the flow's own storage has it merged by whoever loaded the flow).
+  std::string storage_file;
   const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -76,10 +79,5 @@ using TaskCallback = std::function<void(const TaskOutcome&)>;
 /// A selection (options.stages / tasks) is checked first: see FlowRunOptions.
 arrow::Result<FlowRunResult> RunFlow(const FlowConfig& config, const FlowRunOptions& options,
                                      const TaskCallback& on_task = {});
-
-/// Each task's inputs: the declared ones plus, for SQL tasks, the references DuckDB's
-/// parser finds; checked against the flow (a reference to an unknown table, a later stage
-/// or a cycle inside a stage is an error naming the task). Updates `config` in place.
-arrow::Status ResolveTaskInputs(FlowConfig* config);
 
 }  // namespace lakepipe::flow

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lakepipe/flow/flow_runner.h"
+#include "lakepipe/flow/task_graph.h"
 
 namespace lakepipe::flow {
 namespace {

@@ -216,4 +216,15 @@ arrow::Result<std::string> SqlWithResolvedFiles(const std::string& sql,
   return out + sql.substr(done);
 }
 
+arrow::Result<std::vector<SqlFileReference>> FileReferenceCache::Get(const std::string& sql) {
+  std::lock_guard lock(mutex_);
+  auto it = files_.find(sql);
+  if (it != files_.end()) return it->second;
+  if (!parser_) {
+    ARROW_ASSIGN_OR_RAISE(parser_, duckdb::Database::Open({}));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto files, FileReferences(*parser_, sql));
+  return files_.emplace(sql, std::move(files)).first->second;
+}
+
 }  // namespace lakepipe::flow

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,19 @@ struct SqlFileReference {
 /// TableReferences().
 arrow::Result<std::vector<SqlFileReference>> FileReferences(duckdb::Database& db,
                                                             const std::string& sql);
+
+/// FileReferences() of each SQL text, parsed once: a run asks for a task's files for its
+/// cache key and again to execute it. Thread-safe (tasks run on threads); the parser
+/// database is opened on first use.
+class FileReferenceCache {
+ public:
+  arrow::Result<std::vector<SqlFileReference>> Get(const std::string& sql);
+
+ private:
+  std::mutex mutex_;
+  std::unique_ptr<duckdb::Database> parser_;
+  std::map<std::string, std::vector<SqlFileReference>> files_;  ///< by SQL text
+};
 
 /// Where a SQL task's file reference points: URIs (s3://, https://, …) and absolute paths
 /// as written, ~/… under $HOME (as DuckDB expands it), a relative local path under `dir`
