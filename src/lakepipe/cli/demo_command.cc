@@ -35,6 +35,13 @@ void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
 
       lake::ManifestStore manifest(storage.get(), lake::BucketLayout(root));
       ARROW_ASSIGN_OR_RAISE(auto entry, manifest.LoadTable("demo", "orders"));
+      if (!entry || entry->files.empty()) {  // --rows 0: no file to point at
+        std::cout << (flags.output == "json"
+                          ? nlohmann::json{{"uri", nullptr}, {"rows", result.total_records}}.dump()
+                          : fmt::format("wrote {} rows", result.total_records))
+                  << "\n";
+        return arrow::Status::OK();
+      }
       const auto file = root.Join(entry->files.front().path);
       const std::string where = file.is_local() ? file.key() : file.ToString();
       if (flags.output == "json") {
