@@ -26,6 +26,7 @@ def test_demo_with_no_rows_commits_an_empty_table_and_says_so(run_lakepipe, tmp_
     assert out == "wrote 0 rows\n"
     assert not list((tmp_path / "lake").rglob("*.parquet"))
     manifest = json.loads((tmp_path / "lake" / ".dataspoc" / "manifest.json").read_text())
-    assert manifest["tables"]["demo/orders"]["total_rows"] == 0
+    entry = manifest["tables"]["demo/orders"]
+    assert entry["files"] == [] and entry["stats"]["total_rows"] == 0
     out = run_lakepipe("--output", "json", "demo", tmp_path / "lake2", "--rows", "0").stdout
     assert json.loads(out) == {"uri": None, "rows": 0}
