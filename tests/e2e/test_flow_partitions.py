@@ -90,3 +90,41 @@ def test_non_empty_partitioned_table_keeps_column_order_and_types(flow):
         assert columns(flow, relation) == expected, relation
     assert sorted(flow.query("SELECT * FROM raw.sales")) == [
         (1, "007", 2.5), (2, "010", 3.5), (3, "007", 4.5)]
+
+
+# DuckDB hands results over in chunks of 2048 rows, and every chunk of this query holds
+# rows of every partition: with 4 files open at a time, each chunk closes and reopens
+# them, so each partition gets several files.
+MANY_PARTITIONS_SQL = "SELECT i AS id, i % 30 AS grp, 'row ' || i AS label FROM range(5000) t(i)"
+
+
+def test_more_partitions_than_open_files_keeps_every_row(flow):
+    flow.write([{"name": "raw", "tasks": [
+        {"name": "sales", "sql": MANY_PARTITIONS_SQL, "partition_by": ["grp"],
+         "max_open_files": 4}]}])
+    assert by_task(flow.run())["raw.sales"]["rows"] == 5000
+    entry = flow.committed()[("raw", "sales")]
+    paths = [f["path"] for f in entry["files_json"]]
+    folders = [p.split("/")[-2] for p in paths]
+    assert set(folders) == {f"grp={g}" for g in range(30)}
+    assert len(paths) > 30 and max(folders.count(f) for f in folders) > 1, paths
+    # Every row, once, in the folder of its partition (pyarrow alone, hive partitioning).
+    files = [flow.backend.fs_path(flow.store_path(p)) for p in paths]
+    table = ds.dataset(files, filesystem=flow.backend.fs, format="parquet",
+                       partitioning="hive").to_table()
+    rows = sorted(zip(table.column("id").to_pylist(), table.column("grp").to_pylist(),
+                      table.column("label").to_pylist()))
+    assert rows == [(i, i % 30, f"row {i}") for i in range(5000)]
+    assert flow.query("SELECT count(*), count(DISTINCT id), sum(grp) FROM raw.sales") == [
+        (5000, 5000, sum(i % 30 for i in range(5000)))]
+
+
+def test_more_partitions_than_the_cap_fails_saying_how_to_raise_it(flow):
+    flow.write([{"name": "raw", "tasks": [
+        {"name": "sales", "sql": MANY_PARTITIONS_SQL, "partition_by": ["grp"],
+         "max_partitions": 10}]}])
+    proc = flow.run_fails()
+    assert "task 'sales'" in proc.stderr, proc.stderr
+    assert "table 'sales' would have more than 10 partitions (partition_by: grp)" in proc.stderr
+    assert "max_partitions:" in proc.stderr
+    assert not flow.catalog.exists() or ("raw", "sales") not in flow.committed()

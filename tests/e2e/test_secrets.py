@@ -2,8 +2,8 @@
 distinctive fake credentials: S3 keys in the environment, a tap config with a password, a
 PostgreSQL password for the reader and for team metadata, an Azure account key. Then the
 secrets are looked for in stdout/stderr, the bucket (Parquet decoded, JSON as is), the
-home folder, the flow's catalog and metadata (DuckDB files dumped through DuckDB), the
-crontab lakepipe writes, the tap's argv while it runs and the temp folder: nowhere."""
+home folder, the flow's catalog (a DuckDB file, dumped through DuckDB) and embedded metadata
+(a SQLite file, whose pages hold text as it is: read as bytes), the crontab lakepipe writes, the tap's argv while it runs and the temp folder: nowhere."""
 from __future__ import annotations
 
 import gzip

@@ -32,6 +32,13 @@ void AddDemoCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       const auto& result = run.result;
       const lake::TableEntry* entry = run.FindTable("orders");
       if (!entry) return arrow::Status::Invalid("the demo pipeline committed no orders table");
+      if (entry->files.empty()) {  // --rows 0: no file to point at
+        std::cout << (flags.output == "json"
+                          ? nlohmann::json{{"uri", nullptr}, {"rows", result.total_records}}.dump()
+                          : fmt::format("wrote {} rows", result.total_records))
+                  << "\n";
+        return arrow::Status::OK();
+      }
       const auto file = root.Join(entry->files.front().path);
       const std::string where = file.is_local() ? file.key() : file.ToString();
       if (flags.output == "json") {

@@ -7,7 +7,6 @@
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/flow/flow_repair.h"
 #include "lakepipe/flow/flow_runner.h"
-#include "lakepipe/tablestore/catalog.h"
 
 namespace lakepipe::cli {
 namespace {
@@ -138,37 +137,46 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
       ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
       ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
       ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
-      nlohmann::json stages = nlohmann::json::array();
-      for (const auto& stage : config.stages) {
-        const auto* record = snapshot.FindStage(stage.name);
-        nlohmann::json tables = nlohmann::json::array();
-        if (record) {
-          for (const auto* table : snapshot.TablesIn(stage.name, record->committed_slot)) {
-            const auto* task = snapshot.FindTask(stage.name, record->committed_slot, table->table);
-            tables.push_back(
-                {{"table", table->table},
-                 {"rows", table->rows},
-                 {"bytes", table->bytes},
-                 {"files", table->files.size()},
-                 {"version", task ? task->version : ""},
-                 {"cache_hit", task ? task->output_json.value("cache_hit", false) : false}});
-          }
+      // The committed slot's tables of `stage` with their tasks; none when it never committed.
+      auto committed = [&](const tablestore::StageRecord* record, const std::string& stage) {
+        std::vector<std::pair<const tablestore::TableRecord*, const tablestore::TaskRecord*>>
+            tables;
+        if (!record) return tables;
+        for (const auto* table : snapshot.TablesIn(stage, record->committed_slot)) {
+          tables.emplace_back(table, snapshot.FindTask(stage, record->committed_slot, table->table));
         }
-        stages.push_back({{"stage", stage.name},
-                          {"committed_slot", record ? record->committed_slot : ""},
-                          {"committed_at", record ? record->committed_at : ""},
-                          {"run_id", record ? record->run_id : ""},
-                          {"tables", tables}});
-      }
-      nlohmann::json runs = nlohmann::json::array();
-      for (const auto& r : snapshot.runs) {
-        runs.push_back({{"run_id", r.run_id},
-                        {"started_at", r.started_at},
-                        {"finished_at", r.finished_at},
-                        {"status", r.status},
-                        {"error", r.error}});
-      }
+        return tables;
+      };
+      auto cache_hit = [](const tablestore::TaskRecord* task) {
+        return task ? task->output_json.value("cache_hit", false) : false;
+      };
       if (flags.output == "json") {
+        nlohmann::json stages = nlohmann::json::array();
+        for (const auto& stage : config.stages) {
+          const auto* record = snapshot.FindStage(stage.name);
+          nlohmann::json tables = nlohmann::json::array();
+          for (const auto& [table, task] : committed(record, stage.name)) {
+            tables.push_back({{"table", table->table},
+                              {"rows", table->rows},
+                              {"bytes", table->bytes},
+                              {"files", table->files.size()},
+                              {"version", task ? task->version : ""},
+                              {"cache_hit", cache_hit(task)}});
+          }
+          stages.push_back({{"stage", stage.name},
+                            {"committed_slot", record ? record->committed_slot : ""},
+                            {"committed_at", record ? record->committed_at : ""},
+                            {"run_id", record ? record->run_id : ""},
+                            {"tables", tables}});
+        }
+        nlohmann::json runs = nlohmann::json::array();
+        for (const auto& r : snapshot.runs) {
+          runs.push_back({{"run_id", r.run_id},
+                          {"started_at", r.started_at},
+                          {"finished_at", r.finished_at},
+                          {"status", r.status},
+                          {"error", r.error}});
+        }
         std::cout << nlohmann::json({{"flow", config.name},
                                      {"instance", config.store.instance},
                                      {"metadata", store->metadata().Describe()},
@@ -181,19 +189,20 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
       }
       std::cout << fmt::format("flow '{}', instance '{}', metadata {}\n", config.name,
                                config.store.instance, store->metadata().Describe());
-      for (const auto& s : stages) {
-        const std::string slot = s["committed_slot"];
-        std::cout << fmt::format(
-            "{}: {}\n", s["stage"].get<std::string>(),
-            slot.empty() ? "never committed"
-                         : "slot " + slot + " at " + s["committed_at"].get<std::string>());
-        for (const auto& t : s["tables"]) {
-          const std::string version = t["version"];
-          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n",
-                                   t["table"].get<std::string>(), t["rows"].get<int64_t>(),
-                                   t["files"].get<size_t>(), HumanBytes(t["bytes"].get<double>()),
+      for (const auto& stage : config.stages) {
+        const auto* record = snapshot.FindStage(stage.name);
+        std::cout << fmt::format("{}: {}\n", stage.name,
+                                 record && !record->committed_slot.empty()
+                                     ? "slot " + record->committed_slot + " at " +
+                                           record->committed_at
+                                     : std::string("never committed"));
+        for (const auto& [table, task] : committed(record, stage.name)) {
+          const std::string version = task ? task->version : "";
+          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n", table->table, table->rows,
+                                   table->files.size(),
+                                   HumanBytes(static_cast<double>(table->bytes)),
                                    version.empty() || version == "0" ? "" : ", version " + version,
-                                   t["cache_hit"].get<bool>() ? " (cache hit)" : "");
+                                   cache_hit(task) ? " (cache hit)" : "");
         }
       }
       if (!snapshot.runs.empty()) {

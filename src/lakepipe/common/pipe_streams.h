@@ -22,6 +22,9 @@ class PipeInputStream : public arrow::io::InputStream {
   int64_t position_ = 0;
 };
 
+/// Writing after the reader is gone (a child program that exited) fails with an IOError
+/// (EPIPE): SIGPIPE is blocked in the writing thread during Write(), not ignored
+/// process-wide.
 class PipeOutputStream : public arrow::io::OutputStream {
  public:
   explicit PipeOutputStream(int fd) : fd_(fd) {}

@@ -1,8 +1,5 @@
 #include "lakepipe/flow/exec_process.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include <arrow/ipc/reader.h>
@@ -10,8 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lakepipe/common/child_process.h"
 #include "lakepipe/common/pipe_streams.h"
-#include "lakepipe/singer/tap_process.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -20,11 +17,12 @@ namespace {
 /// program also exits 0.
 class ExecReader : public arrow::RecordBatchReader {
  public:
-  ExecReader(std::unique_ptr<singer::TapProcess> process,
+  ExecReader(std::unique_ptr<ChildProcess> process, std::shared_ptr<PipeInputStream> input,
              std::shared_ptr<arrow::ipc::RecordBatchStreamReader> ipc, std::thread feeder,
              std::shared_ptr<arrow::Status> feed_status)
       : name_(process->name()),
         process_(std::move(process)),
+        input_(std::move(input)),
         ipc_(std::move(ipc)),
         feeder_(std::move(feeder)),
         feed_status_(std::move(feed_status)) {}
@@ -44,6 +42,7 @@ class ExecReader : public arrow::RecordBatchReader {
     auto status = ipc_->ReadNext(batch);
     if (!status.ok()) {
       process_->Terminate();
+      (void)input_->Close();
       (void)process_->Wait();
       if (feeder_.joinable()) feeder_.join();
       process_.reset();
@@ -52,6 +51,7 @@ class ExecReader : public arrow::RecordBatchReader {
     }
     if (*batch) return arrow::Status::OK();
     done_ = true;
+    (void)input_->Close();
     auto exit_status = process_->Wait();
     if (feeder_.joinable()) feeder_.join();
     process_.reset();
@@ -61,15 +61,16 @@ class ExecReader : public arrow::RecordBatchReader {
 
  private:
   std::string name_;
-  std::unique_ptr<singer::TapProcess> process_;
+  std::unique_ptr<ChildProcess> process_;
+  std::shared_ptr<PipeInputStream> input_;  // the program's stdout, closed before Wait()
   std::shared_ptr<arrow::ipc::RecordBatchStreamReader> ipc_;
   std::thread feeder_;
   std::shared_ptr<arrow::Status> feed_status_;
   bool done_ = false;
 };
 
-arrow::Status Feed(int fd, arrow::RecordBatchReader* table) {
-  auto sink = std::make_shared<PipeOutputStream>(fd);
+arrow::Status Feed(const std::shared_ptr<PipeOutputStream>& sink,
+                   arrow::RecordBatchReader* table) {
   ARROW_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeStreamWriter(sink, table->schema()));
   for (;;) {
     ARROW_ASSIGN_OR_RAISE(auto batch, table->Next());
@@ -83,32 +84,32 @@ arrow::Status Feed(int fd, arrow::RecordBatchReader* table) {
 }  // namespace
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecProgram(const ExecLaunch& launch) {
-  singer::TapLaunch tap;
-  tap.argv = launch.argv;
-  tap.role = "program";
-  tap.working_dir = launch.working_dir;
-  tap.stdin_pipe = launch.stdin_table != nullptr;
+  ChildLaunch child;
+  child.argv = launch.argv;
+  child.role = "program";
+  child.working_dir = launch.working_dir;
+  child.stdin_mode = launch.stdin_table ? ChildStdio::kPipe : ChildStdio::kNull;
+  child.stdout_mode = ChildStdio::kPipe;
   nlohmann::json inputs = nlohmann::json::object();
   for (const auto& [name, files] : launch.input_files) inputs[name] = files;
-  tap.env = launch.env;
-  tap.env["LAKEPIPE_INPUTS"] = inputs.dump();
-  ARROW_ASSIGN_OR_RAISE(auto process, singer::TapProcess::Start(tap));
+  child.env = launch.env;
+  child.env["LAKEPIPE_INPUTS"] = inputs.dump();
+  ARROW_ASSIGN_OR_RAISE(auto process, ChildProcess::Start(child));
   auto feed_status = std::make_shared<arrow::Status>();
   std::thread feeder;
   if (launch.stdin_table) {
-    const int fd = process->TakeStdinFd();
-    feeder = std::thread([fd, table = launch.stdin_table, feed_status] {
-      auto status = Feed(fd, table.get());
+    auto sink = std::make_shared<PipeOutputStream>(process->TakeStdin().release());
+    feeder = std::thread([sink, table = launch.stdin_table, feed_status] {
+      auto status = Feed(sink, table.get());
       // A program that exits early (or never reads stdin) closes the pipe: its exit
       // status tells what happened, not EPIPE.
       if (!status.ok() && !status.IsIOError()) *feed_status = status;
     });
   }
-  // Close-on-exec: a program another task starts meanwhile must not inherit this pipe
-  // (Terminate() stops whoever holds it, so a failing task would kill its neighbour).
-  auto input = std::make_shared<PipeInputStream>(::fcntl(process->stdout_fd(), F_DUPFD_CLOEXEC, 0));
+  auto input = std::make_shared<PipeInputStream>(process->TakeStdout().release());
   auto ipc = arrow::ipc::RecordBatchStreamReader::Open(input);
   if (!ipc.ok()) {
+    (void)input->Close();
     process->Terminate();
     auto exit_status = process->Wait();
     if (feeder.joinable()) feeder.join();
@@ -118,8 +119,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecProgram(const 
                     "stream: {}",
                     process->name(), ipc.status().message()));
   }
-  return std::make_shared<ExecReader>(std::move(process), std::move(*ipc), std::move(feeder),
-                                      std::move(feed_status));
+  return std::make_shared<ExecReader>(std::move(process), std::move(input), std::move(*ipc),
+                                      std::move(feeder), std::move(feed_status));
 }
 
 }  // namespace lakepipe::flow

@@ -41,6 +41,12 @@ arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
     ARROW_ASSIGN_OR_RAISE(out->file_size_bytes,
                           r.Megabytes(node["file_size_mb"], path + "file_size_mb"));
   }
+  for (auto [key, value] : {std::pair{"max_partitions", &out->max_partitions},
+                             std::pair{"max_open_files", &out->max_open_files}}) {
+    if (!node[key]) continue;
+    ARROW_ASSIGN_OR_RAISE(*value, r.Int(node[key], path + key));
+    if (*value < 1) return r.Error(node[key], fmt::format("'{}{}' must be at least 1", path, key));
+  }
   auto status = parquet::ValidateParquetOptions(out->parquet);
   if (!status.ok()) return r.Error(node, path + status.message());
   return arrow::Status::OK();
@@ -65,7 +71,7 @@ arrow::Status ParseTask(const YamlReader& r, const YAML::Node& node, const std::
   std::set<std::string> keys = {"name",         "version",           "inputs",
                                 "not_null",     "sort_by",           "partition_by",
                                 "compression",  "compression_level", "row_group_rows",
-                                "file_size_mb"};
+                                "file_size_mb", "max_partitions",    "max_open_files"};
   std::string kind_names;
   for (const auto& kind : TaskKinds()) {
     keys.insert(kind.key);
@@ -199,7 +205,7 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
   ARROW_RETURN_NOT_OK(r.OnlyKeys(
       store, "table_store",
       {"base", "catalog", "compression", "compression_level", "row_group_rows", "file_size_mb",
-       "keep_replaced_seconds"}));
+       "max_partitions", "max_open_files", "keep_replaced_seconds"}));
   if (!store["base"]) return r.Error(store, "'table_store.base' is required");
   ARROW_ASSIGN_OR_RAISE(auto base, r.String(store["base"], "table_store.base"));
   out.store.base = ResolveFlowPath(out.dir, base);

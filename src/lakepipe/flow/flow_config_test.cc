@@ -216,5 +216,28 @@ TEST(ParseFlowYamlTest, KeysThatAreNotStringsAreErrors) {
             "f.yaml:3: keys of 'storage' must be strings");
 }
 
+// The partition writer's bounds: set for the store, overridden per task, at least 1.
+TEST(ParseFlowYamlTest, PartitionWriterBoundsAreTableOptions) {
+  auto config = ParseFlowYaml(
+      "name: f\ntable_store: {base: x, max_open_files: 8}\nstages:\n  - name: s\n    tasks:\n"
+      "      - {name: a, sql: x, partition_by: [k], max_partitions: 5000}\n"
+      "      - {name: b, sql: x}\n",
+      "f.yaml", "/srv");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const auto& a = config->stages.at(0).tasks.at(0).table;
+  const auto& b = config->stages.at(0).tasks.at(1).table;
+  EXPECT_EQ(a.max_partitions, 5000);
+  EXPECT_EQ(a.max_open_files, 8);
+  EXPECT_EQ(b.max_partitions, tablestore::TableOptions{}.max_partitions);
+  EXPECT_EQ(b.max_open_files, 8);
+  auto zero = ParseFlowYaml(
+      "name: f\ntable_store: {base: x}\nstages:\n  - name: s\n    tasks:\n"
+      "      - {name: a, sql: x, max_open_files: 0}\n",
+      "f.yaml", "/srv");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().message(),
+            "f.yaml:6: 'stages[0].tasks[0].max_open_files' must be at least 1");
+}
+
 }  // namespace
 }  // namespace lakepipe::flow

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/common/time_format.h"
+
 namespace lakepipe::lake {
 namespace {
 
@@ -123,7 +125,7 @@ arrow::Status ManifestStore::Publish() {
     // After our own write this re-check is what makes concurrent publishers converge.
     if (up_to_date) return arrow::Status::OK();
     manifest["version"] = manifest.value("version", "1.0");
-    manifest["updated_at"] = UtcNowIso();
+    manifest["updated_at"] = IsoUtc(std::chrono::system_clock::now());
     manifest["tables"] = std::move(tables);
     ARROW_RETURN_NOT_OK(storage_->WriteAll(layout_.ManifestUri(), manifest.dump(2)));
   }

@@ -1,12 +1,8 @@
 #include "lakepipe/lake/table_entry.h"
 
-#include "lakepipe/common/time_format.h"
-
 #include <algorithm>
-#include <chrono>
 
 #include <arrow/type.h>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace lakepipe::lake {
@@ -126,7 +122,5 @@ void UnifyColumns(TableEntry* entry, const std::vector<Column>& columns_before,
   }
   entry->columns = std::move(all);
 }
-
-std::string UtcNowIso() { return IsoUtc(std::chrono::system_clock::now()); }
 
 }  // namespace lakepipe::lake

@@ -68,7 +68,4 @@ std::vector<Column> ColumnsOf(const arrow::Schema& schema);
 void UnifyColumns(TableEntry* entry, const std::vector<Column>& columns_before,
                   const std::vector<Column>& empty_table);
 
-/// Current UTC time as ISO-8601 with microseconds and "+00:00" (DataSpoc's spelling).
-std::string UtcNowIso();
-
 }  // namespace lakepipe::lake

@@ -51,6 +51,8 @@ class RollingParquetWriter {
   arrow::Status Write(const arrow::RecordBatch& batch);
   /// Finishes the open file, if any. The writer can go on with a new file afterwards.
   arrow::Status Finish();
+  /// True while a file is open (between the first Write() after a Finish() and the next).
+  bool has_open_file() const { return current_ != nullptr; }
   /// Files finished so far.
   const std::vector<WrittenFile>& files() const { return files_; }
   /// Discards the open file (finished files stay; the caller's journal owns them).

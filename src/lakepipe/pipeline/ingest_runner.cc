@@ -265,7 +265,7 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
                                               storage::Storage* storage, const RunResult& result,
                                               const std::optional<nlohmann::json>& state) {
   lake::PendingCommit commit;
-  const std::string now = lake::UtcNowIso();
+  const std::string now = IsoUtc(Clock::now());
   const std::string source = config.SourceName();
   for (const auto& [stream, output] : destination.outputs()) {
     lake::TableEntry entry = output.previous.value_or(lake::TableEntry{});

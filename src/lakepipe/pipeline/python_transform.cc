@@ -1,7 +1,5 @@
 #include "lakepipe/pipeline/python_transform.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include <arrow/ipc/reader.h>
@@ -9,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/common/pipe_streams.h"
-#include "lakepipe/singer/tap_process.h"
+#include "lakepipe/common/child_process.h"
 
 namespace lakepipe::pipeline {
 namespace {
@@ -51,17 +49,19 @@ arrow::Result<std::unique_ptr<PythonTransform>> PythonTransform::Start(const std
   std::unique_ptr<PythonTransform> transform(new PythonTransform());
   transform->script_ = script;
   const char* python = std::getenv("LAKEPIPE_PYTHON");
-  singer::TapLaunch launch;
+  ChildLaunch launch;
   launch.argv = {python && *python ? python : "python3", "-c", kWorker, script};
-  launch.stdin_pipe = true;
-  launch.output_fd = kResultFd;
-  launch.env = {{"LAKEPIPE_IPC_FD", std::to_string(kResultFd)}, {"PYTHONUNBUFFERED", "1"}};
   launch.role = "transform worker";
-  ARROW_ASSIGN_OR_RAISE(transform->worker_, singer::TapProcess::Start(launch));
-  // Our own copies of the pipe ends: the streams close theirs, the worker object its own.
-  transform->to_worker_ = std::make_shared<PipeOutputStream>(::dup(transform->worker_->stdin_fd()));
+  launch.stdin_mode = ChildStdio::kPipe;
+  // What the transform prints is for people: on our stderr, never in the result stream.
+  launch.stdout_mode = ChildStdio::kOurStderr;
+  launch.ipc_fd = kResultFd;
+  launch.env = {{"LAKEPIPE_IPC_FD", std::to_string(kResultFd)}, {"PYTHONUNBUFFERED", "1"}};
+  ARROW_ASSIGN_OR_RAISE(transform->worker_, ChildProcess::Start(launch));
+  transform->to_worker_ =
+      std::make_shared<PipeOutputStream>(transform->worker_->TakeStdin().release());
   transform->from_worker_ =
-      std::make_shared<PipeInputStream>(::dup(transform->worker_->stdout_fd()));
+      std::make_shared<PipeInputStream>(transform->worker_->TakeIpc().release());
   return transform;
 }
 
@@ -72,6 +72,7 @@ PythonTransform::~PythonTransform() {
 arrow::Status PythonTransform::Failed(const arrow::Status& cause) {
   // The worker's own error (its traceback) says more than the broken pipe we saw.
   (void)to_worker_->Close();
+  (void)from_worker_->Close();  // a worker still writing results must not block its exit
   auto exit_status = worker_->Wait();
   worker_.reset();
   const auto& why = exit_status.ok() ? cause : exit_status;
@@ -106,6 +107,7 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> PythonTransform:
 arrow::Status PythonTransform::Finish() {
   if (!worker_) return arrow::Status::OK();
   (void)to_worker_->Close();  // EOF on the worker's stdin ends its loop
+  (void)from_worker_->Close();
   auto status = worker_->Wait();
   worker_.reset();
   if (!status.ok()) {

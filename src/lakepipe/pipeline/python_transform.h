@@ -7,10 +7,8 @@
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
 
-namespace lakepipe::singer {
-class TapProcess;
-}
 namespace lakepipe {
+class ChildProcess;
 class PipeInputStream;
 class PipeOutputStream;
 }  // namespace lakepipe
@@ -43,7 +41,7 @@ class PythonTransform {
   arrow::Status Failed(const arrow::Status& cause);
 
   std::string script_;
-  std::unique_ptr<singer::TapProcess> worker_;
+  std::unique_ptr<ChildProcess> worker_;
   std::shared_ptr<PipeOutputStream> to_worker_;
   std::shared_ptr<PipeInputStream> from_worker_;
 };

@@ -357,7 +357,7 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
     TapProcess* tap;
     ~RecordStderr() {
       constexpr size_t kKeep = 16 * 1024;
-      std::string tail = tap->StderrTail();
+      std::string tail = tap->process().StderrTail();
       if (tail.size() > kKeep) tail.erase(0, tail.size() - kKeep);
       // A tap may print any bytes, and cutting can split a character: keep valid UTF-8
       // (JSON documents must be), replacing what is not.
@@ -365,8 +365,8 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
                                        -1, ' ', false, nlohmann::json::error_handler_t::replace))
                  .get<std::string>();
       *details = {{"tap", tap->name()},
-                  {"stderr_lines", tap->stderr_lines()},
-                  {"warning_lines", tap->warning_lines()},
+                  {"stderr_lines", tap->process().stderr_lines()},
+                  {"warning_lines", tap->process().warning_lines()},
                   {"stderr_tail", tail}};
     }
   } record_stderr{&details_, tap.get()};
@@ -378,17 +378,18 @@ arrow::Status SingerSource::Run(sources::IngestSink* sink) {
     SetRunning(nullptr);
     // Cancel() stopped the tap: its output ended early and its exit says "killed".
     if (cancelled_.load()) return arrow::Status::Cancelled("run cancelled");
-    if (status.ok() && consumer.records() == 0 && tap->warning_lines() > 0) {
+    if (status.ok() && consumer.records() == 0 && tap->process().warning_lines() > 0) {
       // An empty run is often right; one after warnings (a missing file) rarely is.
       spdlog::warn("tap '{}' wrote no records and {} warning line(s) on stderr (the last: {})",
-                   tap->name(), tap->warning_lines(), storage::RedactSecrets(tap->LastWarning()));
+                   tap->name(), tap->process().warning_lines(),
+                   storage::RedactSecrets(tap->process().LastWarning()));
     }
     return status;
   }
   // Our error: stop the tap. But a tap that died on its own (its last line cut short)
   // matters more than the cut line: then say both.
-  const bool died_on_its_own = !status.IsCancelled() && tap->ExitsWithin(1.0);
-  if (!died_on_its_own) tap->Terminate();
+  const bool died_on_its_own = !status.IsCancelled() && tap->process().ExitsWithin(1.0);
+  if (!died_on_its_own) tap->process().Terminate();
   auto exit_status = tap->Wait();
   SetRunning(nullptr);
   if (died_on_its_own && !exit_status.ok()) {
@@ -405,7 +406,7 @@ void SingerSource::SetRunning(TapProcess* tap) {
 void SingerSource::Cancel() {
   std::lock_guard lock(running_mutex_);
   cancelled_ = true;
-  if (running_ != nullptr) running_->Terminate();
+  if (running_ != nullptr) running_->process().Terminate();
 }
 
 }  // namespace lakepipe::singer

@@ -1,7 +1,7 @@
 #pragma once
 
 // The table store's metadata records (TABLESTORE.md §5). One shape for both metadata
-// stores (embedded DuckDB file, PostgreSQL) and for the copy kept in the catalog.
+// stores (embedded SQLite file, PostgreSQL) and for the copy kept in the catalog.
 
 #include <cstdint>
 #include <string>

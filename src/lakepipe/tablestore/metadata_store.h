@@ -30,7 +30,7 @@ struct DroppedStage {
 
 /// Where the table store keeps its metadata (TABLESTORE.md §5): the committed slot of each
 /// stage, the tasks and tables of each slot, and the runs. Implementations: an embedded
-/// DuckDB file with OS file locks, and PostgreSQL with advisory locks (team mode).
+/// SQLite file with OS file locks, and PostgreSQL with advisory locks (team mode).
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -55,11 +55,11 @@ class MetadataStore {
   /// Inserts or updates a run.
   virtual arrow::Status SaveRun(const RunRecord& run) = 0;
 
-  /// "embedded (/path/shop.meta.duckdb)" or "postgresql://host:5432/db" (no password).
+  /// "embedded (/path/shop.meta.sqlite)" or "postgresql://host:5432/db" (no password).
   virtual std::string Describe() const = 0;
 };
 
-/// Opens the metadata store named by a flow's `metadata:` value: "embedded" (a DuckDB file
+/// Opens the metadata store named by a flow's `metadata:` value: "embedded" (a SQLite file
 /// at `embedded_path`, locks as files under `lock_dir`) or a postgresql:// URL.
 arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& metadata,
                                                                 const std::string& embedded_path,

@@ -275,8 +275,6 @@ arrow::Status PgConnection::Reconnect() {
 
 std::string PgConnection::LastError() const { return OneLine(PQerrorMessage(conn_)); }
 
-int PgConnection::BackendPid() const { return PQbackendPID(conn_); }
-
 arrow::Status PgConnection::Error(std::string_view what, std::string_view message) const {
   if (Broken()) {
     return arrow::Status::IOError(fmt::format("PostgreSQL '{}': {}: lost the connection: {}",

@@ -61,8 +61,6 @@ class PgConnection {
   arrow::Status Reconnect();
   /// libpq's message about the last failure, on one line.
   std::string LastError() const;
-  /// The server process serving this connection (pg_stat_activity.pid).
-  int BackendPid() const;
   /// The URL without its password.
   const std::string& redacted_url() const { return redacted_url_; }
 

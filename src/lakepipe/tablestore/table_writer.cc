@@ -1,6 +1,7 @@
 #include "lakepipe/tablestore/table_writer.h"
 
 #include <algorithm>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,7 +19,8 @@
 namespace lakepipe::tablestore {
 namespace {
 
-/// One rolling writer per partition folder ("" when not partitioned).
+/// One rolling writer per partition folder ("" when not partitioned), at most
+/// `max_partitions` of them, of which at most `max_open_files` have a file open.
 class PartitionedWriter {
  public:
   PartitionedWriter(storage::Storage& storage, storage::Uri base, std::string relative_dir,
@@ -32,8 +34,12 @@ class PartitionedWriter {
         options_(options) {}
 
   arrow::Status Write(const std::string& folder, const arrow::RecordBatch& batch) {
-    auto it = writers_.find(folder);
-    if (it == writers_.end()) {
+    if (batch.num_rows() == 0) return arrow::Status::OK();
+    auto it = partitions_.find(folder);
+    if (it == partitions_.end()) {
+      if (static_cast<int64_t>(partitions_.size()) >= options_.max_partitions) {
+        return TooManyPartitions();
+      }
       const std::string dir = folder.empty() ? relative_dir_ : relative_dir_ + "/" + folder;
       auto counter = std::make_shared<int>(0);
       parquet::NextFileFn next = [this, dir, counter]() -> arrow::Result<parquet::FileSlot> {
@@ -41,36 +47,79 @@ class PartitionedWriter {
             fmt::format("{}/{}-{:04d}.parquet", dir, file_stem_, (*counter)++);
         return parquet::FileSlot{base_.Join(relative), relative};
       };
-      it = writers_
-               .emplace(folder, std::make_unique<parquet::RollingParquetWriter>(
-                                    &storage_, file_schema_, options_.parquet,
-                                    options_.file_size_bytes, std::move(next)))
-               .first;
+      Partition partition;
+      partition.writer = std::make_unique<parquet::RollingParquetWriter>(
+          &storage_, file_schema_, options_.parquet, options_.file_size_bytes, std::move(next));
+      partition.lru = open_.end();
+      it = partitions_.emplace(folder, std::move(partition)).first;
     }
-    return it->second->Write(batch);
+    Partition& partition = it->second;
+    if (partition.lru != open_.end()) {
+      open_.erase(partition.lru);  // written again: the most recently used
+      partition.lru = open_.end();
+    }
+    // This write opens a file: make room first, finishing the least recently written.
+    while (!partition.writer->has_open_file() &&
+           static_cast<int64_t>(open_.size()) >= options_.max_open_files) {
+      Partition& oldest = partitions_.at(open_.front());
+      open_.pop_front();
+      oldest.lru = open_.end();
+      ARROW_RETURN_NOT_OK(oldest.writer->Finish());
+    }
+    ARROW_RETURN_NOT_OK(partition.writer->Write(batch));
+    // A file that reached its size was finished by the rolling writer: no longer open.
+    if (partition.writer->has_open_file()) partition.lru = open_.insert(open_.end(), it->first);
+    return arrow::Status::OK();
   }
 
   arrow::Result<std::vector<parquet::WrittenFile>> Finish() {
     std::vector<parquet::WrittenFile> files;
-    for (auto& [folder, writer] : writers_) {
-      ARROW_RETURN_NOT_OK(writer->Finish());
-      files.insert(files.end(), writer->files().begin(), writer->files().end());
+    for (auto& [folder, partition] : partitions_) {
+      ARROW_RETURN_NOT_OK(partition.writer->Finish());
+      files.insert(files.end(), partition.writer->files().begin(),
+                   partition.writer->files().end());
     }
+    open_.clear();
+    for (auto& [folder, partition] : partitions_) partition.lru = open_.end();
     return files;
   }
 
   void Abort() {
-    for (auto& [folder, writer] : writers_) writer->Abort();
+    for (auto& [folder, partition] : partitions_) partition.writer->Abort();
+    open_.clear();
+    for (auto& [folder, partition] : partitions_) partition.lru = open_.end();
   }
 
  private:
+  struct Partition {
+    std::unique_ptr<parquet::RollingParquetWriter> writer;
+    std::list<std::string>::iterator lru;  ///< its place in open_, or open_.end()
+  };
+
+  arrow::Status TooManyPartitions() const {
+    const size_t slash = relative_dir_.rfind('/');
+    const std::string table =
+        slash == std::string::npos ? relative_dir_ : relative_dir_.substr(slash + 1);
+    std::string columns;
+    for (const auto& column : options_.partition_by) {
+      columns += (columns.empty() ? "" : ", ") + column;
+    }
+    return arrow::Status::Invalid(fmt::format(
+        "table '{}' would have more than {} partitions (partition_by: {}); set "
+        "max_partitions: in the task (or table_store) to allow more, or partition by "
+        "coarser values",
+        table, options_.max_partitions, columns));
+  }
+
   storage::Storage& storage_;
   const storage::Uri base_;
   const std::string relative_dir_;
   const std::string file_stem_;
   const std::shared_ptr<arrow::Schema> file_schema_;
   const TableOptions& options_;
-  std::map<std::string, std::unique_ptr<parquet::RollingParquetWriter>> writers_;
+  std::map<std::string, Partition> partitions_;
+  /// The folders whose writer has a file open, least recently written first.
+  std::list<std::string> open_;
 };
 
 arrow::Status CheckNoNulls(const arrow::RecordBatch& batch, const std::vector<int>& columns,
@@ -179,6 +228,14 @@ arrow::Result<std::unique_ptr<TableWriter>> TableWriter::Make(
     storage::Storage& storage, storage::Uri base, std::string relative_dir,
     const std::shared_ptr<arrow::Schema>& schema, TableOptions options, std::string file_stem) {
   ARROW_RETURN_NOT_OK(parquet::ValidateParquetOptions(options.parquet));
+  if (options.max_partitions < 1) {
+    return arrow::Status::Invalid("max_partitions must be at least 1, not ",
+                                  options.max_partitions);
+  }
+  if (options.max_open_files < 1) {
+    return arrow::Status::Invalid("max_open_files must be at least 1, not ",
+                                  options.max_open_files);
+  }
   auto state = std::make_unique<State>(std::move(base));
   state->storage = &storage;
   state->relative_dir = std::move(relative_dir);

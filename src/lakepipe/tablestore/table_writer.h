@@ -23,11 +23,20 @@ struct TableOptions {
   std::vector<std::string> not_null;             ///< checked, and written as required fields
   std::vector<std::string> sort_by;              ///< applied by the query that produces the rows
   std::vector<std::string> partition_by;         ///< hive-style folders, in this order
+  /// A write into more partition folders than this fails (each is at least one file; as
+  /// Arrow's dataset writer, whose default this is). The `max_partitions:` option.
+  int64_t max_partitions = 1024;
+  /// Files open at once when partitioned: past it the least recently written one is
+  /// finished, and its partition gets a new file when it has rows again. Each open file
+  /// holds up to a row group, and on an object store up to 32 MiB not yet uploaded, so
+  /// this bounds memory. The `max_open_files:` option.
+  int64_t max_open_files = 64;
 };
 
 /// Writes batches of one schema as a table into Parquet files under `base`/`relative_dir`
 /// (<stem>-0000.parquet, <stem>-0001.parquet, … or <col>=<value>/<stem>-NNNN.parquet when
-/// partitioned; the stem is "part" unless given), holding about one row group per open file in memory. Columns in
+/// partitioned; the stem is "part" unless given), holding about one row group per open file
+/// in memory (at most `max_open_files` files are open). Columns in
 /// `not_null` are written as required; a NULL in one fails with a message naming it. On
 /// error the files already finished stay (the slot is uncommitted; begin stage and gc
 /// remove them) and no partial file is visible. Not thread-safe.
