@@ -17,7 +17,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "lakepipe/storage/redact.h"
 
 extern char** environ;
 
@@ -218,9 +217,11 @@ arrow::Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildLaun
   if (launch.stdin_mode == ChildStdio::kOurStderr) {
     return arrow::Status::Invalid("a child's stdin cannot be our stderr");
   }
+  if (!launch.redact) return arrow::Status::Invalid("no redaction for ", launch.role, " stderr");
   std::unique_ptr<ChildProcess> child(new ChildProcess());
   child->name_ = launch.name.empty() ? ChildProgramName(launch.argv) : launch.name;
   child->role_ = launch.role;
+  child->redact_ = launch.redact;
 
   const std::string path = FindProgram(launch.argv[0]);
   if (path.empty()) {
@@ -340,7 +341,7 @@ void ChildProcess::OnStderrLine(std::string_view line) {
   }
   // On the console, so a child that warns and then succeeds with nothing is not silent.
   if (count <= kEchoedWarnings) {
-    spdlog::warn("{} '{}': {}", role_, name_, storage::RedactSecrets(line));
+    spdlog::warn("{} '{}': {}", role_, name_, redact_(line));
   } else if (count == kEchoedWarnings + 1) {
     spdlog::warn("{} '{}': more warnings not shown (the run log keeps the end of its stderr)",
                  role_, name_);

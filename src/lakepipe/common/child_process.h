@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,10 @@ struct ChildLaunch {
   std::map<std::string, std::string> env;
   /// The child's working folder; "" = ours.
   std::string working_dir;
+  /// Applied to each stderr warning line before it is echoed to the console: a child's
+  /// stderr may carry a credential (common/ sits below storage/, so the caller brings
+  /// storage::RedactSecrets). Required: Start() refuses a launch without it.
+  std::function<std::string(std::string_view)> redact;
   /// The child is stopped after this long (SIGTERM to its process group, then SIGKILL after
   /// 5 s to the group and to any process still holding one of its pipes, such as a setsid
   /// grandchild), so Wait() and the readers of its pipes end too; 0 = never.
@@ -116,6 +121,7 @@ class ChildProcess {
   UniqueFd ipc_;
   std::string name_;
   std::string role_;
+  std::function<std::string(std::string_view)> redact_;
   std::thread stderr_thread_;
   std::thread watchdog_thread_;
   mutable std::mutex mutex_;

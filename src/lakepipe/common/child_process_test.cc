@@ -34,6 +34,7 @@ bool CloseOnExec(const UniqueFd& fd) {
 
 ChildLaunch Shell(const std::string& script) {
   ChildLaunch launch;
+  launch.redact = [](std::string_view line) { return std::string(line); };
   launch.argv = {"/bin/sh", "-c", script};
   return launch;
 }
@@ -103,6 +104,7 @@ TEST(ChildProcessTest, RejectsALowIpcDescriptor) {
 
 TEST(ChildProcessTest, MissingProgramSaysSo) {
   ChildLaunch launch;
+  launch.redact = [](std::string_view line) { return std::string(line); };
   launch.argv = {"lakepipe-no-such-program"};
   launch.role = "tap";
   ASSERT_NOT_OK_WITH(ChildProcess::Start(launch),

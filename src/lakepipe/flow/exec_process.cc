@@ -9,6 +9,7 @@
 
 #include "lakepipe/common/child_process.h"
 #include "lakepipe/common/pipe_streams.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -85,6 +86,7 @@ arrow::Status Feed(const std::shared_ptr<PipeOutputStream>& sink,
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> StartExecProgram(const ExecLaunch& launch) {
   ChildLaunch child;
+  child.redact = [](std::string_view line) { return storage::RedactSecrets(line); };
   child.argv = launch.argv;
   child.role = "program";
   child.working_dir = launch.working_dir;

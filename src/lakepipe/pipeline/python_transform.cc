@@ -8,6 +8,7 @@
 
 #include "lakepipe/common/pipe_streams.h"
 #include "lakepipe/common/child_process.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::pipeline {
 namespace {
@@ -50,6 +51,7 @@ arrow::Result<std::unique_ptr<PythonTransform>> PythonTransform::Start(const std
   transform->script_ = script;
   const char* python = std::getenv("LAKEPIPE_PYTHON");
   ChildLaunch launch;
+  launch.redact = [](std::string_view line) { return storage::RedactSecrets(line); };
   launch.argv = {python && *python ? python : "python3", "-c", kWorker, script};
   launch.role = "transform worker";
   launch.stdin_mode = ChildStdio::kPipe;

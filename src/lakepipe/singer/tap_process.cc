@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/singer/tap_temp_dir.h"
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::singer {
 namespace {
@@ -36,6 +37,7 @@ arrow::Status WritePrivateFile(const std::string& path, const std::string& conte
 arrow::Result<std::unique_ptr<TapProcess>> TapProcess::Start(const TapLaunch& launch) {
   if (launch.argv.empty()) return arrow::Status::Invalid("no tap command");
   ChildLaunch child;
+  child.redact = [](std::string_view line) { return storage::RedactSecrets(line); };
   child.role = "tap";
   child.stdin_mode = ChildStdio::kNull;
   child.stdout_mode = ChildStdio::kPipe;
