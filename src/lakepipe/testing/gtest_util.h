@@ -19,13 +19,13 @@
 /// printing the status.
 #define ASSERT_OK(expr)                                                     \
   do {                                                                      \
-    const ::arrow::Status _lakepipe_st = ::arrow::internal::GenericToStatus(expr); \
+    const ::arrow::Status _lakepipe_st = ::arrow::ToStatus(expr); \
     ASSERT_TRUE(_lakepipe_st.ok()) << #expr << ": " << _lakepipe_st.ToString();   \
   } while (false)
 
 #define EXPECT_OK(expr)                                                     \
   do {                                                                      \
-    const ::arrow::Status _lakepipe_st = ::arrow::internal::GenericToStatus(expr); \
+    const ::arrow::Status _lakepipe_st = ::arrow::ToStatus(expr); \
     EXPECT_TRUE(_lakepipe_st.ok()) << #expr << ": " << _lakepipe_st.ToString();   \
   } while (false)
 
@@ -43,7 +43,7 @@
 /// Fails unless `expr` is a non-OK status (or result) whose message contains `needle`.
 #define ASSERT_NOT_OK_WITH(expr, needle)                                                  \
   do {                                                                                    \
-    const ::arrow::Status _lakepipe_st = ::arrow::internal::GenericToStatus(expr);        \
+    const ::arrow::Status _lakepipe_st = ::arrow::ToStatus(expr);        \
     ASSERT_FALSE(_lakepipe_st.ok()) << #expr << " succeeded";                             \
     ASSERT_NE(_lakepipe_st.message().find(needle), std::string::npos)                     \
         << #expr << ": " << _lakepipe_st.ToString() << " (expected it to mention '" << needle \
