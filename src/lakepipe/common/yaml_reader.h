@@ -22,7 +22,7 @@ namespace lakepipe::common {
 ///
 /// A key given no value (`delimiter:`, or `~` / `null`, which YAML reads the same) is an
 /// error for every typed read ("'source.options.delimiter' is empty: ..."), never the text
-/// "null" or "": empty text is written `delimiter: ""`.
+/// "null" or "": empty text is written `delimiter: ""`, the word `delimiter: "null"`.
 class YamlReader {
  public:
   /// `where` names the document in errors; `text`, when given, is the document, used to put
@@ -39,7 +39,29 @@ class YamlReader {
 
   /// The error for a key at `path` given no value.
   arrow::Status Empty(const YAML::Node& node, const std::string& path) const {
+    if (!SpelledNull(node).empty()) {
+      return Error(node, fmt::format("'{}' is null: give it a value (\"null\" for the word)", path));
+    }
     return Error(node, fmt::format("'{}' is empty: give it a value (\"\" for empty text)", path));
+  }
+
+  /// How a null value was written ("null", "Null", "NULL" or "~"); "" when it was left
+  /// empty, is not null, or the document's text is unknown.
+  std::string SpelledNull(const YAML::Node& node) const {
+    const auto mark = node.Mark();
+    if (!node.IsNull() || mark.pos < 0 || static_cast<size_t>(mark.pos) >= text_.size()) return "";
+    // An empty value is placed at the next token: then only blanks and a line break
+    // separate it from its key.
+    size_t before = static_cast<size_t>(mark.pos);
+    while (before > 0 && (text_[before - 1] == ' ' || text_[before - 1] == '\t')) --before;
+    if (before == 0 || text_[before - 1] == '\n' || text_[before - 1] == '\r') return "";
+    size_t end = static_cast<size_t>(mark.pos);
+    while (end < text_.size() && !std::isspace(static_cast<unsigned char>(text_[end])) &&
+           text_[end] != ',' && text_[end] != '}' && text_[end] != ']' && text_[end] != '#') {
+      ++end;
+    }
+    const std::string word = text_.substr(static_cast<size_t>(mark.pos), end - mark.pos);
+    return word == "null" || word == "Null" || word == "NULL" || word == "~" ? word : "";
   }
 
   arrow::Status OnlyKeys(const YAML::Node& map, const std::string& path,

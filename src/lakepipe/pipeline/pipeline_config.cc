@@ -272,7 +272,11 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
   out.storage = storage::StorageOptions::FromEnvironment();
   if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(r, root["storage"]));
   if (const auto policy = root["on_type_error"]) {
-    ARROW_ASSIGN_OR_RAISE(auto value, r.String(policy, "on_type_error"));
+    // `on_type_error: null` (as the README writes it) is YAML's null: the word is meant.
+    std::string value = r.SpelledNull(policy) == "null" ? "null" : "";
+    if (value.empty()) {
+      ARROW_ASSIGN_OR_RAISE(value, r.String(policy, "on_type_error"));
+    }
     if (value == "fail") {
       out.on_type_error = singer::OnTypeError::kFail;
     } else if (value == "null") {

@@ -102,6 +102,9 @@ TEST(PipelineConfigTest, AKeyGivenNoValueIsAnErrorOnItsLine) {
             "p.yaml:5: 'source.options.delimiter' is empty: give it a value (\"\" for empty text)");
   EXPECT_EQ(Error(std::string("source: {reader: csv, uri: /x.csv, options: {delimiter: ~}}\n") +
                   kDestination),
+            "p.yaml:1: 'source.options.delimiter' is null: give it a value (\"null\" for the word)");
+  EXPECT_EQ(Error(std::string("source: {reader: csv, uri: /x.csv, options: {delimiter: , a: b}}\n") +
+                  kDestination),
             "p.yaml:1: 'source.options.delimiter' is empty: give it a value (\"\" for empty text)");
   EXPECT_EQ(Error(std::string("source:\n  reader:\n  uri: /x.csv\n") + kDestination),
             "p.yaml:2: 'source.reader' is empty: give it a value (\"\" for empty text)");
@@ -110,6 +113,11 @@ TEST(PipelineConfigTest, AKeyGivenNoValueIsAnErrorOnItsLine) {
             "p.yaml:4: 'destination.compression' is empty: give it a value (\"\" for empty text)");
   EXPECT_EQ(Error(std::string("source: {reader: demo}\n") + kDestination + "batch:\n  rows:\n"),
             "p.yaml:4: 'batch.rows' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error(std::string("source: {reader: csv, uri: /x.csv, options: {delimiter: null}}\n") +
+                  kDestination),
+            "p.yaml:1: 'source.options.delimiter' is null: give it a value (\"null\" for the word)");
+  EXPECT_EQ(Error(std::string("source: {reader: demo}\n") + kDestination + "on_type_error:\n"),
+            "p.yaml:3: 'on_type_error' is empty: give it a value (\"\" for empty text)");
   auto config = ParsePipelineYaml(
       std::string("source: {reader: csv, uri: /x.csv, options: {quote: '', rows: 5}}\n") +
           kDestination,
@@ -117,6 +125,19 @@ TEST(PipelineConfigTest, AKeyGivenNoValueIsAnErrorOnItsLine) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->source.options.at("quote"), "");
   EXPECT_EQ(config->source.options.at("rows"), "5");
+}
+
+// The README writes `on_type_error: null`, which YAML reads as null: the word is meant.
+TEST(PipelineConfigTest, OnTypeErrorNullIsThePolicyWhetherQuotedOrNot) {
+  const std::string source = std::string("source: {reader: demo}\n") + kDestination;
+  for (const char* spelling : {"null", "'null'", "\"null\""}) {
+    auto config = ParsePipelineYaml(source + "on_type_error: " + spelling + "  # keep\n", "p",
+                                    "p.yaml", "/home/lp");
+    ASSERT_TRUE(config.ok()) << spelling << ": " << config.status().ToString();
+    EXPECT_EQ(config->on_type_error, singer::OnTypeError::kNull) << spelling;
+  }
+  EXPECT_EQ(Error(source + "on_type_error: ~\n"),
+            "p.yaml:3: 'on_type_error' is null: give it a value (\"null\" for the word)");
 }
 
 TEST(PipelineConfigTest, AStorageKeyGivenNoValueIsAnErrorOnItsLine) {

@@ -41,6 +41,8 @@ TEST(StorageOptionsTest, AKeyGivenNoValueIsAnErrorOnItsLine) {
   EXPECT_EQ(MergeFile(path, "storage:\n  region: eu\n  url_style:   \n\n").status().message(),
             path + ":3: 'url_style'" + fix);
   EXPECT_EQ(MergeFile(path, "storage:\n  azure:\n    account: ~\n").status().message(),
+            path + ":3: 'account' is null: give it a value (\"null\" for the word)");
+  EXPECT_EQ(MergeFile(path, "storage:\n  azure:\n    account:\n").status().message(),
             path + ":3: 'account'" + fix);
   EXPECT_EQ(MergeFile(path, "retry:\n  max_attempts:\n").status().message(),
             path + ":2: 'retry.max_attempts'" + fix);
