@@ -158,6 +158,10 @@ PIPELINE_FILES = {
     "bucket-with-query": ("source: {{reader: demo}}\ndestination: {{bucket: 's3://b/x?sig=abc'}}\n",
                           "{file}:2: 'destination.bucket': invalid URI 's3://b/x': query strings "
                           "and fragments are not accepted; put settings in the storage block"),
+    "empty-value": ("source:\n  reader: csv\n  uri: /x.csv\n  options:\n    delimiter:\n"
+                    "destination: {{bucket: {bucket}}}\n",
+                    "{file}:5: 'source.options.delimiter' is empty: give it a value (\"\" for "
+                    "empty text)"),
     "compression": ("source: {{reader: demo}}\ndestination: {{bucket: {bucket}, compression: lz5}}\n",
                     "{file}:2: 'destination': unknown compression 'lz5' (use zstd, snappy, gzip, "
                     "lz4, brotli or none)"),

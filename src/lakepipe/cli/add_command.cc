@@ -5,9 +5,11 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include "lakepipe/cli/commands.h"
+#include "lakepipe/sources/file_formats.h"
 
 namespace lakepipe::cli {
 namespace {
@@ -61,6 +63,15 @@ std::string PipelineYaml(const AddFlags& f) {
   return std::string(out.c_str()) + "\n";
 }
 
+// The readers `add` offers: the file formats and the demo (postgres needs options `add`
+// does not ask for).
+std::vector<std::string> AddableReaders() {
+  std::vector<std::string> readers;
+  for (const auto& format : sources::FileFormats()) readers.emplace_back(format.name);
+  readers.emplace_back("demo");
+  return readers;
+}
+
 }  // namespace
 
 void AddAddCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
@@ -73,7 +84,7 @@ void AddAddCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   cmd->add_option("--config", f->config, "Tap config file (relative to the home folder)");
   cmd->add_option("--streams", f->streams, "Streams to select")->delimiter(',');
   cmd->add_option("--reader", f->reader, "Built-in reader instead of a tap")
-      ->check(CLI::IsMember({"csv", "jsonl", "parquet", "demo"}));
+      ->check(CLI::IsMember(AddableReaders()));
   cmd->add_option("--uri", f->uri, "Reader input (URI or glob)");
   cmd->add_option("--stream", f->stream, "Reader output stream (table) name");
   cmd->add_option("--bucket", f->bucket, "Destination bucket (path, s3://, gs://, az://)");
@@ -89,7 +100,10 @@ void AddAddCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       if (f->tap.empty() && f->reader.empty()) {
         if (!interactive) return arrow::Status::Invalid("add: give --tap or --reader");
         f->tap = Ask("Singer tap command (empty for a built-in reader)", "");
-        if (f->tap.empty()) f->reader = Ask("Built-in reader (csv, jsonl, parquet, demo)", "csv");
+        if (f->tap.empty()) {
+          f->reader = Ask(fmt::format("Built-in reader ({})", fmt::join(AddableReaders(), ", ")),
+                          "csv");
+        }
       }
       if (!f->reader.empty() && f->reader != "demo" && f->uri.empty()) {
         if (!interactive) return arrow::Status::Invalid("add: reader needs --uri");

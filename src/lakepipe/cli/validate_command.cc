@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/cli/commands.h"
+#include "lakepipe/lake/bucket_layout.h"
 #include "lakepipe/pipeline/source_factory.h"
 #include "lakepipe/singer/json_schema.h"
 #include "lakepipe/singer/singer_source.h"
@@ -33,7 +34,7 @@ bool OnPath(const std::string& program) {
 arrow::Status CheckWritable(storage::Storage& storage, const std::string& bucket) {
   ARROW_ASSIGN_OR_RAISE(auto root, storage::Uri::Parse(bucket));
   std::random_device rd;
-  const auto probe = root.Join(fmt::format(".dataspoc/.lakepipe-probe-{:08x}", rd()));
+  const auto probe = lake::BucketLayout(root).ProbeUri(fmt::format("{:08x}", rd()));
   ARROW_RETURN_NOT_OK(storage.WriteAll(probe, "probe"));
   return storage.Delete(probe);
 }

@@ -47,6 +47,10 @@ storage::Uri BucketLayout::TableLockUri(std::string_view source, std::string_vie
                                   EncodePathSegment(table)));
 }
 
+storage::Uri BucketLayout::ProbeUri(std::string_view id) const {
+  return bucket_.Join(fmt::format(".dataspoc/.lakepipe-probe-{}", id));
+}
+
 std::string BucketLayout::StagedPath(std::string_view pipeline, std::string_view run_id,
                                      std::string_view relative) {
   return fmt::format(".dataspoc/staging/{}/{}/{}.staged", EncodePathSegment(pipeline),

@@ -19,6 +19,7 @@ namespace lakepipe::lake {
 ///   .dataspoc/journal/<pipeline>/<run id>.json    files an unfinished run wrote
 ///   .dataspoc/staging/<pipeline>/<run id>/<path>.staged   a run's data files until commit
 ///   .dataspoc/locks/<source>/<table>.lock        held while a run writes the table (local)
+///   .dataspoc/.lakepipe-probe-<id>                written and deleted by `validate`
 ///   <path>/<source>/<table>/<table>_NNNN.parquet              full refresh
 ///   <path>/<source>/<table>/dt=YYYY-MM-DD/<table>_NNNN.parquet   incremental
 ///
@@ -46,6 +47,9 @@ class BucketLayout {
   /// .dataspoc/locks/<source>/<table>.lock: held by the run writing the table (local
   /// buckets, where an OS lock can be taken).
   storage::Uri TableLockUri(std::string_view source, std::string_view table) const;
+  /// Where `validate` writes (then deletes) a probe to prove the bucket writable; `id`
+  /// keeps concurrent probes apart.
+  storage::Uri ProbeUri(std::string_view id) const;
   /// The staging path (relative to the bucket) of data file `relative`.
   static std::string StagedPath(std::string_view pipeline, std::string_view run_id,
                                 std::string_view relative);

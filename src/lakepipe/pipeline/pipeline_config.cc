@@ -1,5 +1,6 @@
 #include "lakepipe/pipeline/pipeline_config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -7,17 +8,35 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include "lakepipe/common/yaml_reader.h"
 #include "lakepipe/common/yaml_to_json.h"
 #include "lakepipe/lake/path_segment.h"
+#include "lakepipe/parquet/parquet_options_yaml.h"
+#include "lakepipe/sources/file_formats.h"
 #include "lakepipe/storage/uri.h"
 
 namespace lakepipe::pipeline {
 namespace {
 
 using common::YamlReader;
+
+// What `source.reader` may name: the file formats, then a PostgreSQL table and the demo.
+std::vector<std::string> ReaderNames() {
+  std::vector<std::string> names;
+  for (const auto& format : sources::FileFormats()) names.emplace_back(format.name);
+  names.emplace_back("postgres");
+  names.emplace_back("demo");
+  return names;
+}
+
+// "a, b or c".
+std::string OneOf(const std::vector<std::string>& names) {
+  if (names.size() < 2) return fmt::format("{}", fmt::join(names, ""));
+  return fmt::format("{} or {}", fmt::join(names.begin(), names.end() - 1, ", "), names.back());
+}
 
 // Splits a command line on spaces, keeping quoted words ("a b" or 'a b') together.
 std::vector<std::string> SplitCommand(const std::string& text) {
@@ -93,19 +112,19 @@ arrow::Status ParseSource(const YamlReader& r, const YAML::Node& node, const std
     if (!options.IsMap()) return r.Error(options, "'source.options' must be a map");
     for (const auto& item : options) {
       ARROW_ASSIGN_OR_RAISE(const auto key, r.Key(item.first, "source.options"));
-      ARROW_ASSIGN_OR_RAISE(out->options[key], r.String(item.second, "source.options." + key));
+      ARROW_ASSIGN_OR_RAISE(out->options[key], r.Value(item.second, "source.options." + key));
     }
   }
+  const std::vector<std::string> readers = ReaderNames();
   if (out->tap_argv.empty() == out->reader.empty()) {
-    return r.Error(node,
-                   "'source' needs exactly one of 'tap' (a Singer tap) or 'reader' "
-                   "(csv, jsonl, parquet, postgres, demo)");
+    return r.Error(node, fmt::format("'source' needs exactly one of 'tap' (a Singer tap) or "
+                                     "'reader' ({})",
+                                     fmt::join(readers, ", ")));
   }
-  static const std::set<std::string> kReaders = {"csv", "jsonl", "parquet", "postgres", "demo"};
-  if (!out->reader.empty() && !kReaders.contains(out->reader)) {
-    return r.Error(node["reader"], fmt::format("unknown reader '{}' (use csv, jsonl, parquet, "
-                                               "postgres or demo)",
-                                               out->reader));
+  if (!out->reader.empty() &&
+      std::find(readers.begin(), readers.end(), out->reader) == readers.end()) {
+    return r.Error(node["reader"],
+                   fmt::format("unknown reader '{}' (use {})", out->reader, OneOf(readers)));
   }
   if (out->reader == "postgres" && !out->options.contains("table")) {
     return r.Error(node, "reader 'postgres' needs 'source.options.table' (schema.table)");
@@ -141,26 +160,7 @@ arrow::Status ParseDestination(const YamlReader& r, const YAML::Node& node, cons
     ARROW_ASSIGN_OR_RAISE(out->partition_by,
                           r.String(node["partition_by"], path + ".partition_by"));
   }
-  if (node["compression"]) {
-    ARROW_ASSIGN_OR_RAISE(out->parquet.compression,
-                          r.String(node["compression"], path + ".compression"));
-  }
-  if (node["compression_level"]) {
-    ARROW_ASSIGN_OR_RAISE(auto level,
-                          r.Int(node["compression_level"], path + ".compression_level"));
-    out->parquet.compression_level = static_cast<int>(level);
-  }
-  if (node["row_group_rows"]) {
-    ARROW_ASSIGN_OR_RAISE(out->parquet.row_group_rows,
-                          r.Int(node["row_group_rows"], path + ".row_group_rows"));
-  }
-  if (node["file_size_mb"]) {
-    ARROW_ASSIGN_OR_RAISE(out->file_size_target_bytes,
-                          r.Megabytes(node["file_size_mb"], path + ".file_size_mb"));
-  }
-  auto status = parquet::ValidateParquetOptions(out->parquet);
-  if (!status.ok()) return r.Error(node, fmt::format("'{}': {}", path, status.message()));
-  return arrow::Status::OK();
+  return parquet::ParseParquetYaml(r, node, path, &out->parquet, &out->file_size_target_bytes);
 }
 
 // incremental.streams: {<stream>: {replication_key: k, replication_method: m}}.
@@ -207,7 +207,7 @@ std::string PipelineConfig::SourceName() const {
 
 arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const std::string& name,
                                                 const std::string& where, const std::string& home) {
-  YamlReader r(where);
+  const YamlReader r(where, text);
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -270,9 +270,13 @@ arrow::Result<PipelineConfig> ParsePipelineYaml(const std::string& text, const s
     }
   }
   out.storage = storage::StorageOptions::FromEnvironment();
-  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(root["storage"], where));
+  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(r, root["storage"]));
   if (const auto policy = root["on_type_error"]) {
-    ARROW_ASSIGN_OR_RAISE(auto value, r.String(policy, "on_type_error"));
+    // `on_type_error: null` (as the README writes it) is YAML's null: the word is meant.
+    std::string value = r.SpelledNull(policy) == "null" ? "null" : "";
+    if (value.empty()) {
+      ARROW_ASSIGN_OR_RAISE(value, r.String(policy, "on_type_error"));
+    }
     if (value == "fail") {
       out.on_type_error = singer::OnTypeError::kFail;
     } else if (value == "null") {

@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace lakepipe::pipeline {
@@ -89,6 +90,93 @@ TEST(PipelineConfigTest, TapTimeoutDefaultsToSixHoursAndZeroMeansNone) {
   EXPECT_EQ(parse("timeout_seconds: 90\n").timeout_seconds, 90);
   EXPECT_EQ(Error(source + "timeout_seconds: -1\n"),
             "p.yaml:3: 'timeout_seconds' must be a non-negative integer");
+}
+
+// A key given no value is an error naming the file, the key's line and the key, in every
+// part of the file (flows read the same way: common/yaml_reader.h); it was the text "null"
+// in a flow's read options. Empty text is written "".
+TEST(PipelineConfigTest, AKeyGivenNoValueIsAnErrorOnItsLine) {
+  EXPECT_EQ(Error(std::string("source:\n  reader: csv\n  uri: /x.csv\n  options:\n"
+                              "    delimiter:\n    header: 'true'\n") +
+                  kDestination),
+            "p.yaml:5: 'source.options.delimiter' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error(std::string("source: {reader: csv, uri: /x.csv, options: {delimiter: ~}}\n") +
+                  kDestination),
+            "p.yaml:1: 'source.options.delimiter' is null: give it a value (\"null\" for the word)");
+  EXPECT_EQ(Error(std::string("source: {reader: csv, uri: /x.csv, options: {delimiter: , a: b}}\n") +
+                  kDestination),
+            "p.yaml:1: 'source.options.delimiter' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error(std::string("source:\n  reader:\n  uri: /x.csv\n") + kDestination),
+            "p.yaml:2: 'source.reader' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error("source: {reader: demo}\ndestination:\n  bucket: s3://lake\n"
+                  "  compression:\n"),
+            "p.yaml:4: 'destination.compression' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error(std::string("source: {reader: demo}\n") + kDestination + "batch:\n  rows:\n"),
+            "p.yaml:4: 'batch.rows' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error(std::string("source: {reader: csv, uri: /x.csv, options: {delimiter: null}}\n") +
+                  kDestination),
+            "p.yaml:1: 'source.options.delimiter' is null: give it a value (\"null\" for the word)");
+  EXPECT_EQ(Error(std::string("source: {reader: demo}\n") + kDestination + "on_type_error:\n"),
+            "p.yaml:3: 'on_type_error' is empty: give it a value (\"\" for empty text)");
+  auto config = ParsePipelineYaml(
+      std::string("source: {reader: csv, uri: /x.csv, options: {quote: '', rows: 5}}\n") +
+          kDestination,
+      "p", "p.yaml", "/home/lp");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->source.options.at("quote"), "");
+  EXPECT_EQ(config->source.options.at("rows"), "5");
+}
+
+// The README writes `on_type_error: null`, which YAML reads as null: the word is meant.
+TEST(PipelineConfigTest, OnTypeErrorNullIsThePolicyWhetherQuotedOrNot) {
+  const std::string source = std::string("source: {reader: demo}\n") + kDestination;
+  for (const char* spelling : {"null", "'null'", "\"null\""}) {
+    auto config = ParsePipelineYaml(source + "on_type_error: " + spelling + "  # keep\n", "p",
+                                    "p.yaml", "/home/lp");
+    ASSERT_TRUE(config.ok()) << spelling << ": " << config.status().ToString();
+    EXPECT_EQ(config->on_type_error, singer::OnTypeError::kNull) << spelling;
+  }
+  EXPECT_EQ(Error(source + "on_type_error: ~\n"),
+            "p.yaml:3: 'on_type_error' is null: give it a value (\"null\" for the word)");
+}
+
+TEST(PipelineConfigTest, AStorageKeyGivenNoValueIsAnErrorOnItsLine) {
+  const std::string source = std::string("source: {reader: demo}\n") + kDestination;
+  EXPECT_EQ(Error(source + "storage:\n  endpoint:\n  region: eu\n"),
+            "p.yaml:4: 'endpoint' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error(source + "storage:\n  s3:\n    verify_tls:\n"),
+            "p.yaml:5: 'verify_tls' is empty: give it a value (\"\" for empty text)");
+  EXPECT_EQ(Error(source + "storage:\n  retry:\n    deadline_seconds:\n"),
+            "p.yaml:5: 'retry.deadline_seconds' is empty: give it a value (\"\" for empty text)");
+}
+
+TEST(PipelineConfigTest, ParquetOptionsOfADestination) {
+  auto config = ParsePipelineYaml("source: {reader: demo}\ndestination: {bucket: b, compression: "
+                                  "gzip, compression_level: 5, row_group_rows: 10, "
+                                  "file_size_mb: 2}\n",
+                                  "p", "p.yaml", "/home/lp");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const auto& destination = config->destinations.at(0);
+  EXPECT_EQ(destination.parquet.compression, "gzip");
+  EXPECT_EQ(destination.parquet.compression_level, 5);
+  EXPECT_EQ(destination.parquet.row_group_rows, 10);
+  EXPECT_EQ(destination.file_size_target_bytes, 2 << 20);
+  EXPECT_EQ(Error("source: {reader: demo}\ndestination: {bucket: b, row_group_rows: 0}\n"),
+            "p.yaml:2: 'destination': row_group_rows must be positive");
+  EXPECT_EQ(Error("source: {reader: demo}\ndestinations:\n  - {bucket: b, compression_level: "
+                  "99999999999}\n"),
+            "p.yaml:3: 'destinations[0].compression_level' is too large");
+}
+
+TEST(PipelineConfigTest, ReadersAreTheFileFormatsPostgresAndDemo) {
+  for (const char* reader : {"csv", "jsonl", "parquet"}) {
+    auto config = ParsePipelineYaml(fmt::format("source: {{reader: {}, uri: /x}}\n", reader) +
+                                        kDestination,
+                                    "p", "p.yaml", "/home/lp");
+    EXPECT_TRUE(config.ok()) << reader << ": " << config.status().ToString();
+  }
+  EXPECT_EQ(Error(std::string("source: {reader: xml, uri: /x}\n") + kDestination),
+            "p.yaml:1: unknown reader 'xml' (use csv, jsonl, parquet, postgres or demo)");
 }
 
 }  // namespace

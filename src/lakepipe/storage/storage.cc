@@ -124,6 +124,16 @@ arrow::Result<std::vector<FileEntry>> Storage::ListWriterTemps(const Uri& uri) {
   return ListFiltered(uri, /*recursive=*/false, /*writer_temps=*/true);
 }
 
+arrow::Result<std::vector<FileEntry>> Storage::ListAllFiles(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto files, ListFiltered(uri, /*recursive=*/true, /*writer_temps=*/false));
+  ARROW_ASSIGN_OR_RAISE(auto temps, ListFiltered(uri, /*recursive=*/true, /*writer_temps=*/true));
+  files.insert(files.end(), temps.begin(), temps.end());
+  std::erase_if(files, [](const FileEntry& entry) { return entry.is_dir; });
+  std::sort(files.begin(), files.end(),
+            [](const FileEntry& a, const FileEntry& b) { return a.uri.key() < b.uri.key(); });
+  return files;
+}
+
 arrow::Result<std::vector<FileEntry>> Storage::ListFiltered(const Uri& uri, bool recursive,
                                                             bool writer_temps) {
   auto watch = Watched("listing", uri);

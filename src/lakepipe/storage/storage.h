@@ -74,6 +74,11 @@ class Storage {
   /// dies mid-write (List skips them). Only the owner of a folder, knowing its writers
   /// dead, may delete them.
   arrow::Result<std::vector<FileEntry>> ListWriterTemps(const Uri& uri);
+  /// Every file under `uri` (a folder or prefix), at any depth, writers' temp files
+  /// included, sorted by URI; no folders. For the owner of a folder emptying it (the table
+  /// store's slots), who must see what a dead writer left too. Retried, watched and
+  /// reported as List().
+  arrow::Result<std::vector<FileEntry>> ListAllFiles(const Uri& uri);
 
   /// Deletes the hidden staging files and objects that writers killed mid-write left
   /// directly in folder `uri` (AtomicWriter: local temp files, GCS and Azure staging

@@ -12,6 +12,10 @@ namespace YAML {
 class Node;
 }
 
+namespace lakepipe::common {
+class YamlReader;
+}
+
 namespace lakepipe::storage {
 
 /// How requests address a bucket on S3-compatible stores.
@@ -99,8 +103,10 @@ struct StorageOptions {
   static StorageOptions FromEnvironment();
 
   /// Applies a `storage:` YAML block over these options. `where` names the file for
-  /// errors ("pipelines/orders.yaml"); unknown keys are errors.
+  /// errors ("pipelines/orders.yaml"); unknown keys and keys given no value are errors.
   arrow::Status MergeYaml(const YAML::Node& node, const std::string& where);
+  /// The same, reading through the document's reader (its errors name the file and line).
+  arrow::Status MergeYaml(const common::YamlReader& reader, const YAML::Node& node);
 
   /// Reads a YAML file whose top level is a storage block, or has one under `storage:`.
   arrow::Status MergeYamlFile(const std::string& path);

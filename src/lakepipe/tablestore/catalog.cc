@@ -1,11 +1,8 @@
 #include "lakepipe/tablestore/catalog.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <random>
 #include <set>
 
 #include <fmt/format.h>
@@ -15,6 +12,8 @@
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/tablestore/catalog_wal.h"
 #include "lakepipe/tablestore/file_locks.h"
+#include "lakepipe/tablestore/layout.h"
+#include "lakepipe/tablestore/metadata_schema.h"
 #include "lakepipe/tablestore/table_scan_sql.h"
 
 namespace lakepipe::tablestore {
@@ -22,22 +21,18 @@ namespace {
 
 using duckdb::SqlString;
 
-constexpr char kMetadataTables[] = R"sql(
+// The catalog's own tables around its copies of the metadata (metadata_schema.h).
+constexpr char kCatalogViewsTable[] = R"sql(
 CREATE SCHEMA IF NOT EXISTS lakepipe;
 CREATE TABLE IF NOT EXISTS lakepipe.catalog_views (schema_name VARCHAR, view_name VARCHAR,
   create_sql VARCHAR);
-CREATE TABLE IF NOT EXISTS lakepipe.stages (instance VARCHAR, stage VARCHAR, committed_slot VARCHAR,
-  run_id VARCHAR, committed_at VARCHAR);
-CREATE TABLE IF NOT EXISTS lakepipe.tasks (instance VARCHAR, stage VARCHAR, task VARCHAR, cache_key VARCHAR,
-  version VARCHAR, run_id VARCHAR, output_json JSON, slot VARCHAR);
-ALTER TABLE lakepipe.tasks ALTER COLUMN version SET DATA TYPE VARCHAR;
-CREATE TABLE IF NOT EXISTS lakepipe.tables (instance VARCHAR, stage VARCHAR, slot VARCHAR, "table" VARCHAR,
-  files_json JSON, rows BIGINT, bytes BIGINT, schema_json JSON, content_hash VARCHAR,
-  partition_by JSON);
-CREATE TABLE IF NOT EXISTS lakepipe.runs (run_id VARCHAR, instance VARCHAR, flow VARCHAR, started_at VARCHAR,
-  finished_at VARCHAR, status VARCHAR, error VARCHAR);
-CREATE TABLE IF NOT EXISTS lakepipe.catalog_owner (flow VARCHAR, instance VARCHAR);
 )sql";
+constexpr char kCatalogOwnerTable[] =
+    "CREATE TABLE IF NOT EXISTS lakepipe.catalog_owner (flow VARCHAR, instance VARCHAR);\n";
+
+std::string CatalogTables() {
+  return kCatalogViewsTable + metadata_schema::DuckDbCreateTables() + kCatalogOwnerTable;
+}
 
 std::string MetadataInserts(const MetadataSnapshot& snapshot) {
   std::string sql;
@@ -80,7 +75,7 @@ std::map<std::string, ViewSpec> DesiredViews(const CatalogTarget& target,
                                              const MetadataSnapshot& snapshot) {
   std::map<std::string, ViewSpec> views;
   for (const auto& stage : snapshot.stages) {
-    const std::string slot_schema = stage.stage + "__" + stage.committed_slot;
+    const std::string slot_schema = layout::SlotSchema(stage.stage, stage.committed_slot);
     for (const TableRecord* table : snapshot.TablesIn(stage.stage, stage.committed_slot)) {
       const std::string slot_view =
           fmt::format("CREATE VIEW {}.{} AS {}", SqlIdentifier(slot_schema),
@@ -104,7 +99,7 @@ std::map<std::string, ViewSpec> DesiredViews(const CatalogTarget& target,
 /// Parquet footers, from the object store when the base is remote).
 arrow::Status UpdateCatalogStatements(duckdb::Database& db, const CatalogTarget& target,
                                       const MetadataSnapshot& snapshot) {
-  ARROW_RETURN_NOT_OK(db.Execute(kMetadataTables));
+  ARROW_RETURN_NOT_OK(db.Execute(CatalogTables()));
   // A recorded view counts only if it is there: a client may have dropped it (or replayed
   // a stale WAL that did), and then it is made again.
   ARROW_ASSIGN_OR_RAISE(
@@ -152,7 +147,7 @@ arrow::Status UpdateCatalogStatements(duckdb::Database& db, const CatalogTarget&
   // Slot views before the aliases that read them.
   for (int pass = 0; pass < 2; ++pass) {
     for (const auto& [key, view] : desired) {
-      const bool is_slot_view = view.schema.find("__") != std::string::npos;
+      const bool is_slot_view = layout::IsSlotSchema(view.schema);
       if ((pass == 0) != is_slot_view || kept.contains(key)) continue;
       sql += view.create_sql + ";\n";
     }
@@ -176,15 +171,12 @@ arrow::Status UpdateCatalog(duckdb::Database& db, const CatalogTarget& target,
   return db.Execute("COMMIT");
 }
 
-// A catalog is built as `<catalog>.tmp-<pid>-<random>` beside it, then renamed over it.
-constexpr char kTempInfix[] = ".tmp-";
-
 // Removes the temp copies (and their `.wal`) killed runs left beside the catalog. Only the
 // holder of the catalog's lock builds a copy, so with the lock held every such file
 // belongs to a run that is gone. Best effort: a copy that stays costs only disk, and the
 // next publish tries again.
 void RemoveLeftoverTemps(const std::filesystem::path& path) {
-  const std::string prefix = path.filename().string() + kTempInfix;
+  const std::string prefix = path.filename().string() + layout::kCatalogTempInfix;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(path.parent_path(), ec)) {
     if (entry.path().filename().string().starts_with(prefix)) {
@@ -206,11 +198,6 @@ std::string SqlIdentifier(const std::string& name) {
     if (c == '"') out.push_back('"');
   }
   return out + "\"";
-}
-
-std::string CatalogLockPath(const std::string& path) {
-  const std::filesystem::path absolute = std::filesystem::absolute(path);
-  return (absolute.parent_path() / ("." + absolute.filename().string() + ".lock")).string();
 }
 
 arrow::Status CheckCatalogOwner(duckdb::Database& db, const CatalogTarget& target) {
@@ -250,7 +237,7 @@ arrow::Result<std::unique_ptr<CatalogPublication>> CatalogPublication::Begin(Cat
   const std::filesystem::path path = std::filesystem::absolute(target.path);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(CatalogLockPath(path.string())));
+  ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(layout::CatalogLockPath(path.string())));
   RemoveLeftoverTemps(path);
   return std::unique_ptr<CatalogPublication>(
       new CatalogPublication(std::move(target), std::move(lock)));
@@ -263,8 +250,8 @@ arrow::Status CatalogPublication::Build(const MetadataSnapshot& snapshot) {
     std::filesystem::remove(built_, ec);
     built_.clear();
   }
-  const std::string temp =
-      fmt::format("{}{}{}-{:x}", path.string(), kTempInfix, ::getpid(), std::random_device{}());
+  // Built beside the catalog, then renamed over it.
+  const std::string temp = layout::CatalogTempPath(path.string());
   auto build = [&]() -> arrow::Status {
     // Start from the published catalog when there is one, so unchanged views stay as
     // they are and users' schemas are kept; a copy that will not open is replaced by a

@@ -79,9 +79,6 @@ arrow::Status PublishCatalog(const CatalogTarget& target, const MetadataSnapshot
 /// is adopted). Otherwise Invalid naming the file, both flows and instances, and the fix.
 arrow::Status CheckCatalogOwner(duckdb::Database& db, const CatalogTarget& target);
 
-/// The publish lock of the catalog at `path` (a file beside it).
-std::string CatalogLockPath(const std::string& path);
-
 /// How DuckDB names the file at `uri`: the local path, or the URI (s3://, gs://, az://).
 std::string DuckDbPath(const storage::Uri& uri);
 

@@ -1,15 +1,10 @@
 #include "lakepipe/tablestore/catalog_wal.h"
 
-#include <unistd.h>
-
 #include <filesystem>
-#include <random>
-
-#include <fmt/format.h>
 
 #include "lakepipe/common/file_lock.h"
 #include "lakepipe/duckdb/database.h"
-#include "lakepipe/tablestore/catalog.h"
+#include "lakepipe/tablestore/layout.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -28,8 +23,7 @@ arrow::Result<std::unique_ptr<duckdb::Database>> OpenReadOnly(const std::string&
 /// The copy is named like the publication temps, so one a crash leaves is removed by the
 /// next publication.
 bool WalIsForeign(const std::string& path) {
-  const std::string probe =
-      fmt::format("{}.tmp-{}-{:x}-walcheck", path, ::getpid(), std::random_device{}());
+  const std::string probe = layout::CatalogTempPath(path) + "-walcheck";
   std::error_code ec;
   bool foreign = false;
   if (fs::copy_file(path, probe, ec) && !ec && OpenReadOnly(probe).ok() &&
@@ -47,8 +41,7 @@ void SealCatalogWal(const std::string& path) {
   std::error_code ec;
   fs::remove(path + ".checkpoint.wal", ec);
   // Named like the publication temps, so one a crash leaves is removed by the next one.
-  const std::string link =
-      fmt::format("{}.tmp-{}-{:x}-wal", path, ::getpid(), std::random_device{}());
+  const std::string link = layout::CatalogTempPath(path) + "-wal";
   fs::create_symlink("/dev/null", link, ec);
   if (!ec) {
     fs::rename(link, WalPath(path), ec);
@@ -63,7 +56,7 @@ arrow::Result<std::unique_ptr<duckdb::Database>> OpenPublishedCatalog(const std:
   std::error_code ec;
   if (db.ok() || !fs::exists(WalPath(path), ec)) return db;
   // Under the publish lock no publication swaps the file while the WAL is judged.
-  ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(CatalogLockPath(path)));
+  ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(layout::CatalogLockPath(path)));
   if (!fs::exists(WalPath(path), ec) || !WalIsForeign(path)) return OpenReadOnly(path);
   fs::remove(WalPath(path), ec);
   return OpenReadOnly(path);

@@ -10,41 +10,15 @@
 #include <fmt/format.h>
 
 #include "lakepipe/tablestore/file_locks.h"
+#include "lakepipe/tablestore/metadata_schema.h"
 
 namespace lakepipe::tablestore {
 namespace {
 
-// 1: the first tables. 2: tasks.version is TEXT (it was INTEGER).
-constexpr int kSchemaVersion = 2;
-
 // SQLite rather than DuckDB for this small, often-opened file: it opens in a millisecond
 // (DuckDB takes tens, plus a checkpoint on close) and lets several processes read and
-// write it at once (WAL, busy timeout), so `flow status` never waits for a run.
-constexpr char kCreateTables[] = R"sql(
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT);
-CREATE TABLE IF NOT EXISTS stages (instance TEXT, stage TEXT, committed_slot TEXT,
-  run_id TEXT, committed_at TEXT, PRIMARY KEY (instance, stage));
-CREATE TABLE IF NOT EXISTS tasks (instance TEXT, stage TEXT, task TEXT, cache_key TEXT,
-  version TEXT, run_id TEXT, output_json TEXT, slot TEXT,
-  PRIMARY KEY (instance, stage, slot, task));
-CREATE TABLE IF NOT EXISTS tables (instance TEXT, stage TEXT, slot TEXT, "table" TEXT,
-  files_json TEXT, rows INTEGER, bytes INTEGER, schema_json TEXT, content_hash TEXT,
-  partition_by TEXT, PRIMARY KEY (instance, stage, slot, "table"));
-CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, instance TEXT, flow TEXT,
-  started_at TEXT, finished_at TEXT, status TEXT, error TEXT);
-)sql";
-
-// Version 1 → 2. SQLite cannot change a column's type: the table is copied into a new one,
-// each integer version becoming its decimal text (2 → "2"), which keeps its cache keys.
-constexpr char kMigrateTo2[] = R"sql(
-ALTER TABLE tasks RENAME TO tasks_v1;
-CREATE TABLE tasks (instance TEXT, stage TEXT, task TEXT, cache_key TEXT,
-  version TEXT, run_id TEXT, output_json TEXT, slot TEXT,
-  PRIMARY KEY (instance, stage, slot, task));
-INSERT INTO tasks SELECT instance, stage, task, cache_key, CAST(version AS TEXT), run_id,
-  output_json, slot FROM tasks_v1;
-DROP TABLE tasks_v1;
-)sql";
+// write it at once (WAL, busy timeout), so `flow status` never waits for a run. Its
+// tables are made from metadata_schema.h.
 
 /// One SQLite connection, closed when destroyed.
 class Connection {
@@ -144,15 +118,20 @@ class EmbeddedMetadataStore : public MetadataStore {
                                       current = sqlite3_column_int64(s, 0);
                                       return arrow::Status::OK();
                                     }));
-      if (current > kSchemaVersion) {
+      const int latest = metadata_schema::CurrentVersion();
+      if (current > latest) {
         return arrow::Status::Invalid(fmt::format(
             "metadata '{}' has schema version {}; this lakepipe knows up to {}: upgrade "
             "lakepipe",
-            path_, current, kSchemaVersion));
+            path_, current, latest));
       }
-      if (current == 1) ARROW_RETURN_NOT_OK(db->Execute(kMigrateTo2));
-      ARROW_RETURN_NOT_OK(db->Execute(kCreateTables));
-      for (int64_t version = current + 1; version <= kSchemaVersion; ++version) {
+      // A new file gets the latest tables at once; an older one is migrated step by step.
+      for (int version = static_cast<int>(current) + 1; current > 0 && version <= latest;
+           ++version) {
+        ARROW_RETURN_NOT_OK(db->Execute(metadata_schema::SqliteMigration(version)));
+      }
+      ARROW_RETURN_NOT_OK(db->Execute(metadata_schema::SqliteCreateTables()));
+      for (int64_t version = current + 1; version <= latest; ++version) {
         ARROW_RETURN_NOT_OK(db->Query(
             "INSERT OR IGNORE INTO schema_version VALUES (?, datetime('now'))", {version}));
       }

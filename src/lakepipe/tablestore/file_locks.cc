@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/common/file_lock.h"
-#include "lakepipe/lake/path_segment.h"
+#include "lakepipe/tablestore/layout.h"
 #include "lakepipe/tablestore/lock_names.h"
 
 namespace lakepipe::tablestore {
@@ -29,17 +29,12 @@ arrow::Result<std::unique_ptr<StageLocks>> LockStageFiles(const std::string& loc
                                                           std::vector<std::string> stages) {
   std::sort(stages.begin(), stages.end());
   stages.erase(std::unique(stages.begin(), stages.end()), stages.end());
-  // The key is "<flow>/<instance>" and a flow's name is free text ("../x" too): one
-  // encoded segment keeps every lock inside lock_dir.
-  const std::string dir = fmt::format("{}/{}", lock_dir, lake::EncodePathSegment(instance));
-  ARROW_ASSIGN_OR_RAISE(auto setup,
-                        FileLock::Wait(dir + "/__setup__.lock", SetupLockName(instance)));
+  ARROW_ASSIGN_OR_RAISE(auto setup, FileLock::Wait(layout::SetupLockFile(lock_dir, instance),
+                                                   SetupLockName(instance)));
   std::vector<std::unique_ptr<FileLock>> locks;
   for (const auto& stage : stages) {
-    // One safe file name per stage ("1 raw/x" too); plain names keep the file they had.
-    ARROW_ASSIGN_OR_RAISE(
-        auto lock, FileLock::Wait(fmt::format("{}/{}.lock", dir, lake::EncodePathSegment(stage)),
-                                  StageLockName(instance, stage)));
+    ARROW_ASSIGN_OR_RAISE(auto lock, FileLock::Wait(layout::StageLockFile(lock_dir, instance, stage),
+                                                    StageLockName(instance, stage)));
     locks.push_back(std::move(lock));
   }
   return std::make_unique<FileStageLocks>(std::move(locks));

@@ -2,53 +2,20 @@
 
 #include <charconv>
 #include <functional>
-#include <iterator>
 #include <mutex>
 
 #include <fmt/format.h>
 
 #include "lakepipe/tablestore/advisory_locks.h"
+#include "lakepipe/tablestore/metadata_schema.h"
 #include "lakepipe/tablestore/postgres_connection.h"
 
 namespace lakepipe::tablestore {
 namespace {
 
-/// Migrations in order; a database records the ones applied in lakepipe_meta.schema_version.
-/// Never edit an applied migration: add the next one. Timestamps are the ISO-8601 UTC text
-/// lakepipe writes (as in the embedded store), so every value round-trips exactly.
-struct Migration {
-  int version;
-  const char* sql;
-};
-constexpr Migration kMigrations[] = {
-    {1, R"sql(
-CREATE TABLE lakepipe_meta.stages (
-  instance text NOT NULL, stage text NOT NULL, committed_slot text NOT NULL,
-  run_id text NOT NULL, committed_at text NOT NULL,
-  PRIMARY KEY (instance, stage));
-CREATE TABLE lakepipe_meta.tasks (
-  instance text NOT NULL, stage text NOT NULL, task text NOT NULL, cache_key text NOT NULL,
-  version bigint NOT NULL, run_id text NOT NULL, output_json jsonb NOT NULL, slot text NOT NULL,
-  PRIMARY KEY (instance, stage, slot, task));
-CREATE TABLE lakepipe_meta.tables (
-  instance text NOT NULL, stage text NOT NULL, slot text NOT NULL, "table" text NOT NULL,
-  files_json jsonb NOT NULL, rows bigint NOT NULL, bytes bigint NOT NULL,
-  schema_json jsonb NOT NULL, content_hash text NOT NULL, partition_by jsonb NOT NULL,
-  PRIMARY KEY (instance, stage, slot, "table"));
-CREATE TABLE lakepipe_meta.runs (
-  run_id text PRIMARY KEY, instance text NOT NULL, flow text NOT NULL,
-  started_at text NOT NULL, finished_at text NOT NULL, status text NOT NULL,
-  error text NOT NULL);
-CREATE INDEX runs_instance ON lakepipe_meta.runs (instance);
-)sql"},
-    // Versions are text ("1.0.0"); integers keep their decimal spelling, and so their
-    // cache keys.
-    {2, R"sql(
-ALTER TABLE lakepipe_meta.tasks ALTER COLUMN version TYPE text USING version::text;
-)sql"},
-};
-constexpr int kSchemaVersion = std::size(kMigrations);
-
+// Migrations (metadata_schema.h) in order; a database records the ones applied in
+// lakepipe_meta.schema_version. Timestamps are the ISO-8601 UTC text lakepipe writes (as in
+// the embedded store), so every value round-trips exactly.
 constexpr char kMigrating[] = "migrating schema lakepipe_meta";
 
 std::string Str(const std::optional<std::string>& value) { return value.value_or(""); }
@@ -135,20 +102,21 @@ class PostgresMetadataStore : public MetadataStore {
           connection_->Query(kMigrating,
                              "SELECT coalesce(max(version), 0) FROM lakepipe_meta.schema_version"));
       ARROW_ASSIGN_OR_RAISE(const int64_t current, ParseInt(rows.at(0).at(0), "schema_version"));
-      if (current > kSchemaVersion) {
+      const int latest = metadata_schema::CurrentVersion();
+      if (current > latest) {
         return arrow::Status::Invalid(fmt::format(
             "PostgreSQL '{}': schema lakepipe_meta has version {}; this lakepipe knows versions "
             "up to {}: upgrade lakepipe",
-            connection_->redacted_url(), current, kSchemaVersion));
+            connection_->redacted_url(), current, latest));
       }
-      for (const auto& migration : kMigrations) {
-        if (migration.version <= current) continue;
-        const std::string what = fmt::format("{} to version {}", kMigrating, migration.version);
-        ARROW_RETURN_NOT_OK(connection_->ExecuteScript(what, migration.sql));
+      for (int version = static_cast<int>(current) + 1; version <= latest; ++version) {
+        const std::string what = fmt::format("{} to version {}", kMigrating, version);
+        ARROW_RETURN_NOT_OK(
+            connection_->ExecuteScript(what, metadata_schema::PostgresMigration(version)));
         ARROW_RETURN_NOT_OK(connection_->Execute(
             what,
             "INSERT INTO lakepipe_meta.schema_version (version, applied_at) VALUES ($1, now())",
-            {std::to_string(migration.version)}));
+            {std::to_string(version)}));
       }
       return arrow::Status::OK();
     });

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/common/time_format.h"
+#include "lakepipe/tablestore/layout.h"
 
 namespace lakepipe::tablestore {
 
@@ -57,8 +58,7 @@ SlotCleanup PlanSlotCleanup(const std::string& slot_dir, const SlotFolder& folde
     const auto epoch = std::chrono::duration_cast<std::chrono::seconds>(
                            folder.previous_replaced_at->time_since_epoch())
                            .count();
-    marker.marker =
-        fmt::format("{}/{}{}-{}.json", slot_dir, kReplacedMarkerPrefix, epoch, marker_id);
+    marker.marker = layout::ReplacedMarker(slot_dir, epoch, marker_id);
     marker.replaced_at = *folder.previous_replaced_at;
     const std::set<std::string> present(folder.files.begin(), folder.files.end());
     for (const auto& file : folder.previous) {

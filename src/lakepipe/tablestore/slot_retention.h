@@ -29,9 +29,6 @@ struct ReplacedFiles {
   std::vector<std::string> files;  ///< relative to the base
 };
 
-/// The marker's file name prefix inside a slot folder.
-inline constexpr char kReplacedMarkerPrefix[] = "_replaced-";
-
 /// The marker's JSON text, and back. Parsing fails on anything else.
 std::string ReplacedFilesJson(const ReplacedFiles& replaced);
 arrow::Result<ReplacedFiles> ParseReplacedFiles(const std::string& marker, const std::string& text);

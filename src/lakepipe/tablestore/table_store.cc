@@ -14,10 +14,8 @@
 #include "lakepipe/common/crash_point.h"
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/database.h"
-#include "lakepipe/lake/path_segment.h"
 #include "lakepipe/tablestore/catalog.h"
-#include "lakepipe/tablestore/embedded_metadata_store.h"
-#include "lakepipe/tablestore/postgres_metadata_store.h"
+#include "lakepipe/tablestore/layout.h"
 #include "lakepipe/tablestore/slot_retention.h"
 #include "lakepipe/tablestore/table_scan_sql.h"
 
@@ -71,19 +69,6 @@ void ApplyCommit(const StageCommit& commit, const RunRecord* finished_run,
 
 }  // namespace
 
-arrow::Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& metadata,
-                                                                const std::string& embedded_path,
-                                                                const std::string& lock_dir) {
-  if (metadata.empty() || metadata == "embedded") {
-    return OpenEmbeddedMetadataStore(embedded_path, lock_dir);
-  }
-  if (metadata.starts_with("postgresql://") || metadata.starts_with("postgres://")) {
-    return OpenPostgresMetadataStore(metadata);
-  }
-  // The value is not repeated: a mistyped URL may hold a password.
-  return arrow::Status::Invalid("metadata: use embedded or a postgresql:// URL");
-}
-
 arrow::Result<std::unique_ptr<TableStore>> TableStore::Open(
     TableStoreOptions options, storage::StorageOptions storage_options) {
   if (options.catalog_path.empty())
@@ -91,12 +76,11 @@ arrow::Result<std::unique_ptr<TableStore>> TableStore::Open(
   ARROW_ASSIGN_OR_RAISE(auto base, storage::Uri::Parse(options.base));
   auto store = std::unique_ptr<TableStore>(new TableStore(std::move(options), std::move(base)));
   ARROW_ASSIGN_OR_RAISE(store->storage_, storage::Storage::Make(std::move(storage_options)));
-  const std::filesystem::path catalog = std::filesystem::absolute(store->options_.catalog_path);
-  const std::string stem = catalog.stem().string();
-  const std::string embedded = (catalog.parent_path() / (stem + ".meta.sqlite")).string();
-  const std::string locks = (catalog.parent_path() / ("." + stem + ".locks")).string();
+  const std::string& catalog = store->options_.catalog_path;
   ARROW_ASSIGN_OR_RAISE(store->metadata_,
-                        OpenMetadataStore(store->options_.metadata, embedded, locks));
+                        OpenMetadataStore(store->options_.metadata,
+                                          layout::EmbeddedMetadataPath(catalog),
+                                          layout::LockDir(catalog)));
   return store;
 }
 
@@ -109,39 +93,29 @@ arrow::Result<std::unique_ptr<StageLocks>> TableStore::Lock(std::vector<std::str
 }
 
 std::string TableStore::MetadataInstance() const {
-  return options_.flow.empty() ? options_.instance : options_.flow + "/" + options_.instance;
+  return layout::MetadataInstance(options_.flow, options_.instance);
 }
 
 std::string TableStore::FlowDir() const {
-  const std::string instance = lake::EncodePathSegment(options_.instance);
-  if (options_.flow.empty()) return instance;
-  return instance + "/" + lake::EncodePathSegment(options_.flow);
+  return layout::FlowDir(options_.instance, options_.flow);
 }
 
 std::string TableStore::SlotDir(const std::string& stage, const std::string& slot) const {
-  return fmt::format("{}/{}__{}", FlowDir(), lake::EncodePathSegment(stage), slot);
+  return layout::SlotDir(FlowDir(), stage, slot);
 }
 
 std::string TableStore::TableDir(const std::string& stage, const std::string& slot,
                                  const std::string& table) const {
-  return SlotDir(stage, slot) + "/" + lake::EncodePathSegment(table);
+  return layout::TableDir(SlotDir(stage, slot), table);
 }
 
 arrow::Result<std::vector<std::string>> TableStore::ListAll(const std::string& dir) {
-  const auto root = base_.Join(dir);
-  ARROW_ASSIGN_OR_RAISE(auto fs, storage_->FileSystemFor(root));
-  arrow::fs::FileSelector selector;
-  selector.base_dir = root.FileSystemPath();
-  selector.recursive = true;
-  selector.allow_not_found = true;
-  // List() hides writers' temp files; cleaning must see them too, so list the filesystem.
-  ARROW_ASSIGN_OR_RAISE(auto infos, fs->GetFileInfo(selector));
+  ARROW_ASSIGN_OR_RAISE(auto entries, storage_->ListAllFiles(base_.Join(dir)));
   const std::string prefix = base_.FileSystemPath() + "/";
   std::vector<std::string> files;
-  for (const auto& info : infos) {
-    if (info.IsFile() && info.path().starts_with(prefix)) {
-      files.push_back(info.path().substr(prefix.size()));
-    }
+  for (const auto& entry : entries) {
+    const std::string path = entry.uri.FileSystemPath();
+    if (path.starts_with(prefix)) files.push_back(path.substr(prefix.size()));
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -154,11 +128,8 @@ arrow::Result<std::vector<std::string>> TableStore::CleanSlot(const std::string&
   const std::string dir = SlotDir(stage, slot);
   SlotFolder folder;
   ARROW_ASSIGN_OR_RAISE(folder.files, ListAll(dir));
-  const std::string marker_prefix = dir + "/" + kReplacedMarkerPrefix;
   for (const auto& file : folder.files) {
-    if (!file.starts_with(marker_prefix) || file.find('/', marker_prefix.size()) != file.npos) {
-      continue;
-    }
+    if (!layout::IsReplacedMarker(dir, file)) continue;
     auto text = storage_->ReadAll(base_.Join(file));
     if (!text.ok()) continue;  // gone meanwhile, or unreadable: treated as a stray file
     auto marker = ParseReplacedFiles(file, (*text)->ToString());
@@ -308,15 +279,7 @@ arrow::Result<std::vector<std::string>> TableStore::CollectGarbage(
     const auto start = flow_dir.size() + 1;
     const auto end = file.find('/', start);
     if (end == std::string::npos) return std::nullopt;
-    const std::string folder = file.substr(start, end - start);
-    for (const char* slot : {"odd", "even"}) {
-      const std::string suffix = std::string("__") + slot;
-      if (folder.size() > suffix.size() && folder.ends_with(suffix)) {
-        return std::pair{lake::DecodePathSegment(folder.substr(0, folder.size() - suffix.size())),
-                         std::string(slot)};
-      }
-    }
-    return std::nullopt;
+    return layout::ParseSlotFolder(std::string_view(file).substr(start, end - start));
   };
   // Lock every stage a run could be writing, committed or not, named by the flow file, the
   // metadata or a folder (a teammate's newer flow file may have a stage this one lacks).
@@ -358,7 +321,7 @@ StageTransaction::StageTransaction(TableStore* store, std::string stage, std::st
       stage_(std::move(stage)),
       slot_(std::move(slot)),
       run_id_(std::move(run_id)),
-      file_stem_(fmt::format("part-{:08x}", std::random_device{}())),
+      file_stem_(layout::NewFileStem()),
       locks_(locks),
       snapshot_(std::move(snapshot)) {}
 
@@ -465,7 +428,8 @@ arrow::Result<TableRecord> StageTransaction::CopyCommitted(const std::string& ta
       partition = std::string(path.substr(slash + 1)) + "/" + partition;
       path = path.substr(0, slash == std::string_view::npos ? 0 : slash);
     }
-    targets.push_back(fmt::format("{}/{}{}-{:04d}.parquet", to, partition, file_stem_, i));
+    const std::string dir = partition.empty() ? to : to + "/" + partition.substr(0, partition.size() - 1);
+    targets.push_back(layout::DataFile(dir, file_stem_, i));
   }
   std::atomic<size_t> next{0};
   std::mutex error_mutex;

@@ -15,6 +15,7 @@
 
 #include "lakepipe/lake/table_entry.h"
 #include "lakepipe/parquet/rolling_writer.h"
+#include "lakepipe/tablestore/layout.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -43,8 +44,7 @@ class PartitionedWriter {
       const std::string dir = folder.empty() ? relative_dir_ : relative_dir_ + "/" + folder;
       auto counter = std::make_shared<int>(0);
       parquet::NextFileFn next = [this, dir, counter]() -> arrow::Result<parquet::FileSlot> {
-        const std::string relative =
-            fmt::format("{}/{}-{:04d}.parquet", dir, file_stem_, (*counter)++);
+        const std::string relative = layout::DataFile(dir, file_stem_, (*counter)++);
         return parquet::FileSlot{base_.Join(relative), relative};
       };
       Partition partition;
@@ -305,7 +305,7 @@ arrow::Status TableWriter::Finish(TableRecord* record) {
   if (written.empty()) {
     // An empty table still gets a file, so readers (and the catalog's view) see its columns:
     // every column, partition columns in place, as there is no partition folder to name them.
-    const std::string relative = s.relative_dir + "/" + s.file_stem + "-0000.parquet";
+    const std::string relative = layout::DataFile(s.relative_dir, s.file_stem, 0);
     ARROW_ASSIGN_OR_RAISE(
         auto empty, parquet::ParquetFileWriter::Open(*s.storage, s.base.Join(relative), s.schema,
                                                      s.options.parquet));
