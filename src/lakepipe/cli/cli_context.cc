@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/common/error_subject.h"
+
 namespace lakepipe::cli {
 
 arrow::Result<storage::StorageOptions> LoadStorageOptions(const GlobalFlags& flags) {
@@ -24,7 +26,9 @@ arrow::Result<pipeline::PipelineConfig> LoadPipeline(const GlobalFlags& flags,
   const auto home = pipeline::Home::Resolve(flags.home);
   const std::string file = home.PipelineFile(name);
   if (!std::filesystem::exists(file)) {
-    return arrow::Status::IOError(fmt::format("pipeline '{}' not found: no '{}'", name, file));
+    return Naming(
+        arrow::Status::IOError(fmt::format("pipeline '{}' not found: no '{}'", name, file)),
+        Subject::Pipeline(name));
   }
   ARROW_ASSIGN_OR_RAISE(auto config, pipeline::LoadPipelineFile(file, name, home.path()));
   if (!flags.storage_file.empty())

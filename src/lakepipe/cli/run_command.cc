@@ -6,6 +6,7 @@
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/cli/progress_display.h"
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/pipeline/ingest_runner.h"
 #include "lakepipe/pipeline/run_lock.h"
 #include "lakepipe/storage/redact.h"
@@ -22,10 +23,7 @@ arrow::Status RunOne(const GlobalFlags& flags, const std::string& name, bool ful
                      nlohmann::json* json_out) {
   ARROW_ASSIGN_OR_RAISE(auto config, LoadPipeline(flags, name));
   auto made = storage::Storage::Make(config.storage);
-  if (!made.ok()) {
-    return made.status().WithMessage(
-        fmt::format("pipeline '{}': {}", name, made.status().message()));
-  }
+  if (!made.ok()) return WithSubject(made.status(), Subject::Pipeline(name));
   auto storage = std::move(*made);
   const auto home = pipeline::Home::Resolve(flags.home);
   ARROW_ASSIGN_OR_RAISE(auto lock, pipeline::RunLock::Acquire(home.LocksDir(), name));
