@@ -92,6 +92,16 @@ def test_validate_of_a_missing_tap_names_the_pipeline_and_the_tap(local_lake):
         1, "lakepipe: error: pipeline 'notap': tap 'tap-not-installed-e2e' not found on PATH\n")
 
 
+def test_an_unreadable_tap_config_names_the_pipeline_in_validate_and_run(local_lake, tmp_path):
+    lake = local_lake
+    missing = tmp_path / "no-such-config.json"
+    lake.pipeline("badconfig", {"tap": "true", "config": str(missing)})
+    expected = f"lakepipe: error: pipeline 'badconfig': cannot read tap config '{missing}'\n"
+    for command in (["validate", "badconfig"], ["run", "badconfig"]):
+        proc = lake.lakepipe(*command, check=False)
+        assert (proc.returncode, proc.stderr) == (1, expected), command
+
+
 def test_validate_of_a_reader_without_input_names_the_pipeline_and_the_pattern(
         local_lake, tmp_path):
     lake = local_lake

@@ -4,6 +4,7 @@
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/cli/query_output.h"
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/flow_config.h"
 #include "lakepipe/storage/uri.h"
@@ -14,8 +15,7 @@ namespace lakepipe::cli {
 namespace {
 
 arrow::Status InFlow(const std::string& flow, const arrow::Status& status) {
-  if (status.ok()) return status;
-  return status.WithMessage(fmt::format("flow '{}': {}", flow, status.message()));
+  return WithSubject(status, Subject::Flow(flow));
 }
 
 }  // namespace
@@ -41,9 +41,10 @@ void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
       // A stale WAL a client left beside the catalog is removed first (catalog_wal.h).
       auto db = tablestore::OpenPublishedCatalog(config.store.catalog_path);
       if (!db.ok()) {
-        return db.status().WithMessage(
-            fmt::format("flow '{}': cannot open catalog '{}' (has the flow run?): {}", config.name,
-                        config.store.catalog_path, db.status().message()));
+        return WithSubject(db.status().WithMessage(fmt::format(
+                               "cannot open catalog '{}' (has the flow run?): {}",
+                               config.store.catalog_path, db.status().message())),
+                           Subject::Flow(config.name));
       }
       // Secrets live in this session only: the catalog file never holds them.
       ARROW_RETURN_NOT_OK((*db)->ConfigureStorage(config.storage));

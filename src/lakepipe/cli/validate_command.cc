@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/cli/commands.h"
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/lake/bucket_layout.h"
 #include "lakepipe/pipeline/source_factory.h"
 #include "lakepipe/singer/json_schema.h"
@@ -63,9 +64,28 @@ arrow::Status CheckTapSchemas(const singer::SingerSourceOptions& options) {
     if (!selected) continue;
     const std::string name = stream.value("stream", stream.value("tap_stream_id", ""));
     auto schema = singer::JsonSchemaToArrow(stream["schema"]);
-    if (!schema.ok()) {
-      return schema.status().WithMessage(
-          fmt::format("stream '{}': {}", name, schema.status().message()));
+    if (!schema.ok()) return WithSubject(schema.status(), Subject::Stream(name));
+  }
+  return arrow::Status::OK();
+}
+
+// The checks of a loaded pipeline; ValidateOne names the pipeline in their errors.
+arrow::Status CheckPipeline(const pipeline::PipelineConfig& config) {
+  ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
+  if (!config.source.tap_argv.empty()) {
+    const std::string& program = config.source.tap_argv.front();
+    if (!OnPath(program)) {
+      return arrow::Status::IOError(fmt::format("tap '{}' not found on PATH", program));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto options, pipeline::MakeSingerOptions(config, std::nullopt));
+    ARROW_RETURN_NOT_OK(CheckTapSchemas(options));
+  } else if (config.source.reader != "demo" && config.source.reader != "postgres") {
+    ARROW_RETURN_NOT_OK(sources::ExpandGlob(storage.get(), config.source.uri));
+  }
+  for (const auto& destination : config.destinations) {
+    auto status = CheckWritable(*storage, destination.bucket);
+    if (!status.ok()) {
+      return status.WithMessage(fmt::format("bucket not writable: {}", status.message()));
     }
   }
   return arrow::Status::OK();
@@ -73,32 +93,7 @@ arrow::Status CheckTapSchemas(const singer::SingerSourceOptions& options) {
 
 arrow::Status ValidateOne(const GlobalFlags& flags, const std::string& name) {
   ARROW_ASSIGN_OR_RAISE(auto config, LoadPipeline(flags, name));
-  ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
-  if (!config.source.tap_argv.empty()) {
-    const std::string& program = config.source.tap_argv.front();
-    if (!OnPath(program)) {
-      return arrow::Status::IOError(
-          fmt::format("pipeline '{}': tap '{}' not found on PATH", name, program));
-    }
-    ARROW_ASSIGN_OR_RAISE(auto options, pipeline::MakeSingerOptions(config, std::nullopt));
-    auto mapped = CheckTapSchemas(options);
-    if (!mapped.ok()) {
-      return mapped.WithMessage(fmt::format("pipeline '{}': {}", name, mapped.message()));
-    }
-  } else if (config.source.reader != "demo" && config.source.reader != "postgres") {
-    auto files = sources::ExpandGlob(storage.get(), config.source.uri);
-    if (!files.ok()) {
-      return files.status().WithMessage(
-          fmt::format("pipeline '{}': {}", name, files.status().message()));
-    }
-  }
-  for (const auto& destination : config.destinations) {
-    auto status = CheckWritable(*storage, destination.bucket);
-    if (!status.ok()) {
-      return status.WithMessage(
-          fmt::format("pipeline '{}': bucket not writable: {}", name, status.message()));
-    }
-  }
+  ARROW_RETURN_NOT_OK(WithSubject(CheckPipeline(config), Subject::Pipeline(name)));
   std::cout << fmt::format("{}: ok\n", name);
   return arrow::Status::OK();
 }

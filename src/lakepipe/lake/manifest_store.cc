@@ -42,23 +42,45 @@ arrow::Result<nlohmann::json> ParseJsonDocument(const std::string& text, const s
   }
 }
 
-arrow::Result<nlohmann::json> ReadJsonDocument(storage::Storage* storage, const storage::Uri& uri) {
+namespace {
+
+// Reads with `read` (nullopt: nothing there) and parses; a parse failure is read again.
+template <typename Read>
+arrow::Result<std::optional<nlohmann::json>> ReadAndParse(const storage::Uri& uri,
+                                                          const Read& read) {
   constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
-    ARROW_ASSIGN_OR_RAISE(auto buffer, storage->ReadAll(uri));
-    auto json = ParseJsonDocument(buffer->ToString(), uri);
-    if (json.ok() || attempt == kAttempts) return json;
+    ARROW_ASSIGN_OR_RAISE(std::optional<std::shared_ptr<arrow::Buffer>> buffer, read());
+    if (!buffer) return std::nullopt;
+    auto json = ParseJsonDocument((*buffer)->ToString(), uri);
+    if (json.ok()) return std::move(*json);
+    if (attempt == kAttempts) return json.status();
     std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
   }
+}
+
+}  // namespace
+
+arrow::Result<nlohmann::json> ReadJsonDocument(storage::Storage* storage, const storage::Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(
+      auto json,
+      ReadAndParse(uri, [&]() -> arrow::Result<std::optional<std::shared_ptr<arrow::Buffer>>> {
+        return storage->ReadAll(uri);
+      }));
+  return std::move(*json);  // ReadAll has a document or an error
+}
+
+arrow::Result<std::optional<nlohmann::json>> ReadJsonDocumentIfExists(storage::Storage* storage,
+                                                                      const storage::Uri& uri) {
+  return ReadAndParse(uri, [&] { return storage->ReadIfExists(uri); });
 }
 
 arrow::Result<std::optional<TableEntry>> ManifestStore::LoadTable(const std::string& source,
                                                                   const std::string& table) {
   const auto uri = layout_.TableEntryUri(source, table);
-  ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(uri));
-  if (!exists) return std::nullopt;
-  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage_, uri));
-  ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(json, uri.ToString()));
+  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocumentIfExists(storage_, uri));
+  if (!json) return std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(*json, uri.ToString()));
   return entry;
 }
 
@@ -82,9 +104,9 @@ arrow::Status ManifestStore::SaveTable(const TableEntry& entry) {
 
 arrow::Result<nlohmann::json> ManifestStore::LoadManifest() {
   const auto uri = layout_.ManifestUri();
-  ARROW_ASSIGN_OR_RAISE(bool exists, storage_->Exists(uri));
-  if (!exists) return EmptyManifest();
-  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage_, uri));
+  ARROW_ASSIGN_OR_RAISE(auto read, ReadJsonDocumentIfExists(storage_, uri));
+  if (!read) return EmptyManifest();
+  nlohmann::json json = std::move(*read);
   if (!json.is_object() || !json.contains("tables") || !json["tables"].is_object()) {
     return arrow::Status::Invalid(
         fmt::format("'{}' has no \"tables\" object: not a manifest", uri.ToString()));
@@ -97,12 +119,8 @@ arrow::Result<nlohmann::json> ManifestStore::LoadAllEntries() {
   nlohmann::json entries = nlohmann::json::object();
   for (const auto& file : files) {
     if (file.is_dir || !file.uri.Name().ends_with(".json")) continue;
-    auto json = ReadJsonDocument(storage_, file.uri);
-    // An entry deleted between list and read is simply gone.
-    if (!json.ok() && json.status().message().find("does not exist") != std::string::npos) {
-      continue;
-    }
-    ARROW_RETURN_NOT_OK(json.status());
+    ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocumentIfExists(storage_, file.uri));
+    if (!json) continue;  // deleted between list and read: simply gone
     ARROW_ASSIGN_OR_RAISE(auto entry, TableEntry::FromJson(*json, file.uri.ToString()));
     entries[entry.Key()] = *json;
   }

@@ -66,4 +66,8 @@ arrow::Result<nlohmann::json> ParseJsonDocument(const std::string& text, const s
 /// read of the new object), so a parse failure is retried a few times before it counts.
 arrow::Result<nlohmann::json> ReadJsonDocument(storage::Storage* storage, const storage::Uri& uri);
 
+/// ReadJsonDocument, or nullopt when nothing is at `uri` (Storage::ReadIfExists).
+arrow::Result<std::optional<nlohmann::json>> ReadJsonDocumentIfExists(storage::Storage* storage,
+                                                                      const storage::Uri& uri);
+
 }  // namespace lakepipe::lake

@@ -153,10 +153,8 @@ arrow::Result<bool> PrimaryCommitted(storage::Storage* storage, const DeadRun& r
     return arrow::Status::Invalid(
         fmt::format("run journal '{}' is prepared but names no primary journal", where));
   }
-  ARROW_ASSIGN_OR_RAISE(bool exists, storage->Exists(*primary));
-  if (!exists) return false;
-  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocument(storage, *primary));
-  return json.is_object() && json.value("status", "") == "committed";
+  ARROW_ASSIGN_OR_RAISE(auto json, ReadJsonDocumentIfExists(storage, *primary));
+  return json && json->is_object() && json->value("status", "") == "committed";
 }
 
 }  // namespace

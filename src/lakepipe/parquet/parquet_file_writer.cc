@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/common/sha256.h"
 #include "lakepipe/storage/errors.h"
 
@@ -105,7 +106,7 @@ arrow::Result<std::unique_ptr<ParquetFileWriter>> ParquetFileWriter::Open(
 
 arrow::Status ParquetFileWriter::Failed(const arrow::Status& status) const {
   // Errors of the sink already name the file (the storage layer wraps them).
-  if (status.message().find(uri_.ToString()) != std::string::npos) return status;
+  if (HasSubject(status, Subject::Uri(uri_.ToString()))) return status;
   return storage::OperationFailed("writing", uri_, status);
 }
 

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lakepipe/common/crash_point.h"
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/duckdb/batch_sql.h"
 #include "lakepipe/lake/manifest_store.h"
@@ -195,8 +196,9 @@ class RunSink : public sources::IngestSink {
   template <typename T>
   static arrow::Result<T> InStream(const std::string& stream, arrow::Result<T> result) {
     if (result.ok()) return result;
-    return result.status().WithMessage(
-        fmt::format("transform of stream '{}': {}", stream, result.status().message()));
+    return Naming(result.status().WithMessage(fmt::format("transform of stream '{}': {}", stream,
+                                                          result.status().message())),
+                  Subject::Stream(stream));
   }
 
   arrow::Status Announce(const std::string& stream, const std::shared_ptr<arrow::Schema>& schema) {
@@ -329,10 +331,10 @@ std::string LogStamp(Clock::time_point start) {
                      micros);
 }
 
-// Redacted: the message goes to the console and into the run log in the bucket.
+// Every error of a run names its pipeline, once (RunPipeline). Redacted: the message goes
+// to the console and into the run log in the bucket.
 arrow::Status Fail(const PipelineConfig& config, const arrow::Status& status) {
-  return storage::RedactSecrets(
-      status.WithMessage(fmt::format("pipeline '{}': {}", config.name, status.message())));
+  return storage::RedactSecrets(WithSubject(status, Subject::Pipeline(config.name)));
 }
 
 }  // namespace
@@ -357,7 +359,8 @@ nlohmann::json RunResult::ToLog() const {
 
 namespace {
 
-// The run; RunPipeline below leaves the failure log that its early returns skip.
+// The run; RunPipeline below names the pipeline in its errors and leaves the failure log
+// that its early returns skip.
 arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage* storage,
                                   const RunOptions& options, Clock::time_point start,
                                   RunResult& result) {
@@ -372,15 +375,11 @@ arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage
 
   std::unique_ptr<duckdb::BatchSql> sql;
   if (!config.transform_sql.empty()) {
-    auto made = duckdb::BatchSql::Make(config.transform_sql);
-    if (!made.ok()) return Fail(config, made.status());
-    sql = std::move(*made);
+    ARROW_ASSIGN_OR_RAISE(sql, duckdb::BatchSql::Make(config.transform_sql));
   }
   std::unique_ptr<PythonTransform> python;
   if (!config.python_transform.empty()) {
-    auto started = PythonTransform::Start(config.python_transform);
-    if (!started.ok()) return Fail(config, started.status());
-    python = std::move(*started);
+    ARROW_ASSIGN_OR_RAISE(python, PythonTransform::Start(config.python_transform));
   }
 
   // Finish or undo what dead runs left, in every destination, before anything else.
@@ -392,20 +391,13 @@ arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage
   // The first destination last: the others' prepared journals ask its journal whether
   // their run committed.
   for (size_t i = layouts.size(); i-- > 0;) {
-    auto recovered = lake::RunJournal::RecoverDeadRuns(storage, layouts[i], config.name);
-    if (!recovered.ok()) return Fail(config, recovered.status());
+    ARROW_RETURN_NOT_OK(lake::RunJournal::RecoverDeadRuns(storage, layouts[i], config.name));
   }
 
   std::optional<nlohmann::json> state;
   if (!full) {
     const auto state_uri = layouts.front().StateUri(config.name);
-    auto has_state = storage->Exists(state_uri);
-    if (!has_state.ok()) return Fail(config, has_state.status());
-    if (*has_state) {
-      auto read = lake::ReadJsonDocument(storage, state_uri);
-      if (!read.ok()) return Fail(config, read.status());
-      state = std::move(*read);
-    }
+    ARROW_ASSIGN_OR_RAISE(state, lake::ReadJsonDocumentIfExists(storage, state_uri));
   }
   // lakepipe's part of the state is not the tap's: it is taken out before the tap sees it.
   nlohmann::json saved_boundaries;
@@ -413,15 +405,13 @@ arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage
     saved_boundaries = (*state)[kLakepipeStateKey].value("boundaries", nlohmann::json());
     state->erase(kLakepipeStateKey);
   }
-  auto boundaries = BoundaryFilter::FromState(saved_boundaries);
-  if (!boundaries.ok()) return Fail(config, boundaries.status());
+  ARROW_ASSIGN_OR_RAISE(auto boundaries, BoundaryFilter::FromState(saved_boundaries));
 
   std::vector<lake::RunJournal> journals;
   for (const auto& layout : layouts) {
-    auto journal =
-        lake::RunJournal::Begin(storage, layout, config.name, result.run_id, result.started_at);
-    if (!journal.ok()) return Fail(config, journal.status());
-    journals.push_back(std::move(*journal));
+    ARROW_ASSIGN_OR_RAISE(auto journal, lake::RunJournal::Begin(storage, layout, config.name,
+                                                                result.run_id, result.started_at));
+    journals.push_back(std::move(journal));
   }
   std::vector<std::unique_ptr<DestinationWriter>> destinations;
   for (size_t i = 0; i < config.destinations.size(); ++i) {
@@ -433,7 +423,7 @@ arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage
   std::optional<nlohmann::json> new_state;
   {
     WriterThread writer(&destinations);
-    RunSink sink(&writer, &result, config, options, &*boundaries, std::move(sql),
+    RunSink sink(&writer, &result, config, options, &boundaries, std::move(sql),
                  std::move(python));
     auto source = MakeSource(config, state, storage);
     if (source.ok()) {
@@ -462,7 +452,7 @@ arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage
     writer.Stop();
     new_state = sink.state();
   }
-  if (status.ok()) status = AddBoundaries(*boundaries, new_state ? &new_state : &state, &result);
+  if (status.ok()) status = AddBoundaries(boundaries, new_state ? &new_state : &state, &result);
   for (auto& destination : destinations) {
     if (status.ok()) status = destination->Finish();
   }
@@ -488,45 +478,40 @@ arrow::Result<RunResult> RunSteps(const PipelineConfig& config, storage::Storage
       if (!cleanup.ok()) spdlog::warn("cleaning up the failed run: {}", cleanup.message());
       if (!logged.ok()) spdlog::warn("writing the failure log: {}", logged.message());
     }
-    return Fail(config, status);
+    return status;
   }
 
   result.success = true;
   CrashPoint("after-data-before-commit");
   std::vector<lake::PendingCommit> commits;
   for (size_t i = 0; i < destinations.size(); ++i) {
-    auto commit =
-        PlanCommit(config, full, *destinations[i], storage, result, new_state ? new_state : state);
-    if (!commit.ok()) return Fail(config, commit.status());
-    commit->log_stamp = LogStamp(start);
-    commit->run_id = result.run_id;
-    commit->published = destinations[i]->publications();
-    commits.push_back(std::move(*commit));
+    ARROW_ASSIGN_OR_RAISE(auto commit, PlanCommit(config, full, *destinations[i], storage, result,
+                                                  new_state ? new_state : state));
+    commit.log_stamp = LogStamp(start);
+    commit.run_id = result.run_id;
+    commit.published = destinations[i]->publications();
+    commits.push_back(std::move(commit));
   }
   // One commit point for every destination: the others' commits are prepared, then the
   // first destination's journal commits the run everywhere at once (RunJournal::Prepare).
   // Destinations then never differ by a run, and one state (the first's) serves them all.
   for (size_t i = 1; i < destinations.size(); ++i) {
-    auto prepared = journals[i].Prepare(commits[i], journals[0].uri());
-    if (!prepared.ok()) return Fail(config, prepared);
+    ARROW_RETURN_NOT_OK(journals[i].Prepare(commits[i], journals[0].uri()));
   }
   if (destinations.size() > 1) CrashPoint("after-prepare-before-commit");
-  if (auto committed = journals[0].Commit(commits[0]); !committed.ok()) {
-    return Fail(config, committed);
-  }
+  ARROW_RETURN_NOT_OK(journals[0].Commit(commits[0]));
   CrashPoint("after-journal-commit");
   for (size_t i = 0; i < destinations.size(); ++i) {
     auto applied = lake::ApplyCommit(storage, layouts[i], config.name, commits[i]);
     if (!applied.ok()) {
-      return Fail(config,
-                  applied.WithMessage(fmt::format(
-                      "{} (committed; the next run finishes publishing)", applied.message())));
+      return applied.WithMessage(
+          fmt::format("{} (committed; the next run finishes publishing)", applied.message()));
     }
   }
   CrashPoint("after-commit-before-cleanup");
   // The first destination's journal last: while it exists, prepared ones can ask it.
   for (size_t i = destinations.size(); i-- > 0;) {
-    if (auto removed = journals[i].Remove(); !removed.ok()) return Fail(config, removed);
+    ARROW_RETURN_NOT_OK(journals[i].Remove());
   }
   return result;
 }
@@ -562,9 +547,11 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   result.started_at = IsoUtc(start);
   auto run = RunSteps(config, storage, options, start, result);
   if (!run.ok()) {
+    const auto failed = Fail(config, run.status());
     result.success = false;
-    result.error = run.status().message();
+    result.error = failed.message();
     LeaveFailureLogs(config, storage, start, result);
+    return failed;
   }
   return run;
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/lake/bucket_layout.h"
 #include "lakepipe/lake/manifest_store.h"
 #include "lakepipe/pipeline/run_lock.h"
@@ -14,7 +15,9 @@ arrow::Result<PipelineConfig> LoadHomePipeline(const Home& home, const std::stri
                                                const std::string& storage_file) {
   const std::string file = home.PipelineFile(name);
   if (!std::filesystem::exists(file)) {
-    return arrow::Status::IOError(fmt::format("pipeline '{}' not found: no '{}'", name, file));
+    return Naming(
+        arrow::Status::IOError(fmt::format("pipeline '{}' not found: no '{}'", name, file)),
+        Subject::Pipeline(name));
   }
   ARROW_ASSIGN_OR_RAISE(auto config, LoadPipelineFile(file, name, home.path()));
   if (!storage_file.empty()) ARROW_RETURN_NOT_OK(config.storage.MergeYamlFile(storage_file));
@@ -31,10 +34,7 @@ const lake::TableEntry* CommittedRun::FindTable(const std::string& table) const 
 arrow::Result<CommittedRun> RunPipelineLocked(const PipelineConfig& config, const Home& home,
                                               const RunOptions& options) {
   auto made = storage::Storage::Make(config.storage);
-  if (!made.ok()) {
-    return made.status().WithMessage(
-        fmt::format("pipeline '{}': {}", config.name, made.status().message()));
-  }
+  if (!made.ok()) return WithSubject(made.status(), Subject::Pipeline(config.name));
   auto storage = std::move(*made);
   ARROW_ASSIGN_OR_RAISE(auto lock, RunLock::Acquire(home.LocksDir(), config.name));
   ARROW_ASSIGN_OR_RAISE(auto result, RunPipeline(config, storage.get(), options));

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "lakepipe/common/error_subject.h"
+
 namespace lakepipe::singer {
 namespace {
 
@@ -107,7 +109,7 @@ class FdMessageReader : public MessageReader {
 
  private:
   arrow::Status Error(const std::string& what) const {
-    return arrow::Status::Invalid(fmt::format("line {}: {}", line_number_, what));
+    return WithSubject(arrow::Status::Invalid(what), Subject::Line(line_number_));
   }
 
   // Returns the next line without its '\n'; a null view at the end of input.
@@ -145,8 +147,9 @@ class FdMessageReader : public MessageReader {
       // The buffer holds one partial line. A line of max_line_bytes_ needs one byte more,
       // for its '\n' or to read the end of the input after it.
       if (static_cast<int64_t>(capacity) > max_line_bytes_) {
-        return arrow::Status::Invalid(
-            fmt::format("line {}: longer than {} bytes", line_number_ + 1, max_line_bytes_));
+        return WithSubject(
+            arrow::Status::Invalid(fmt::format("longer than {} bytes", max_line_bytes_)),
+            Subject::Line(line_number_ + 1));
       }
       buffer_.resize(std::min<size_t>(capacity * 2, max_line_bytes_ + 1) +
                      simdjson::SIMDJSON_PADDING);

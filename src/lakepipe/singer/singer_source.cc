@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/singer/json_schema.h"
 #include "lakepipe/singer/message_reader.h"
 #include "lakepipe/storage/redact.h"
@@ -46,9 +47,7 @@ nlohmann::json CountsJson(const FieldCounts& counts) {
 }
 
 arrow::Status At(const arrow::Status& status, std::string_view stream, int64_t line) {
-  if (status.ok()) return status;
-  return status.WithMessage(
-      fmt::format("stream '{}', line {}: {}", stream, line, status.message()));
+  return WithSubject(status, {Subject::Stream(std::string(stream)), Subject::Line(line)});
 }
 
 // A SCHEMA message's list of property names ("key_properties"); absent is empty.

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <parquet/arrow/reader.h>
 
+#include "lakepipe/common/error_subject.h"
 namespace lakepipe::sources {
 namespace {
 
@@ -21,9 +22,13 @@ std::string Columns(const arrow::Schema& schema) {
   return out;
 }
 
+// Errors of the storage layer name the file already; the readers' do not.
 arrow::Status InFile(const storage::Uri& uri, const arrow::Status& status) {
-  if (status.ok() || status.message().find(uri.ToString()) != std::string::npos) return status;
-  return status.WithMessage(fmt::format("reading '{}': {}", uri.ToString(), status.message()));
+  const auto subject = Subject::Uri(uri.ToString());
+  if (status.ok() || HasSubject(status, subject)) return status;
+  return Naming(
+      status.WithMessage(fmt::format("reading '{}': {}", uri.ToString(), status.message())),
+      subject);
 }
 
 }  // namespace
@@ -141,9 +146,11 @@ arrow::Status FileSource::Run(IngestSink* sink) {
       first_schema_ = schema;
       ARROW_RETURN_NOT_OK(sink->OnSchema(stream_, schema));
     } else if (!schema->Equals(*first_schema_, /*check_metadata=*/false)) {
-      return arrow::Status::Invalid(
-          fmt::format("stream '{}': '{}' has columns ({}) but the first file had ({})", stream_,
-                      uri.ToString(), Columns(*schema), Columns(*first_schema_)));
+      return WithSubject(
+          arrow::Status::Invalid(fmt::format("'{}' has columns ({}) but the first file had ({})",
+                                             uri.ToString(), Columns(*schema),
+                                             Columns(*first_schema_))),
+          Subject::Stream(stream_));
     }
     for (;;) {
       if (cancelled_) return arrow::Status::Cancelled("run cancelled");

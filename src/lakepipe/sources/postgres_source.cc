@@ -6,6 +6,7 @@
 #include <arrow/scalar.h>
 #include <fmt/format.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/storage/redact.h"
 #include "lakepipe/tablestore/postgres_connection.h"
@@ -92,8 +93,9 @@ arrow::Status PostgresSource::ReadAll(IngestSink* sink) {
   auto attached = db->Execute(
       fmt::format("ATTACH {} AS pg (TYPE postgres, READ_ONLY)", duckdb::SqlString(url_)));
   if (!attached.ok()) {
-    return attached.WithMessage(
-        fmt::format("connecting to PostgreSQL for stream '{}': {}", stream_, attached.message()));
+    return Naming(attached.WithMessage(fmt::format("connecting to PostgreSQL for stream '{}': {}",
+                                                   stream_, attached.message())),
+                  Subject::Stream(stream_));
   }
   std::string sql = fmt::format("SELECT * FROM {}", QualifiedName(table_));
   std::optional<nlohmann::json> bookmark;
@@ -110,8 +112,7 @@ arrow::Status PostgresSource::ReadAll(IngestSink* sink) {
   }
   auto reader = db->QueryArrow(sql);
   if (!reader.ok()) {
-    return reader.status().WithMessage(
-        fmt::format("stream '{}': {}", stream_, reader.status().message()));
+    return WithSubject(reader.status(), Subject::Stream(stream_));
   }
   ARROW_RETURN_NOT_OK(sink->OnSchema(stream_, (*reader)->schema()));
   std::shared_ptr<arrow::Scalar> last_key;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "lakepipe/storage/errors.h"
+#include "lakepipe/common/error_subject.h"
 
 namespace lakepipe::storage {
 namespace {
@@ -90,19 +91,22 @@ arrow::Status AtomicWriter::Fail(std::string_view operation, const arrow::Status
   return OperationFailed(operation, uri_, cause);
 }
 
+arrow::Status AtomicWriter::WriteAfterClose() const {
+  return Naming(arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString())),
+                Subject::Uri(uri_.ToString()));
+}
+
 arrow::Result<int64_t> AtomicWriter::Tell() const { return stream_->Tell(); }
 
 arrow::Status AtomicWriter::Write(const void* data, int64_t nbytes) {
-  if (closed_)
-    return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
+  if (closed_) return WriteAfterClose();
   auto watch = Watched("writing");
   auto status = stream_->Write(data, nbytes);
   return status.ok() ? Written(nbytes) : Fail("writing", status);
 }
 
 arrow::Status AtomicWriter::Write(const std::shared_ptr<arrow::Buffer>& data) {
-  if (closed_)
-    return arrow::Status::Invalid(fmt::format("'{}': write after close", uri_.ToString()));
+  if (closed_) return WriteAfterClose();
   auto watch = Watched("writing");
   auto status = stream_->Write(data);
   return status.ok() ? Written(data->size()) : Fail("writing", status);

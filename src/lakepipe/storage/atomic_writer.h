@@ -71,6 +71,7 @@ class AtomicWriter : public arrow::io::OutputStream {
   void DiscardStaged();
 
   arrow::Status Fail(std::string_view operation, const arrow::Status& cause);
+  arrow::Status WriteAfterClose() const;
   arrow::Status Written(int64_t nbytes);
 
   std::shared_ptr<arrow::fs::FileSystem> fs_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/storage/redact.h"
 
 namespace lakepipe::storage {
@@ -14,16 +15,20 @@ arrow::Status OperationFailed(std::string_view operation, const Uri& uri,
   std::string message = cause.message();
   // The OS error ("[errno 28] No space left on device") travels as the status' detail,
   // which message() leaves out.
-  if (cause.detail()) message += fmt::format(" ({})", cause.detail()->ToString());
+  if (auto detail = CauseDetail(cause)) message += fmt::format(" ({})", detail->ToString());
   for (auto& c : message) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  return RedactSecrets(
-      cause.WithMessage(fmt::format("{} '{}': {}", operation, uri.ToString(), message)));
+  return RedactSecrets(Naming(
+      arrow::Status(cause.code(), fmt::format("{} '{}': {}", operation, uri.ToString(), message),
+                    cause.detail()),
+      Subject::Uri(uri.ToString())));
 }
 
 arrow::Status PathNotFound(const Uri& uri) {
-  return arrow::Status::IOError(fmt::format("'{}' does not exist", uri.ToString()));
+  return RedactSecrets(
+      Naming(arrow::Status::IOError(fmt::format("'{}' does not exist", uri.ToString())),
+             Subject::Uri(uri.ToString())));
 }
 
 }  // namespace lakepipe::storage

@@ -9,7 +9,9 @@
 #include <arrow/filesystem/s3fs.h>
 #include <fmt/format.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/storage/azure_connection_string.h"
+#include "lakepipe/storage/errors.h"
 #include "lakepipe/storage/redact.h"
 
 namespace lakepipe::storage {
@@ -81,11 +83,12 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeAzure(const Uri& uri,
                        : connection           ? connection->account_name
                                               : "";
   if (azure.account_name.empty()) {
-    return arrow::Status::Invalid(fmt::format(
-        "'{}': no Azure storage account: set storage.azure.account, AZURE_STORAGE_ACCOUNT "
-        "or AZURE_STORAGE_CONNECTION_STRING, or use abfs://container@account.dfs.core."
-        "windows.net/...",
-        uri.ToString()));
+    return Naming(arrow::Status::Invalid(fmt::format(
+                      "'{}': no Azure storage account: set storage.azure.account, "
+                      "AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING, or use "
+                      "abfs://container@account.dfs.core.windows.net/...",
+                      uri.ToString())),
+                  Subject::Uri(uri.ToString()));
   }
   std::string endpoint_text = p.endpoint;
   if (endpoint_text.empty() && connection) endpoint_text = connection->blob_endpoint;
@@ -157,9 +160,9 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeFileSystem(
       fs = MakeAzure(uri, options);
       break;
   }
-  if (!fs.ok() && fs.status().message().find(uri.ToString()) == std::string::npos) {
-    return RedactSecrets(fs.status().WithMessage(
-        fmt::format("opening '{}': {}", uri.ToString(), fs.status().message())));
+  // Errors that name the URI in their own words pass as they are.
+  if (!fs.ok() && !HasSubject(fs.status(), Subject::Uri(uri.ToString()))) {
+    return OperationFailed("opening", uri, fs.status());
   }
   return fs;
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/storage/azure_connection_string.h"
 
 namespace lakepipe::storage {
@@ -94,7 +95,15 @@ std::string RedactSecrets(std::string_view message) {
 
 arrow::Status RedactSecrets(const arrow::Status& status) {
   if (status.ok()) return status;
-  return arrow::Status(status.code(), RedactSecrets(status.message()), status.detail());
+  auto subjects = SubjectsOf(status);
+  if (subjects.empty()) {
+    return arrow::Status(status.code(), RedactSecrets(status.message()), status.detail());
+  }
+  // The subjects are data a caller may print: they are redacted like the message.
+  for (auto& subject : subjects) subject.name = RedactSecrets(subject.name);
+  return arrow::Status(
+      status.code(), RedactSecrets(status.message()),
+      std::make_shared<SubjectDetail>(std::move(subjects), CauseDetail(status)));
 }
 
 }  // namespace lakepipe::storage

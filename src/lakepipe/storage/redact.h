@@ -35,7 +35,7 @@ std::vector<UserInfoSpan> FindUriUserInfo(std::string_view text);
 /// "s3://KEY:SECRET@bucket/x" → "s3://***@bucket/x".
 std::string RedactUriUserInfo(std::string_view text);
 
-/// The same status with its message redacted.
+/// The same status with its message and its subjects' names (error_subject.h) redacted.
 arrow::Status RedactSecrets(const arrow::Status& status);
 
 }  // namespace lakepipe::storage

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "lakepipe/common/error_subject.h"
+
 namespace lakepipe::storage {
 namespace {
 
@@ -27,6 +29,15 @@ TEST(RedactTest, NamesWithoutPasswordsStay) {
 TEST(RedactTest, RedactSecretsAlsoHidesUrlUserInfo) {
   EXPECT_EQ(RedactSecrets("Unable to connect to Postgres at \"postgresql://u:p4ss@h/db\""),
             "Unable to connect to Postgres at \"postgresql://***@h/db\"");
+}
+
+TEST(RedactTest, SubjectsOfAStatusAreRedactedLikeItsMessage) {
+  auto status = RedactSecrets(WithSubject(arrow::Status::IOError("refused"),
+                                          {Subject::Pipeline("p"), Subject::Uri("s3://K:S@b/x")}));
+  EXPECT_EQ(status.message(), "pipeline 'p', 's3://***@b/x': refused");
+  const std::vector<Subject> expected = {Subject::Pipeline("p"), Subject::Uri("s3://***@b/x")};
+  EXPECT_EQ(SubjectsOf(status), expected);
+  EXPECT_EQ(status.detail()->ToString().find("K:S"), std::string::npos);
 }
 
 }  // namespace

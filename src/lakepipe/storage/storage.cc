@@ -98,22 +98,26 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> Storage::FileSystemFor(con
   return endpoint.fs;
 }
 
-arrow::Result<FileEntry> Storage::Stat(const Uri& uri) {
+arrow::Result<std::optional<FileEntry>> Storage::StatIfExists(const Uri& uri) {
   auto watch = Watched("reading metadata of", uri);
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   const auto& fs = endpoint.fs;
   auto info = endpoint.retry->Call<arrow::fs::FileInfo>(
       [&] { return fs->GetFileInfo(uri.FileSystemPath()); });
   if (!info.ok()) return OperationFailed("reading metadata of", uri, info.status());
-  if (info->type() == arrow::fs::FileType::NotFound) return PathNotFound(uri);
+  if (info->type() == arrow::fs::FileType::NotFound) return std::nullopt;
   return EntryOf(uri, info->path(), *info);
 }
 
+arrow::Result<FileEntry> Storage::Stat(const Uri& uri) {
+  ARROW_ASSIGN_OR_RAISE(auto entry, StatIfExists(uri));
+  if (!entry) return PathNotFound(uri);
+  return std::move(*entry);
+}
+
 arrow::Result<bool> Storage::Exists(const Uri& uri) {
-  auto entry = Stat(uri);
-  if (entry.ok()) return true;
-  if (entry.status().message().ends_with("does not exist")) return false;
-  return entry.status();
+  ARROW_ASSIGN_OR_RAISE(auto entry, StatIfExists(uri));
+  return entry.has_value();
 }
 
 arrow::Result<std::vector<FileEntry>> Storage::List(const Uri& uri, bool recursive) {
@@ -211,6 +215,16 @@ arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
       });
   if (!buffer.ok()) return OperationFailed("reading", uri, buffer.status());
   return buffer;
+}
+
+arrow::Result<std::optional<std::shared_ptr<arrow::Buffer>>> Storage::ReadIfExists(
+    const Uri& uri) {
+  auto buffer = ReadAll(uri);
+  if (buffer.ok()) return std::move(*buffer);
+  // Providers word "no such object" each their own way: ask the store, not the message.
+  ARROW_ASSIGN_OR_RAISE(auto entry, StatIfExists(uri));
+  if (!entry) return std::nullopt;
+  return buffer.status();
 }
 
 arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) {

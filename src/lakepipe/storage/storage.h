@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -62,7 +63,10 @@ class Storage {
   /// The Arrow filesystem serving `uri` (paths on it are uri.FileSystemPath()).
   arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> FileSystemFor(const Uri& uri);
 
-  /// What is at `uri`; IOError "does not exist" when nothing is.
+  /// What is at `uri`, or nullopt when nothing is (Arrow's FileType::NotFound). Errors
+  /// are only the store's: nothing there is a result, never an error to parse.
+  arrow::Result<std::optional<FileEntry>> StatIfExists(const Uri& uri);
+  /// What is at `uri`; PathNotFound ("'<uri>' does not exist") when nothing is.
   arrow::Result<FileEntry> Stat(const Uri& uri);
   arrow::Result<bool> Exists(const Uri& uri);
 
@@ -95,6 +99,10 @@ class Storage {
   /// Sequential reader.
   arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenStream(const Uri& uri);
   arrow::Result<std::shared_ptr<arrow::Buffer>> ReadAll(const Uri& uri);
+  /// The whole object, or nullopt when nothing is at `uri`, also when it was deleted
+  /// while being read. A failed read counts as "not there" only when a StatIfExists
+  /// after it finds nothing; otherwise its error is returned.
+  arrow::Result<std::optional<std::shared_ptr<arrow::Buffer>>> ReadIfExists(const Uri& uri);
 
   /// A writer that publishes the object whole at Close() (see AtomicWriter). Opening is
   /// retried; writing is not.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/storage/runtime.h"
 #include "lakepipe/storage/storage.h"
 
@@ -109,6 +110,39 @@ TEST_F(StorageConformanceTest, StatOfMissingNamesTheUri) {
   auto exists = storage_->Exists(missing);
   ASSERT_TRUE(exists.ok()) << exists.status().ToString();
   EXPECT_FALSE(*exists);
+}
+
+TEST_F(StorageConformanceTest, StatOfMissingCarriesTheUriAsData) {
+  const Uri missing = root_->Join("missing.parquet");
+  auto entry = storage_->Stat(missing);
+  ASSERT_FALSE(entry.ok());
+  EXPECT_EQ(entry.status().message(), fmt::format("'{}' does not exist", missing.ToString()));
+  EXPECT_EQ(SubjectOf(entry.status(), Subject::Kind::kUri), missing.ToString());
+}
+
+TEST_F(StorageConformanceTest, StatIfExistsOfMissingIsNoEntry) {
+  auto missing = storage_->StatIfExists(root_->Join("nothing/here.json"));
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_FALSE(missing->has_value());
+  const Uri file = root_->Join("here.json");
+  ASSERT_TRUE(storage_->WriteAll(file, "{}").ok());
+  auto present = storage_->StatIfExists(file);
+  ASSERT_TRUE(present.ok()) << present.status().ToString();
+  ASSERT_TRUE(present->has_value());
+  EXPECT_EQ((*present)->size, 2);
+  EXPECT_FALSE((*present)->is_dir);
+}
+
+TEST_F(StorageConformanceTest, ReadIfExistsOfMissingIsNoBuffer) {
+  auto missing = storage_->ReadIfExists(root_->Join("nothing/here.json"));
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_FALSE(missing->has_value());
+  const Uri file = root_->Join("here.json");
+  ASSERT_TRUE(storage_->WriteAll(file, "{\"a\": 1}").ok());
+  auto present = storage_->ReadIfExists(file);
+  ASSERT_TRUE(present.ok()) << present.status().ToString();
+  ASSERT_TRUE(present->has_value());
+  EXPECT_EQ((**present)->ToString(), "{\"a\": 1}");
 }
 
 TEST_F(StorageConformanceTest, DeleteRemovesAndMissingIsFine) {
