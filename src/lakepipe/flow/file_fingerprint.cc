@@ -21,10 +21,12 @@ arrow::Result<nlohmann::json> ListFiles(storage::Storage* storage, const std::st
   }
   ARROW_ASSIGN_OR_RAISE(auto files, sources::ExpandGlob(storage, pattern));
   for (const auto& uri : files) {
-    ARROW_ASSIGN_OR_RAISE(auto entry, storage->Stat(uri));
+    // A file removed since the listing is not an input any more.
+    ARROW_ASSIGN_OR_RAISE(auto entry, storage->StatIfExists(uri));
+    if (!entry) continue;
     listing.push_back(
-        {uri.ToString(), entry.size,
-         std::chrono::duration_cast<std::chrono::microseconds>(entry.modified.time_since_epoch())
+        {uri.ToString(), entry->size,
+         std::chrono::duration_cast<std::chrono::microseconds>(entry->modified.time_since_epoch())
              .count()});
   }
   return listing;

@@ -11,6 +11,7 @@
 
 #include "lakepipe/common/yaml_reader.h"
 #include "lakepipe/flow/flow_names.h"
+#include "lakepipe/parquet/parquet_options_yaml.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -25,30 +26,15 @@ bool IsIdentifier(const std::string& name) {
 /// Options shared by the store block and each task (codec, sizes).
 arrow::Status ParseTableOptions(const YamlReader& r, const YAML::Node& node,
                                 const std::string& path, tablestore::TableOptions* out) {
-  if (node["compression"]) {
-    ARROW_ASSIGN_OR_RAISE(out->parquet.compression,
-                          r.String(node["compression"], path + "compression"));
-  }
-  if (node["compression_level"]) {
-    ARROW_ASSIGN_OR_RAISE(auto level, r.Int(node["compression_level"], path + "compression_level"));
-    out->parquet.compression_level = static_cast<int>(level);
-  }
-  if (node["row_group_rows"]) {
-    ARROW_ASSIGN_OR_RAISE(out->parquet.row_group_rows,
-                          r.Int(node["row_group_rows"], path + "row_group_rows"));
-  }
-  if (node["file_size_mb"]) {
-    ARROW_ASSIGN_OR_RAISE(out->file_size_bytes,
-                          r.Megabytes(node["file_size_mb"], path + "file_size_mb"));
-  }
+  // `path` ends with '.', as the keys below are written; the Parquet parser wants the map's.
+  ARROW_RETURN_NOT_OK(parquet::ParseParquetYaml(r, node, path.substr(0, path.size() - 1),
+                                                &out->parquet, &out->file_size_bytes));
   for (auto [key, value] : {std::pair{"max_partitions", &out->max_partitions},
                              std::pair{"max_open_files", &out->max_open_files}}) {
     if (!node[key]) continue;
     ARROW_ASSIGN_OR_RAISE(*value, r.Int(node[key], path + key));
     if (*value < 1) return r.Error(node[key], fmt::format("'{}{}' must be at least 1", path, key));
   }
-  auto status = parquet::ValidateParquetOptions(out->parquet);
-  if (!status.ok()) return r.Error(node, path + status.message());
   return arrow::Status::OK();
 }
 
@@ -181,7 +167,7 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
   } catch (const YAML::Exception& e) {
     return arrow::Status::Invalid(fmt::format("{}:{}: {}", where, e.mark.line + 1, e.msg));
   }
-  YamlReader r(where);
+  YamlReader r(where, text);
   ARROW_RETURN_NOT_OK(r.OnlyKeys(root, "",
                                  {"name", "instance", "table_store", "metadata", "locks", "storage",
                                   "stages", "max_parallel_tasks"}));
@@ -254,7 +240,7 @@ arrow::Result<FlowConfig> ParseFlowYaml(const std::string& text, const std::stri
     out.max_parallel_tasks = static_cast<int>(std::max<int64_t>(n, 1));
   }
   out.storage = storage::StorageOptions::FromEnvironment();
-  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(root["storage"], where));
+  if (root["storage"]) ARROW_RETURN_NOT_OK(out.storage.MergeYaml(r, root["storage"]));
 
   const auto stages = root["stages"];
   if (!stages || !stages.IsSequence() || stages.size() == 0) {

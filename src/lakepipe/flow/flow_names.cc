@@ -1,11 +1,13 @@
 #include "lakepipe/flow/flow_names.h"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "lakepipe/lake/path_segment.h"
+#include "lakepipe/tablestore/layout.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -26,7 +28,11 @@ bool IsReserved(std::string_view name) {
 }
 
 // The longest slot suffix a stage name gets in a path segment ("__even").
-constexpr std::string_view kSlotSuffix = "__even";
+constexpr size_t kSlotSuffixBytes = [] {
+  size_t longest = 0;
+  for (auto slot : tablestore::layout::kSlots) longest = std::max(longest, slot.size());
+  return tablestore::layout::kSlotSeparator.size() + longest;
+}();
 
 }  // namespace
 
@@ -69,18 +75,18 @@ arrow::Status CheckTaskName(std::string_view name) {
           fmt::format("'{}' holds a control character", lake::EncodePathSegment(name)));
     }
   }
-  const size_t encoded = lake::EncodePathSegment(name).size() + kSlotSuffix.size();
+  const size_t encoded = lake::EncodePathSegment(name).size() + kSlotSuffixBytes;
   if (encoded > lake::kMaxPathSegmentBytes) {
     return arrow::Status::Invalid(fmt::format(
         "'{}' is too long: it must fit one path segment of at most {} bytes once encoded", name,
-        lake::kMaxPathSegmentBytes - kSlotSuffix.size()));
+        lake::kMaxPathSegmentBytes - kSlotSuffixBytes));
   }
   return arrow::Status::OK();
 }
 
 arrow::Status CheckStageName(std::string_view name, std::string_view catalog_database) {
   ARROW_RETURN_NOT_OK(CheckTaskName(name));
-  if (name.find("__") != std::string_view::npos) {
+  if (name.find(tablestore::layout::kSlotSeparator) != std::string_view::npos) {
     return arrow::Status::Invalid(
         fmt::format("'{}' holds '__', which the catalog keeps for the slot schemas "
                     "'<stage>__odd' and '<stage>__even'",

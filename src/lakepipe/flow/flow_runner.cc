@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/flow/flow_selection.h"
 #include "lakepipe/flow/run_record.h"
@@ -27,16 +28,12 @@ using tablestore::TableRef;
 
 arrow::Status InTask(const arrow::Status& status, const FlowConfig& config,
                      const std::string& stage, const std::string& task) {
-  if (status.ok()) return status;
-  return status.WithMessage(fmt::format("flow '{}', stage '{}', task '{}': {}", config.name, stage,
-                                        task, status.message()));
+  return WithSubject(status, {Subject::Flow(config.name), Subject::Stage(stage), Subject::Task(task)});
 }
 
 arrow::Status InStage(const arrow::Status& status, const FlowConfig& config,
                       const std::string& stage) {
-  if (status.ok()) return status;
-  return status.WithMessage(
-      fmt::format("flow '{}', stage '{}': {}", config.name, stage, status.message()));
+  return WithSubject(status, {Subject::Flow(config.name), Subject::Stage(stage)});
 }
 
 template <typename T>

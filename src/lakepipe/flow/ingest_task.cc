@@ -12,6 +12,7 @@
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/flow_config.h"
 #include "lakepipe/pipeline/pipeline_run.h"
+#include "lakepipe/tablestore/layout.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -123,7 +124,7 @@ arrow::Result<tablestore::TableRecord> IngestTask::Execute(const TaskConfig& tas
   for (size_t i = 0; i < ingested.entry.files.size(); ++i) {
     const auto& file = ingested.entry.files[i];
     const auto source = ingested.bucket.Join(file.path);
-    const std::string relative = fmt::format("{}/{}-{:04d}.parquet", dir, tx->file_stem(), i);
+    const std::string relative = tablestore::layout::DataFile(dir, tx->file_stem(), static_cast<int64_t>(i));
     ARROW_RETURN_NOT_OK(store->storage().Copy(source, store->base().Join(relative)));
     record.files.push_back(
         {relative, file.rows, file.bytes, CopiedFileChecksum(source, file.bytes)});

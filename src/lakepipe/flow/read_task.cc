@@ -1,12 +1,11 @@
 #include "lakepipe/flow/read_task.h"
 
-#include <initializer_list>
-
 #include <fmt/format.h>
 
 #include "lakepipe/common/yaml_reader.h"
 #include "lakepipe/flow/file_fingerprint.h"
 #include "lakepipe/flow/flow_config.h"
+#include "lakepipe/sources/file_formats.h"
 #include "lakepipe/sources/file_source.h"
 
 namespace lakepipe::flow {
@@ -25,6 +24,10 @@ arrow::Result<std::shared_ptr<const Task>> Parse(const TaskYaml& yaml) {
   std::string format;
   if (read["format"]) {
     ARROW_ASSIGN_OR_RAISE(format, r.String(read["format"], path + ".read.format"));
+    if (!sources::IsFileFormat(format)) {
+      return r.Error(read["format"], fmt::format("'{}.read.format' is '{}': use {}", path, format,
+                                                 sources::FileFormatNames()));
+    }
   }
   std::map<std::string, std::string> options;
   if (const auto given = read["options"]) {
@@ -34,7 +37,7 @@ arrow::Result<std::shared_ptr<const Task>> Parse(const TaskYaml& yaml) {
       if (item.second.IsMap() || item.second.IsSequence()) {
         return r.Error(item.second, fmt::format("'{}.read.options.{}' must be a value", path, key));
       }
-      options[key] = item.second.as<std::string>();
+      ARROW_ASSIGN_OR_RAISE(options[key], r.Value(item.second, path + ".read.options." + key));
     }
   }
   return std::make_shared<ReadTask>(ResolveFlowPath(yaml.dir, uri), std::move(format),
@@ -98,10 +101,10 @@ arrow::Result<nlohmann::json> ReadTask::CacheKeyParts(const TaskConfig&,
 
 arrow::Result<TableRecord> ReadTask::Execute(const TaskConfig& task,
                                              const TaskContext& context) const {
-  const std::string format = format_.empty() ? FormatOf(uri_) : format_;
+  const std::string format = format_.empty() ? sources::FormatOfPath(uri_) : format_;
   if (format.empty()) {
     return arrow::Status::Invalid(fmt::format(
-        "cannot tell the format of '{}': set read.format (csv, jsonl or parquet)", uri_));
+        "cannot tell the format of '{}': set read.format ({})", uri_, sources::FileFormatNames()));
   }
   auto* store = context.store;
   sources::FileSource source(&store->storage(), format, uri_, task.name, options_);
@@ -111,18 +114,5 @@ arrow::Result<TableRecord> ReadTask::Execute(const TaskConfig& task,
   return context.tx->AddWritten(task.name, std::move(record));
 }
 
-std::string FormatOf(const std::string& uri) {
-  auto ends = [&](std::initializer_list<const char*> suffixes) {
-    for (const char* s : suffixes) {
-      if (uri.ends_with(s)) return true;
-    }
-    return false;
-  };
-  if (ends({".csv", ".csv.gz"})) return "csv";
-  if (ends({".jsonl", ".ndjson", ".json", ".jsonl.gz", ".jsonl.zst", ".ndjson.gz", ".json.gz"}))
-    return "jsonl";
-  if (ends({".parquet"})) return "parquet";
-  return "";
-}
 
 }  // namespace lakepipe::flow

@@ -28,7 +28,5 @@ class ReadTask : public Task {
   std::map<std::string, std::string> options_;
 };
 
-/// The reader a file name asks for ("csv", "jsonl", "parquet"), "" when it does not tell.
-std::string FormatOf(const std::string& uri);
 
 }  // namespace lakepipe::flow

@@ -22,6 +22,15 @@ bool IsFileFormat(std::string_view name) {
   return false;
 }
 
+std::string FileFormatNames() {
+  std::string out;
+  for (size_t i = 0; i < std::size(kFormats); ++i) {
+    if (i > 0) out += i + 1 == std::size(kFormats) ? " or " : ", ";
+    out += kFormats[i].name;
+  }
+  return out;
+}
+
 std::string FormatOfPath(std::string_view path) {
   for (const auto& format : kFormats) {
     for (std::string_view suffix : format.suffixes) {

@@ -19,6 +19,9 @@ std::span<const FileFormat> FileFormats();
 /// True for "csv", "jsonl" and "parquet".
 bool IsFileFormat(std::string_view name);
 
+/// "csv, jsonl or parquet", for messages.
+std::string FileFormatNames();
+
 /// The format whose suffix `path` ends with ("data/x.csv.gz" → "csv"), or "" when none.
 std::string FormatOfPath(std::string_view path);
 

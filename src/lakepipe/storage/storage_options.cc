@@ -144,10 +144,6 @@ StorageOptions StorageOptions::FromEnvironment() {
   return options;
 }
 
-arrow::Status StorageOptions::MergeYaml(const YAML::Node& node, const std::string& where) {
-  return MergeYaml(YamlReader(where), node);
-}
-
 arrow::Status StorageOptions::MergeYaml(const common::YamlReader& r, const YAML::Node& node) {
   if (!node || node.IsNull()) return arrow::Status::OK();
   if (!node.IsMap()) return r.Error(node, "'storage' must be a map");

@@ -102,9 +102,6 @@ struct StorageOptions {
   /// the key stays in the environment), AZURE_STORAGE_ACCOUNT.
   static StorageOptions FromEnvironment();
 
-  /// Applies a `storage:` YAML block over these options. `where` names the file for
-  /// errors ("pipelines/orders.yaml"); unknown keys and keys given no value are errors.
-  arrow::Status MergeYaml(const YAML::Node& node, const std::string& where);
   /// The same, reading through the document's reader (its errors name the file and line).
   arrow::Status MergeYaml(const common::YamlReader& reader, const YAML::Node& node);
 
