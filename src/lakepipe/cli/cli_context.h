@@ -17,7 +17,7 @@ struct GlobalFlags {
   std::string storage_file;
   /// "text" or "json".
   std::string output = "text";
-  bool verbose = false;
+  int verbose = 0;  ///< how many -v: 1 = info, 2 = debug
   /// lakepipe's home folder ("" = $LAKEPIPE_HOME or ~/.lakepipe).
   std::string home;
 };

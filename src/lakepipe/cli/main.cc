@@ -80,7 +80,9 @@ int Main(int argc, char** argv) {
   app.add_option("--output", flags.output, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  app.add_flag("-v,--verbose", flags.verbose, "Log details to stderr");
+  app.add_flag("-v,--verbose", flags.verbose,
+               "Tell on stderr what the run does (-v: files written, retries, cache decisions; "
+               "-vv: every call to the store, locks taken)");
   app.add_option("--home", flags.home, "Home folder with pipelines/ (default ~/.lakepipe)")
       ->envname("LAKEPIPE_HOME");
 
@@ -113,7 +115,9 @@ int Main(int argc, char** argv) {
   // Messages go to stderr, so stdout stays the command's output (JSON under --output json).
   spdlog::set_default_logger(spdlog::stderr_color_mt("lakepipe"));
   spdlog::set_pattern("lakepipe: %l: %v");
-  spdlog::set_level(flags.verbose ? spdlog::level::debug : spdlog::level::warn);
+  spdlog::set_level(flags.verbose >= 2   ? spdlog::level::debug
+                    : flags.verbose == 1 ? spdlog::level::info
+                                         : spdlog::level::warn);
 
   int code = 0;
   {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "lakepipe/common/lock_holder.h"
 #include "lakepipe/common/lock_wait_reporter.h"
@@ -40,6 +41,7 @@ arrow::Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& pa
     }
     return arrow::Status::IOError(fmt::format("{}: locking '{}': {}", what, path, strerror(err)));
   }
+  spdlog::debug("holding {} ('{}')", what, path);
   return std::unique_ptr<FileLock>(new FileLock(fd));
 }
 
@@ -65,6 +67,7 @@ arrow::Result<std::unique_ptr<FileLock>> FileLock::Wait(const std::string& path,
     return arrow::Status::IOError(fmt::format("locking '{}': {}", path, strerror(err)));
   }
   RecordHolder(fd);
+  spdlog::debug("holding {} ('{}')", what.empty() ? std::string("a lock") : what, path);
   return std::unique_ptr<FileLock>(new FileLock(fd));
 }
 

@@ -97,6 +97,7 @@ class StageRunner {
       ARROW_ASSIGN_OR_RAISE(
           bool all_hits, InStage(AllCacheHits(stage, snapshot, *committed), config_, stage.name));
       if (all_hits) {
+        spdlog::info("stage '{}': every task is a cache hit: a metadata-only commit", stage.name);
         return InStage(CommitMetadataOnly(stage, snapshot, *committed), config_, stage.name);
       }
     }
@@ -114,6 +115,7 @@ class StageRunner {
       finished->status = "succeeded";
     }
     ARROW_RETURN_NOT_OK(InStage(tx->Commit(finished ? &*finished : nullptr), config_, stage.name));
+    spdlog::info("stage '{}': committed slot '{}'", stage.name, tx->slot());
     outcome.slot = tx->slot();
     outcome.recorded_run = finished.has_value();
     return outcome;
@@ -355,6 +357,19 @@ class StageRunner {
     return arrow::Status::OK();
   }
 
+  /// For -v: why the task runs or is carried.
+  std::string CacheDecision(bool hit, const tablestore::TaskRecord* previous,
+                            const std::string& key) const {
+    if (hit) return fmt::format("cache hit (key {}): the committed table is carried", key);
+    if (options_.force) return "runs: --force";
+    if (!previous) return "runs: no committed table";
+    if (previous->cache_key != key) {
+      return fmt::format("runs: cache key {} differs from the committed {}", key,
+                         previous->cache_key);
+    }
+    return "runs: the committed slot lacks its table";
+  }
+
   arrow::Result<TaskOutcome> RunTask(const TaskConfig& task, StageTransaction* tx,
                                      const tablestore::StageRecord* committed) {
     const auto start = Clock::now();
@@ -369,6 +384,7 @@ class StageRunner {
         committed ? snapshot.FindTask(tx->stage(), committed->committed_slot, task.name) : nullptr;
     const bool hit = !options_.force && previous && previous->cache_key == key &&
                      snapshot.FindTable(tx->stage(), committed->committed_slot, task.name);
+    spdlog::info("task '{}.{}': {}", tx->stage(), task.name, CacheDecision(hit, previous, key));
     TableRecord record;
     if (hit) {
       ARROW_ASSIGN_OR_RAISE(record, tx->CopyCommitted(task.name));
@@ -376,6 +392,8 @@ class StageRunner {
       ARROW_ASSIGN_OR_RAISE(record, task.kind->Execute(task, context));
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    spdlog::info("task '{}.{}': {} rows, {} bytes in {} file(s), {:.2f} s", tx->stage(), task.name,
+                 record.rows, record.bytes, record.files.size(), seconds);
     tablestore::TaskRecord task_record;
     task_record.task = task.name;
     task_record.cache_key = key;

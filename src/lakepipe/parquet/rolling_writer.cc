@@ -1,5 +1,7 @@
 #include "lakepipe/parquet/rolling_writer.h"
 
+#include <spdlog/spdlog.h>
+
 namespace lakepipe::parquet {
 
 arrow::Status RollingParquetWriter::Write(const arrow::RecordBatch& batch) {
@@ -20,6 +22,8 @@ arrow::Status RollingParquetWriter::Finish() {
   ARROW_ASSIGN_OR_RAISE(int64_t bytes, current_->Close());
   files_.push_back({current_->uri(), current_relative_, current_->rows_written(), bytes,
                     current_->sha256(), schema_});
+  spdlog::info("wrote '{}': {} rows, {} bytes", current_->uri().ToString(),
+               current_->rows_written(), bytes);
   current_.reset();
   return arrow::Status::OK();
 }

@@ -545,7 +545,15 @@ arrow::Result<RunResult> RunPipeline(const PipelineConfig& config, storage::Stor
   result.pipeline = config.name;
   result.run_id = NewRunId(start);
   result.started_at = IsoUtc(start);
+  spdlog::info("pipeline '{}': run {} starts{}", config.name, result.run_id,
+               options.full_refresh ? " (full refresh)" : "");
   auto run = RunSteps(config, storage, options, start, result);
+  if (run.ok()) {
+    for (const auto& [stream, progress] : run->streams) {
+      spdlog::info("pipeline '{}': stream '{}' committed, {} records", config.name, stream,
+                   progress.records);
+    }
+  }
   if (!run.ok()) {
     const auto failed = Fail(config, run.status());
     result.success = false;

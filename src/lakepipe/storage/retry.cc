@@ -6,6 +6,9 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "lakepipe/storage/redact.h"
 
 namespace lakepipe::storage {
 namespace {
@@ -119,6 +122,8 @@ arrow::Status RetryPolicy::Call(const std::function<arrow::Status()>& attempt) {
       GaveUp(status);
       return status;
     }
+    spdlog::info("retrying in {:.1f} s (attempt {} of at most {} failed): {}", jittered, n,
+                 max_attempts, RedactSecrets(status.message()));
     std::this_thread::sleep_until(wake);
     backoff = std::min(backoff * 2, options_.max_backoff_seconds);
   }

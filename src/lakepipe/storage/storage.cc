@@ -5,9 +5,11 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "lakepipe/storage/errors.h"
 #include "lakepipe/storage/filesystem_factory.h"
+#include "lakepipe/storage/redact.h"
 #include "lakepipe/storage/retry.h"
 
 namespace lakepipe::storage {
@@ -77,7 +79,9 @@ Storage::Storage(StorageOptions options)
           options_.retry.deadline_seconds + options_.retry.hung_call_seconds))) {}
 
 HungCallWatchdog::Watch Storage::Watched(std::string_view operation, const Uri& uri) {
-  return watchdog_->Start(fmt::format("{} '{}'", operation, uri.ToString()));
+  std::string what = fmt::format("{} '{}'", operation, uri.ToString());
+  spdlog::debug("{}", RedactSecrets(what));  // -vv: every call to the store
+  return watchdog_->Start(std::move(what));
 }
 
 arrow::Result<Storage::Endpoint> Storage::EndpointFor(const Uri& uri) {
@@ -228,6 +232,7 @@ arrow::Result<std::optional<std::shared_ptr<arrow::Buffer>>> Storage::ReadIfExis
 }
 
 arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) {
+  spdlog::debug("writing '{}'", RedactSecrets(uri.ToString()));
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   // Opening is retried: nothing is written yet, and an upload the store refused to start
   // (GCS answers 503 to the resumable-upload request) leaves nothing behind.
