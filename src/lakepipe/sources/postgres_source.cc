@@ -9,7 +9,7 @@
 #include "lakepipe/common/error_subject.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/storage/redact.h"
-#include "lakepipe/tablestore/postgres_connection.h"
+#include "lakepipe/postgres/postgres_connection.h"
 
 namespace lakepipe::sources {
 namespace {
@@ -70,10 +70,10 @@ arrow::Status PostgresSource::Redacted(const arrow::Status& status) const {
   // \"<url>\": …"), as is or already through RedactSecrets (DuckDB's errors are), and
   // libpq may quote pieces of it: both forms become the URL without its passwords, and
   // the passwords themselves "***".
-  std::string message = tablestore::RedactPostgresSecrets(status.message(), url_);
+  std::string message = postgres::RedactPostgresSecrets(status.message(), url_);
   const std::string seen = storage::RedactSecrets(url_);
   if (seen != url_) {
-    const std::string redacted = tablestore::RedactPostgresUrl(url_);
+    const std::string redacted = postgres::RedactPostgresUrl(url_);
     for (size_t pos = message.find(seen); pos != std::string::npos;
          pos = message.find(seen, pos + redacted.size())) {
       message.replace(pos, seen.size(), redacted);

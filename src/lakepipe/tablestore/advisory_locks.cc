@@ -9,9 +9,11 @@
 #include "lakepipe/common/lock_wait_reporter.h"
 #include "lakepipe/common/sha256.h"
 #include "lakepipe/tablestore/lock_names.h"
-#include "lakepipe/tablestore/postgres_connection.h"
+#include "lakepipe/postgres/postgres_connection.h"
 
 namespace lakepipe::tablestore {
+
+using postgres::PgConnection;
 namespace {
 
 class AdvisoryStageLocks : public StageLocks {

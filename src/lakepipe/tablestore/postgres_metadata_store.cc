@@ -8,9 +8,11 @@
 
 #include "lakepipe/tablestore/advisory_locks.h"
 #include "lakepipe/tablestore/metadata_schema.h"
-#include "lakepipe/tablestore/postgres_connection.h"
+#include "lakepipe/postgres/postgres_connection.h"
 
 namespace lakepipe::tablestore {
+
+using postgres::PgConnection;
 namespace {
 
 // Migrations (metadata_schema.h) in order; a database records the ones applied in

@@ -11,10 +11,14 @@
 #include <gtest/gtest.h>
 
 #include "lakepipe/tablestore/advisory_locks.h"
-#include "lakepipe/tablestore/postgres_connection.h"
+#include "lakepipe/postgres/postgres_connection.h"
 #include "lakepipe/tablestore/test_postgres.h"
 
 namespace lakepipe::tablestore {
+
+using postgres::PgConnection;
+using postgres::RedactPostgresSecrets;
+using postgres::RedactPostgresUrl;
 namespace {
 
 using testing::TestPostgres;

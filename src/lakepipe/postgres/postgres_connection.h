@@ -14,7 +14,7 @@
 
 struct pg_conn;  // libpq's PGconn, kept out of this header
 
-namespace lakepipe::tablestore {
+namespace lakepipe::postgres {
 
 /// `url` without its password (the ":password" of the user info and any `password=` or
 /// `sslpassword=` query parameter), for messages and Describe(). Anything that is not a
@@ -74,4 +74,4 @@ class PgConnection {
   const std::string redacted_url_;
 };
 
-}  // namespace lakepipe::tablestore
+}  // namespace lakepipe::postgres

@@ -1,4 +1,4 @@
-#include "lakepipe/tablestore/postgres_connection.h"
+#include "lakepipe/postgres/postgres_connection.h"
 
 #include <libpq-fe.h>
 
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace lakepipe::tablestore {
+namespace lakepipe::postgres {
 namespace {
 
 int HexValue(char c) {
@@ -284,4 +284,4 @@ arrow::Status PgConnection::Error(std::string_view what, std::string_view messag
       fmt::format("PostgreSQL '{}': {}: {}", redacted_url_, what, OneLine(message)));
 }
 
-}  // namespace lakepipe::tablestore
+}  // namespace lakepipe::postgres
