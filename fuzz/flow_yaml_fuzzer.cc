@@ -6,6 +6,7 @@
 #include <string>
 
 #include "lakepipe/flow/flow_config.h"
+#include "lakepipe/flow/task.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
@@ -17,7 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!config.ok()) return 0;
   for (const auto& stage : config->stages) {
     if (config->FindStage(stage.name) == nullptr) __builtin_trap();
-    for (const auto& task : stage.tasks) (void)lakepipe::flow::TaskKindName(task.kind);
+    // Every parsed task has a kind that can name itself.
+    for (const auto& task : stage.tasks) {
+      if (task.kind == nullptr || task.kind->kind() == nullptr) __builtin_trap();
+    }
   }
   return 0;
 }
