@@ -7,6 +7,7 @@
 
 #include "lakepipe/flow/task_graph.h"
 #include "lakepipe/flow/sql_references.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -15,11 +16,6 @@ namespace fs = std::filesystem;
 
 class FlowConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("lakepipe-flowcfg-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   arrow::Result<FlowConfig> Load(const std::string& yaml,
                                  const std::optional<std::string>& instance = {}) {
@@ -35,7 +31,8 @@ class FlowConfigTest : public ::testing::Test {
   }
   std::string File() const { return (dir_ / "flow.yaml").string(); }
 
-  fs::path dir_;
+  lakepipe::testing::TempDir temp_{"flowcfg"};
+  const fs::path dir_ = temp_.path();
 };
 
 constexpr char kHeader[] = "name: shop\ninstance: dev\ntable_store: { base: ./lake }\nstages:\n";
@@ -89,7 +86,7 @@ TEST_F(FlowConfigTest, SqlReferencesComeFromDuckDbsParser) {
         sql: "SELECT x FROM raw.a"
 )")
                     .ValueOrDie();
-  ASSERT_TRUE(ResolveTaskInputs(&config).ok());
+  ASSERT_OK(ResolveTaskInputs(&config));
   const auto& b = config.stages[1].tasks[0];
   ASSERT_EQ(b.inputs.size(), 2u);
   EXPECT_EQ(b.inputs[0].ToString(), "model.c");
@@ -164,7 +161,7 @@ TEST_F(FlowConfigTest, NamesThatNeedQuotingAreFlowNamesAndSqlFindsThem) {
         inputs: ["1_RAW_INPUT.2 Orders"]
 )")
                     .ValueOrDie();
-  ASSERT_TRUE(ResolveTaskInputs(&config).ok());
+  ASSERT_OK(ResolveTaskInputs(&config));
   const auto& t = config.stages[1].tasks[0];
   ASSERT_EQ(t.inputs.size(), 1u);
   EXPECT_EQ(t.inputs[0].ToString(), "1_raw_input.2 orders");
@@ -223,7 +220,7 @@ TEST(ParseFlowYamlTest, PartitionWriterBoundsAreTableOptions) {
       "      - {name: a, sql: x, partition_by: [k], max_partitions: 5000}\n"
       "      - {name: b, sql: x}\n",
       "f.yaml", "/srv");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_OK(config);
   const auto& a = config->stages.at(0).tasks.at(0).table;
   const auto& b = config->stages.at(0).tasks.at(1).table;
   EXPECT_EQ(a.max_partitions, 5000);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "lakepipe/flow/task_version.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -44,12 +45,12 @@ TEST(FlowNamesTest, DoubleUnderscoreDotControlEmptyAndLongNamesAreRefused) {
             "'a__b' holds '__', which the catalog keeps for the slot schemas '<stage>__odd' and "
             "'<stage>__even'");
   EXPECT_EQ(StageError("raw__odd").substr(0, 25), "'raw__odd' holds '__', wh");
-  EXPECT_TRUE(CheckTaskName("a__b").ok());  // a table name may hold it
+  EXPECT_OK(CheckTaskName("a__b"));  // a table name may hold it
   EXPECT_EQ(CheckTaskName("a.b").message(),
             "'a.b' holds a '.', which separates stage and table in 'stage.table'");
   EXPECT_EQ(CheckTaskName("a\tb").message(), "'a~09b' holds a control character");
   EXPECT_EQ(CheckTaskName("").message(), "the name is empty");
-  EXPECT_TRUE(CheckTaskName(std::string(194, 'x')).ok());
+  EXPECT_OK(CheckTaskName(std::string(194, 'x')));
   EXPECT_EQ(CheckTaskName(std::string(195, 'x')).message(),
             "'" + std::string(195, 'x') +
                 "' is too long: it must fit one path segment of at most 194 bytes once encoded");
@@ -71,8 +72,8 @@ TEST(FlowNamesTest, CatalogDatabaseNameIsDuckDbs) {
   EXPECT_EQ(CatalogDatabaseName("/x/my.cat.duckdb"), "my");
   EXPECT_EQ(CatalogDatabaseName("/x/.hidden.duckdb"), "hidden");
   EXPECT_EQ(CatalogDatabaseName("/x/main.duckdb"), "main_db");
-  EXPECT_TRUE(CheckCatalogDatabaseName("main_db").ok());
-  EXPECT_TRUE(CheckCatalogDatabaseName("shop").ok());
+  EXPECT_OK(CheckCatalogDatabaseName("main_db"));
+  EXPECT_OK(CheckCatalogDatabaseName("shop"));
   EXPECT_FALSE(CheckCatalogDatabaseName("lakepipe").ok());
   EXPECT_FALSE(CheckCatalogDatabaseName("MAIN").ok());
   EXPECT_FALSE(CheckCatalogDatabaseName("memory").ok());

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lakepipe/common/error_subject.h"
+#include "lakepipe/common/run_id.h"
 #include "lakepipe/common/time_format.h"
 #include "lakepipe/flow/flow_selection.h"
 #include "lakepipe/flow/run_record.h"
@@ -468,7 +469,7 @@ arrow::Result<FlowRunResult> RunFlow(const FlowConfig& input, const FlowRunOptio
   }
   ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
   FlowRunResult result;
-  result.run_id = NewRunId();
+  result.run_id = NewRunId(std::chrono::system_clock::now());
   result.instance = config.store.instance;
   tablestore::RunRecord run{result.run_id, store->MetadataInstance(), config.name,
                             IsoUtc(std::chrono::system_clock::now())};

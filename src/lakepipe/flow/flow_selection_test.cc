@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "lakepipe/flow/task_graph.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::flow {
 namespace {
@@ -28,16 +29,16 @@ class FlowSelectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto config = ParseFlowYaml(kFlow, "flow.yaml", ".");
-    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    ASSERT_OK(config);
     config_ = std::move(*config);
-    ASSERT_TRUE(ResolveTaskInputs(&config_).ok());
+    ASSERT_OK(ResolveTaskInputs(&config_));
   }
 
   /// "stage.task" of every task that runs, in flow order.
   std::vector<std::string> Running(const std::vector<std::string>& stages,
                                    const std::vector<std::string>& tasks, bool upstream) {
     auto selection = SelectTasks(config_, stages, tasks, upstream);
-    EXPECT_TRUE(selection.ok()) << selection.status().ToString();
+    EXPECT_OK(selection);
     std::vector<std::string> out;
     for (const auto* stage : selection->stages()) {
       for (const auto& task : stage->tasks) {
@@ -89,7 +90,7 @@ TEST_F(FlowSelectionTest, UnknownNamesNameTheFlowFile) {
 
 TEST_F(FlowSelectionTest, UpstreamIsWhatTheSelectionReadsTransitively) {
   auto selection = SelectTasks(config_, {"s3"}, {}, false);
-  ASSERT_TRUE(selection.ok());
+  ASSERT_OK(selection);
   std::vector<std::string> found;
   for (const auto& up : UnselectedUpstream(config_, *selection)) {
     found.push_back(up.table.ToString() + "<-" + up.read_by.ToString());
@@ -98,7 +99,7 @@ TEST_F(FlowSelectionTest, UpstreamIsWhatTheSelectionReadsTransitively) {
   EXPECT_EQ(found, (std::vector<std::string>{"s1.a<-s2.c", "s2.c<-s2.d", "s2.d<-s3.e"}));
 
   selection = SelectTasks(config_, {}, {"s2.d"}, false);
-  ASSERT_TRUE(selection.ok());
+  ASSERT_OK(selection);
   found.clear();
   for (const auto& up : UnselectedUpstream(config_, *selection)) {
     found.push_back(up.table.ToString() + "<-" + up.read_by.ToString());
@@ -126,7 +127,7 @@ tablestore::MetadataSnapshot Committed(const FlowConfig& config,
 
 TEST_F(FlowSelectionTest, CheckUpstreamFailsListingEveryNeverCommittedTable) {
   auto selection = SelectTasks(config_, {"s3"}, {}, false);
-  ASSERT_TRUE(selection.ok());
+  ASSERT_OK(selection);
   auto current = [](const std::string&, const TaskConfig&,
                     const std::set<tablestore::TableRef>&) -> arrow::Result<std::string> {
     return std::string();
@@ -138,12 +139,12 @@ TEST_F(FlowSelectionTest, CheckUpstreamFailsListingEveryNeverCommittedTable) {
             "by s2.c), 's2.d' (read by s3.e); run with --with-upstream to build them too");
   // Everything selected: nothing read as committed, nothing to check.
   auto everything = SelectTasks(config_, {}, {}, false);
-  EXPECT_TRUE(CheckUpstream(config_, *everything, {}, current).ok());
+  EXPECT_OK(CheckUpstream(config_, *everything, {}, current));
 }
 
 TEST_F(FlowSelectionTest, CheckUpstreamWarnsOfEveryStaleTableDownToTheSelection) {
   auto selection = SelectTasks(config_, {"s3"}, {}, false);
-  ASSERT_TRUE(selection.ok());
+  ASSERT_OK(selection);
   // Only s1.a changed itself; s2.c and s2.d are stale through it, whatever order they are
   // looked at in.
   auto why = [](const std::string& stage, const TaskConfig& task,
@@ -155,7 +156,7 @@ TEST_F(FlowSelectionTest, CheckUpstreamWarnsOfEveryStaleTableDownToTheSelection)
     return std::string();
   };
   auto warnings = CheckUpstream(config_, *selection, Committed(config_), why);
-  ASSERT_TRUE(warnings.ok()) << warnings.status().ToString();
+  ASSERT_OK(warnings);
   const std::string tail = "; this run reads its committed table (--with-upstream rebuilds it)";
   EXPECT_EQ(*warnings,
             (std::vector<std::string>{
@@ -166,13 +167,13 @@ TEST_F(FlowSelectionTest, CheckUpstreamWarnsOfEveryStaleTableDownToTheSelection)
 
 TEST_F(FlowSelectionTest, CheckUpstreamWarnsOfCarriedTasksNeverCommitted) {
   auto selection = SelectTasks(config_, {}, {"s1.a"}, false);
-  ASSERT_TRUE(selection.ok());
+  ASSERT_OK(selection);
   auto current = [](const std::string&, const TaskConfig&,
                     const std::set<tablestore::TableRef>&) -> arrow::Result<std::string> {
     return std::string();
   };
   auto warnings = CheckUpstream(config_, *selection, Committed(config_, {"s1.b"}), current);
-  ASSERT_TRUE(warnings.ok());
+  ASSERT_OK(warnings);
   EXPECT_EQ(*warnings, (std::vector<std::string>{
                            "flow 'shop': task 's1.b' is not selected and was never committed: "
                            "stage 's1' commits without it"}));

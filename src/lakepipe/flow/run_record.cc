@@ -1,23 +1,12 @@
 #include "lakepipe/flow/run_record.h"
 
 #include <chrono>
-#include <random>
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "lakepipe/common/time_format.h"
 
 namespace lakepipe::flow {
-
-std::string NewRunId() {
-  const auto now = std::chrono::system_clock::now();
-  std::string stamp = IsoUtc(now).substr(0, 19);
-  for (char& c : stamp) {
-    if (c == ':') c = '-';
-  }
-  return fmt::format("{}-{:08x}", stamp, std::random_device{}());
-}
 
 arrow::Status CloseDeadRuns(tablestore::TableStore* store) {
   ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());

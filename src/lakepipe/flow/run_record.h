@@ -8,12 +8,7 @@
 
 namespace lakepipe::flow {
 
-/// A flow run's records in the metadata store: how a run is named, and how the record of a
-/// run that died is closed.
-
-/// A new run's id: its UTC start time and a random suffix ("2026-01-31T12-00-00-1a2b3c4d"),
-/// so ids sort by start.
-std::string NewRunId();
+/// How the record of a flow run that died is closed (its id: common/run_id.h).
 
 /// Records every run still recorded as running as abandoned. Call holding the lock of
 /// every stage: no other run of the instance is alive then, so such a run was killed (or

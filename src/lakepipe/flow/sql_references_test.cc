@@ -1,4 +1,5 @@
 #include "lakepipe/flow/sql_references.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <gtest/gtest.h>
 
@@ -7,9 +8,9 @@ namespace {
 
 std::vector<std::string> Paths(const std::string& sql) {
   auto db = duckdb::Database::Open({});
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_OK(db);
   auto files = FileReferences(**db, sql);
-  EXPECT_TRUE(files.ok()) << files.status().ToString();
+  EXPECT_OK(files);
   std::vector<std::string> out;
   for (const auto& file : *files) out.push_back(file.path);
   return out;
@@ -36,11 +37,11 @@ TEST(SqlFileReferencesTest, RelativePathsAreRewrittenUnderTheFlowFolder) {
       "SELECT * FROM read_csv(['it''s.csv', '/abs/b.csv', 's3://k/c.csv']) JOIN \"d.csv\" "
       "USING (id)";
   auto db = duckdb::Database::Open({});
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto files = FileReferences(**db, sql);
-  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_OK(files);
   auto rewritten = SqlWithResolvedFiles(sql, *files, "/flows/shop");
-  ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
+  ASSERT_OK(rewritten);
   EXPECT_EQ(*rewritten,
             "SELECT * FROM read_csv(['/flows/shop/it''s.csv', '/abs/b.csv', 's3://k/c.csv']) "
             "JOIN '/flows/shop/d.csv' USING (id)");
@@ -51,9 +52,9 @@ TEST(SqlFileReferencesTest, RelativePathsAreRewrittenUnderTheFlowFolder) {
 TEST(SqlFileReferencesTest, DollarQuotedRelativePathIsAnError) {
   const std::string sql = "SELECT * FROM read_csv($$a.csv$$)";
   auto db = duckdb::Database::Open({});
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto files = FileReferences(**db, sql);
-  ASSERT_TRUE(files.ok());
+  ASSERT_OK(files);
   auto rewritten = SqlWithResolvedFiles(sql, *files, "/flows/shop");
   ASSERT_FALSE(rewritten.ok());
   EXPECT_EQ(rewritten.status().message(),

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "lakepipe/common/run_id.h"
 #include "lakepipe/common/crash_point.h"
 #include "lakepipe/common/error_subject.h"
 #include "lakepipe/common/time_format.h"
@@ -253,12 +254,6 @@ arrow::Status AddBoundaries(const BoundaryFilter& boundaries, std::optional<nloh
     result->source["rows_already_committed"] = std::move(skipped);
   }
   return arrow::Status::OK();
-}
-
-std::string NewRunId(Clock::time_point start) {
-  std::random_device rd;
-  return fmt::format("{:%Y%m%dT%H%M%S}Z-{:08x}", std::chrono::floor<std::chrono::seconds>(start),
-                     rd());
 }
 
 // The entry a table has after this run.

@@ -1,4 +1,5 @@
 #include "lakepipe/pipeline/pipeline_config.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <limits>
 #include <string>
@@ -122,7 +123,7 @@ TEST(PipelineConfigTest, AKeyGivenNoValueIsAnErrorOnItsLine) {
       std::string("source: {reader: csv, uri: /x.csv, options: {quote: '', rows: 5}}\n") +
           kDestination,
       "p", "p.yaml", "/home/lp");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_OK(config);
   EXPECT_EQ(config->source.options.at("quote"), "");
   EXPECT_EQ(config->source.options.at("rows"), "5");
 }
@@ -155,7 +156,7 @@ TEST(PipelineConfigTest, ParquetOptionsOfADestination) {
                                   "gzip, compression_level: 5, row_group_rows: 10, "
                                   "file_size_mb: 2}\n",
                                   "p", "p.yaml", "/home/lp");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_OK(config);
   const auto& destination = config->destinations.at(0);
   EXPECT_EQ(destination.parquet.compression, "gzip");
   EXPECT_EQ(destination.parquet.compression_level, 5);

@@ -13,6 +13,7 @@
 #include "lakepipe/common/error_subject.h"
 #include "lakepipe/storage/runtime.h"
 #include "lakepipe/storage/storage.h"
+#include "lakepipe/testing/gtest_util.h"
 
 #include <arrow/filesystem/s3fs.h>
 
@@ -30,7 +31,7 @@ class FinalizeS3Environment : public ::testing::Environment {
 class StorageConformanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(ArrowRuntime::Initialize().ok());
+    ASSERT_OK(ArrowRuntime::Initialize());
     auto options = StorageOptions::FromEnvironment();
     options.retry.deadline_seconds = 20;
     storage_ = Storage::Make(options).ValueOrDie();
@@ -38,7 +39,7 @@ class StorageConformanceTest : public ::testing::Test {
     const std::string run = fmt::format("conformance-{:08x}", rd());
     if (const char* root = std::getenv("LAKEPIPE_TEST_STORAGE_ROOT")) {
       auto parsed = Uri::Parse(root);
-      ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+      ASSERT_OK(parsed);
       root_ = std::make_unique<Uri>(parsed->Join(run));
       return;
     }
@@ -51,14 +52,14 @@ class StorageConformanceTest : public ::testing::Test {
   void TearDown() override {
     if (storage_ && root_) {
       auto s = storage_->DeleteTree(*root_);
-      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_OK(s);
     }
     if (!local_dir_.empty()) std::filesystem::remove_all(local_dir_);
   }
 
   std::string ReadText(const Uri& uri) {
     auto buffer = storage_->ReadAll(uri);
-    EXPECT_TRUE(buffer.ok()) << buffer.status().ToString();
+    EXPECT_OK(buffer);
     return buffer.ok() ? (*buffer)->ToString() : "";
   }
 
@@ -69,23 +70,23 @@ class StorageConformanceTest : public ::testing::Test {
 
 TEST_F(StorageConformanceTest, WriteAllThenReadAllGivesSameBytes) {
   const Uri file = root_->Join("a/b/hello.txt");
-  ASSERT_TRUE(storage_->WriteAll(file, "hello, lake").ok());
+  ASSERT_OK(storage_->WriteAll(file, "hello, lake"));
   EXPECT_EQ(ReadText(file), "hello, lake");
 }
 
 TEST_F(StorageConformanceTest, OverwriteReplacesTheWholeObject) {
   const Uri file = root_->Join("x.txt");
-  ASSERT_TRUE(storage_->WriteAll(file, "a much longer first version").ok());
-  ASSERT_TRUE(storage_->WriteAll(file, "short").ok());
+  ASSERT_OK(storage_->WriteAll(file, "a much longer first version"));
+  ASSERT_OK(storage_->WriteAll(file, "short"));
   EXPECT_EQ(ReadText(file), "short");
 }
 
 TEST_F(StorageConformanceTest, ListIsRecursiveSortedAndHasSizes) {
-  ASSERT_TRUE(storage_->WriteAll(root_->Join("t/part-1"), "1").ok());
-  ASSERT_TRUE(storage_->WriteAll(root_->Join("t/part-0"), "").ok());
-  ASSERT_TRUE(storage_->WriteAll(root_->Join("t/dt=2026-01-01/part-2"), "333").ok());
+  ASSERT_OK(storage_->WriteAll(root_->Join("t/part-1"), "1"));
+  ASSERT_OK(storage_->WriteAll(root_->Join("t/part-0"), ""));
+  ASSERT_OK(storage_->WriteAll(root_->Join("t/dt=2026-01-01/part-2"), "333"));
   auto entries = storage_->List(root_->Join("t"), /*recursive=*/true);
-  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  ASSERT_OK(entries);
   std::vector<std::pair<std::string, int64_t>> files;
   for (const auto& e : *entries) {
     if (!e.is_dir) files.emplace_back(e.uri.Name(), e.size);
@@ -97,7 +98,7 @@ TEST_F(StorageConformanceTest, ListIsRecursiveSortedAndHasSizes) {
 
 TEST_F(StorageConformanceTest, ListOfMissingFolderIsEmpty) {
   auto entries = storage_->List(root_->Join("nothing/here"));
-  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  ASSERT_OK(entries);
   EXPECT_TRUE(entries->empty());
 }
 
@@ -108,7 +109,7 @@ TEST_F(StorageConformanceTest, StatOfMissingNamesTheUri) {
   EXPECT_NE(entry.status().message().find(missing.ToString()), std::string::npos)
       << entry.status().message();
   auto exists = storage_->Exists(missing);
-  ASSERT_TRUE(exists.ok()) << exists.status().ToString();
+  ASSERT_OK(exists);
   EXPECT_FALSE(*exists);
 }
 
@@ -122,12 +123,12 @@ TEST_F(StorageConformanceTest, StatOfMissingCarriesTheUriAsData) {
 
 TEST_F(StorageConformanceTest, StatIfExistsOfMissingIsNoEntry) {
   auto missing = storage_->StatIfExists(root_->Join("nothing/here.json"));
-  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  ASSERT_OK(missing);
   EXPECT_FALSE(missing->has_value());
   const Uri file = root_->Join("here.json");
-  ASSERT_TRUE(storage_->WriteAll(file, "{}").ok());
+  ASSERT_OK(storage_->WriteAll(file, "{}"));
   auto present = storage_->StatIfExists(file);
-  ASSERT_TRUE(present.ok()) << present.status().ToString();
+  ASSERT_OK(present);
   ASSERT_TRUE(present->has_value());
   EXPECT_EQ((*present)->size, 2);
   EXPECT_FALSE((*present)->is_dir);
@@ -135,30 +136,30 @@ TEST_F(StorageConformanceTest, StatIfExistsOfMissingIsNoEntry) {
 
 TEST_F(StorageConformanceTest, ReadIfExistsOfMissingIsNoBuffer) {
   auto missing = storage_->ReadIfExists(root_->Join("nothing/here.json"));
-  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  ASSERT_OK(missing);
   EXPECT_FALSE(missing->has_value());
   const Uri file = root_->Join("here.json");
-  ASSERT_TRUE(storage_->WriteAll(file, "{\"a\": 1}").ok());
+  ASSERT_OK(storage_->WriteAll(file, "{\"a\": 1}"));
   auto present = storage_->ReadIfExists(file);
-  ASSERT_TRUE(present.ok()) << present.status().ToString();
+  ASSERT_OK(present);
   ASSERT_TRUE(present->has_value());
   EXPECT_EQ((**present)->ToString(), "{\"a\": 1}");
 }
 
 TEST_F(StorageConformanceTest, DeleteRemovesAndMissingIsFine) {
   const Uri file = root_->Join("gone.txt");
-  ASSERT_TRUE(storage_->WriteAll(file, "x").ok());
-  ASSERT_TRUE(storage_->Delete(file).ok());
+  ASSERT_OK(storage_->WriteAll(file, "x"));
+  ASSERT_OK(storage_->Delete(file));
   EXPECT_FALSE(storage_->Exists(file).ValueOrDie());
-  EXPECT_TRUE(storage_->Delete(file).ok());
+  EXPECT_OK(storage_->Delete(file));
 }
 
 TEST_F(StorageConformanceTest, DeleteTreeRemovesEverythingBelow) {
-  ASSERT_TRUE(storage_->WriteAll(root_->Join("tree/a/1"), "1").ok());
-  ASSERT_TRUE(storage_->WriteAll(root_->Join("tree/b/2"), "2").ok());
-  ASSERT_TRUE(storage_->DeleteTree(root_->Join("tree")).ok());
+  ASSERT_OK(storage_->WriteAll(root_->Join("tree/a/1"), "1"));
+  ASSERT_OK(storage_->WriteAll(root_->Join("tree/b/2"), "2"));
+  ASSERT_OK(storage_->DeleteTree(root_->Join("tree")));
   auto entries = storage_->List(root_->Join("tree"));
-  ASSERT_TRUE(entries.ok());
+  ASSERT_OK(entries);
   for (const auto& e : *entries) EXPECT_TRUE(e.is_dir) << e.uri.ToString();
 }
 
@@ -167,7 +168,7 @@ TEST_F(StorageConformanceTest, CopyWithinOneBackendCopiesBytes) {
   const Uri target = root_->Join("copies/dst.bin");
   std::string payload(3 << 20, 'x');
   for (size_t i = 0; i < payload.size(); i += 4093) payload[i] = static_cast<char>(i % 251);
-  ASSERT_TRUE(storage_->WriteAll(source, payload).ok());
+  ASSERT_OK(storage_->WriteAll(source, payload));
   int64_t reported = 0;
   ASSERT_TRUE(storage_->Copy(source, target, [&](int64_t done, int64_t) { reported = done; }).ok());
   EXPECT_EQ(ReadText(target), payload);
@@ -177,13 +178,13 @@ TEST_F(StorageConformanceTest, CopyWithinOneBackendCopiesBytes) {
 TEST_F(StorageConformanceTest, AbortedWriterPublishesNothing) {
   const Uri file = root_->Join("aborted.bin");
   auto writer = storage_->OpenWrite(file);
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_OK(writer);
   std::string chunk(1 << 20, 'a');
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE((*writer)->Write(chunk.data(), chunk.size()).ok());
-  ASSERT_TRUE((*writer)->Abort().ok());
+  for (int i = 0; i < 6; ++i) ASSERT_OK((*writer)->Write(chunk.data(), chunk.size()));
+  ASSERT_OK((*writer)->Abort());
   EXPECT_FALSE(storage_->Exists(file).ValueOrDie());
   auto entries = storage_->List(*root_);
-  ASSERT_TRUE(entries.ok());
+  ASSERT_OK(entries);
   for (const auto& e : *entries) EXPECT_TRUE(e.is_dir) << "left behind: " << e.uri.ToString();
 }
 
@@ -191,8 +192,8 @@ TEST_F(StorageConformanceTest, DestroyedWriterPublishesNothing) {
   const Uri file = root_->Join("dropped.bin");
   {
     auto writer = storage_->OpenWrite(file);
-    ASSERT_TRUE(writer.ok());
-    ASSERT_TRUE((*writer)->Write("partial", 7).ok());
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->Write("partial", 7));
   }
   EXPECT_FALSE(storage_->Exists(file).ValueOrDie());
 }
@@ -200,11 +201,11 @@ TEST_F(StorageConformanceTest, DestroyedWriterPublishesNothing) {
 TEST_F(StorageConformanceTest, ObjectIsInvisibleUntilClose) {
   const Uri file = root_->Join("pending.bin");
   auto writer = storage_->OpenWrite(file);
-  ASSERT_TRUE(writer.ok());
+  ASSERT_OK(writer);
   std::string chunk(1 << 20, 'p');
-  for (int i = 0; i < 12; ++i) ASSERT_TRUE((*writer)->Write(chunk.data(), chunk.size()).ok());
+  for (int i = 0; i < 12; ++i) ASSERT_OK((*writer)->Write(chunk.data(), chunk.size()));
   EXPECT_FALSE(storage_->Exists(file).ValueOrDie());
-  ASSERT_TRUE((*writer)->Close().ok());
+  ASSERT_OK((*writer)->Close());
   EXPECT_EQ(storage_->Stat(file).ValueOrDie().size, 12 << 20);
 }
 

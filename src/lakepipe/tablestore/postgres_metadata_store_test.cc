@@ -13,6 +13,7 @@
 #include "lakepipe/tablestore/advisory_locks.h"
 #include "lakepipe/postgres/postgres_connection.h"
 #include "lakepipe/tablestore/test_postgres.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::tablestore {
 
@@ -43,10 +44,10 @@ class PostgresMetadataStoreTest : public ::testing::Test {
     static int count = 0;
     database_ = fmt::format("test_{}", ++count);
     auto admin = PgConnection::Open(server_->Url("postgres"));
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    ASSERT_TRUE((*admin)->Execute("creating", "CREATE DATABASE " + database_).ok());
+    ASSERT_OK(admin);
+    ASSERT_OK((*admin)->Execute("creating", "CREATE DATABASE " + database_));
     auto sql = PgConnection::Open(Url());
-    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    ASSERT_OK(sql);
     sql_ = std::move(*sql);
   }
 
@@ -54,14 +55,14 @@ class PostgresMetadataStoreTest : public ::testing::Test {
 
   std::unique_ptr<MetadataStore> OpenStore() {
     auto store = OpenPostgresMetadataStore(Url());
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_OK(store);
     return store.ok() ? std::move(*store) : nullptr;
   }
 
   /// The first column of the first row of `sql` ("" when none).
   std::string Scalar(const std::string& sql, const std::vector<std::string>& params = {}) {
     auto rows = sql_->Query("test", sql, params);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_OK(rows);
     return rows.ok() && !rows->empty() ? (*rows)[0][0].value_or("NULL") : "";
   }
 
@@ -134,7 +135,7 @@ TEST_F(PostgresMetadataStoreTest, OpeningTwiceOrAtOnceMigratesOnce) {
     opens.push_back(
         std::async(std::launch::async, [&] { return OpenPostgresMetadataStore(Url()).status(); }));
   }
-  for (auto& open : opens) EXPECT_TRUE(open.get().ok());
+  for (auto& open : opens) EXPECT_OK(open.get());
   ASSERT_NE(OpenStore(), nullptr);
   EXPECT_EQ(Scalar("SELECT string_agg(version::text, ',') FROM lakepipe_meta.schema_version"),
             "1,2");
@@ -152,7 +153,7 @@ TEST_F(PostgresMetadataStoreTest, CommitThenLoadRoundTripsEveryField) {
   commit.tasks[1].version = "1.0.0-rc.1 ünï";
   commit.tables[1].partition_by.clear();
   commit.tables[1].rows = 9'000'000'000'000'000'000;
-  ASSERT_TRUE(store->CommitStage(commit).ok());
+  ASSERT_OK(store->CommitStage(commit));
   const RunRecord run{"run-1",
                       "ci",
                       "shop",
@@ -160,12 +161,12 @@ TEST_F(PostgresMetadataStoreTest, CommitThenLoadRoundTripsEveryField) {
                       "2026-11-23T19:28:00.000002+00:00",
                       "failed",
                       "line 1\nit's 'bad' ü"};
-  ASSERT_TRUE(store->SaveRun(run).ok());
+  ASSERT_OK(store->SaveRun(run));
   // Another instance's rows stay out of the snapshot.
-  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-2", {"elsewhere"}, "prod")).ok());
+  ASSERT_OK(store->CommitStage(SampleCommit("odd", "run-2", {"elsewhere"}, "prod")));
 
   auto loaded = store->Load("ci");
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   ASSERT_EQ(loaded->stages.size(), 1u);
   const StageRecord& stage = loaded->stages[0];
   EXPECT_EQ(
@@ -202,12 +203,12 @@ TEST_F(PostgresMetadataStoreTest, CommitThenLoadRoundTripsEveryField) {
 TEST_F(PostgresMetadataStoreTest, CommitReplacesTheRowsOfItsSlotOnly) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-1", {"a", "b"})).ok());
-  ASSERT_TRUE(store->CommitStage(SampleCommit("even", "run-2", {"x"})).ok());
-  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-3", {"c"})).ok());
+  ASSERT_OK(store->CommitStage(SampleCommit("odd", "run-1", {"a", "b"})));
+  ASSERT_OK(store->CommitStage(SampleCommit("even", "run-2", {"x"})));
+  ASSERT_OK(store->CommitStage(SampleCommit("odd", "run-3", {"c"})));
 
   auto loaded = store->Load("ci");
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   ASSERT_EQ(loaded->stages.size(), 1u);
   EXPECT_EQ(loaded->stages[0].committed_slot, "odd");
   EXPECT_EQ(loaded->stages[0].run_id, "run-3");
@@ -221,12 +222,12 @@ TEST_F(PostgresMetadataStoreTest, SaveRunUpdatesARunById) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   RunRecord run{"run-1", "ci", "shop", "2026-01-01T00:00:00+00:00", "", "running", ""};
-  ASSERT_TRUE(store->SaveRun(run).ok());
+  ASSERT_OK(store->SaveRun(run));
   run.finished_at = "2026-01-01T00:01:00+00:00";
   run.status = "succeeded";
-  ASSERT_TRUE(store->SaveRun(run).ok());
+  ASSERT_OK(store->SaveRun(run));
   auto loaded = store->Load("ci");
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   ASSERT_EQ(loaded->runs.size(), 1u);
   EXPECT_EQ(loaded->runs[0].status, "succeeded");
   EXPECT_EQ(loaded->runs[0].finished_at, "2026-01-01T00:01:00+00:00");
@@ -242,11 +243,11 @@ TEST_F(PostgresMetadataStoreTest, LocksOfOneStageSerializeRuns) {
     events.push_back(std::move(event));
   };
   auto first = store->Lock("ci", {"raw", "model"});
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   record("first locked");
   std::thread second([&] {
     auto locks = store->Lock("ci", {"model"});
-    EXPECT_TRUE(locks.ok()) << locks.status().ToString();
+    EXPECT_OK(locks);
     record("second locked");
   });
   // The second run is waiting once the server shows its lock request ungranted.
@@ -262,7 +263,7 @@ TEST_F(PostgresMetadataStoreTest, LocksOfOtherStagesOrInstancesDoNotWait) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   auto held = store->Lock("ci", {"raw"});
-  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_OK(held);
   for (const auto& [instance, stage] :
        std::vector<std::pair<std::string, std::string>>{{"ci", "model"}, {"prod", "raw"}}) {
     auto other = std::async(std::launch::async, [&, instance = instance, stage = stage] {
@@ -271,7 +272,7 @@ TEST_F(PostgresMetadataStoreTest, LocksOfOtherStagesOrInstancesDoNotWait) {
     const bool done = other.wait_for(kDeadline) == std::future_status::ready;
     if (!done) held->reset();  // let the thread finish before failing
     ASSERT_TRUE(done) << instance << "#" << stage << " waited for ci#raw";
-    EXPECT_TRUE(other.get().ok());
+    EXPECT_OK(other.get());
   }
 }
 
@@ -279,8 +280,8 @@ TEST_F(PostgresMetadataStoreTest, ValidateFailsOnceTheLockConnectionIsTerminated
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   auto locks = store->Lock("ci", {"model"});
-  ASSERT_TRUE(locks.ok()) << locks.status().ToString();
-  ASSERT_TRUE((*locks)->Validate().ok());
+  ASSERT_OK(locks);
+  ASSERT_OK((*locks)->Validate());
   // The session holding the int8 key: pg_locks splits it into classid (high) and objid.
   const std::string pid = Scalar(
       "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
@@ -299,7 +300,7 @@ TEST_F(PostgresMetadataStoreTest, ValidateFailsOnceTheLockConnectionIsTerminated
   // The server released the lock with the session: another run gets it.
   auto next = std::async(std::launch::async, [&] { return store->Lock("ci", {"model"}).status(); });
   ASSERT_EQ(next.wait_for(kDeadline), std::future_status::ready);
-  EXPECT_TRUE(next.get().ok());
+  EXPECT_OK(next.get());
 }
 
 TEST_F(PostgresMetadataStoreTest, ErrorsAndDescribeNeverShowThePassword) {
@@ -326,8 +327,7 @@ TEST_F(PostgresMetadataStoreTest, ErrorsAndDescribeNeverShowThePassword) {
 
 TEST_F(PostgresMetadataStoreTest, NewerSchemaVersionIsRefused) {
   ASSERT_NE(OpenStore(), nullptr);
-  ASSERT_TRUE(
-      sql_->Execute("test", "INSERT INTO lakepipe_meta.schema_version VALUES (3, now())").ok());
+  ASSERT_OK(sql_->Execute("test", "INSERT INTO lakepipe_meta.schema_version VALUES (3, now())"));
   auto store = OpenPostgresMetadataStore(Url());
   ASSERT_FALSE(store.ok());
   EXPECT_TRUE(store.status().IsInvalid()) << store.status().ToString();
@@ -374,7 +374,7 @@ INSERT INTO lakepipe_meta.tasks VALUES ('ci', 'model', 'orders', 'key1', 7, 'run
                    "'lakepipe_meta' AND table_name = 'tasks' AND column_name = 'version'"),
             "text");
   auto loaded = store->Load("ci");
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   const TaskRecord* task = loaded->FindTask("model", "odd", "orders");
   ASSERT_NE(task, nullptr);
   EXPECT_EQ(task->version, "7");
@@ -384,44 +384,43 @@ INSERT INTO lakepipe_meta.tasks VALUES ('ci', 'model', 'orders', 'key1', 7, 'run
 TEST_F(PostgresMetadataStoreTest, DropStageRemovesBothSlotsOfThatStageOnly) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-1", {"a", "b"})).ok());
-  ASSERT_TRUE(store->CommitStage(SampleCommit("even", "run-2", {"c"})).ok());
+  ASSERT_OK(store->CommitStage(SampleCommit("odd", "run-1", {"a", "b"})));
+  ASSERT_OK(store->CommitStage(SampleCommit("even", "run-2", {"c"})));
   StageCommit other = SampleCommit("odd", "run-2", {"kept"});
   other.stage.stage = "raw";
   for (auto& t : other.tasks) t.stage = "raw";
   for (auto& t : other.tables) t.stage = "raw";
-  ASSERT_TRUE(store->CommitStage(other).ok());
-  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-3", {"elsewhere"}, "prod")).ok());
+  ASSERT_OK(store->CommitStage(other));
+  ASSERT_OK(store->CommitStage(SampleCommit("odd", "run-3", {"elsewhere"}, "prod")));
 
   auto dropped = store->DropStage("ci", "model");
-  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  ASSERT_OK(dropped);
   EXPECT_EQ(std::tie(dropped->stages, dropped->tasks, dropped->tables),
             std::make_tuple(int64_t{1}, int64_t{3}, int64_t{3}));
   auto loaded = store->Load("ci");
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   EXPECT_EQ(loaded->FindStage("model"), nullptr);
   ASSERT_NE(loaded->FindStage("raw"), nullptr);
   EXPECT_EQ(loaded->tasks.size(), 1u);
   EXPECT_EQ(loaded->tables.size(), 1u);
   auto prod = store->Load("prod");
-  ASSERT_TRUE(prod.ok()) << prod.status().ToString();
+  ASSERT_OK(prod);
   EXPECT_NE(prod->FindStage("model"), nullptr);
   // Dropping what is not there drops nothing.
   dropped = store->DropStage("ci", "model");
-  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  ASSERT_OK(dropped);
   EXPECT_EQ(dropped->stages + dropped->tasks + dropped->tables, 0);
 }
 
 TEST_F(PostgresMetadataStoreTest, ConnectionLostDuringCommitWritesNothing) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->CommitStage(SampleCommit("odd", "run-1", {"a"})).ok());
+  ASSERT_OK(store->CommitStage(SampleCommit("odd", "run-1", {"a"})));
   // Hold the tables table so the next commit stops midway, after its stages upsert.
   auto blocker = PgConnection::Open(Url());
-  ASSERT_TRUE(blocker.ok()) << blocker.status().ToString();
-  ASSERT_TRUE((*blocker)->Execute("test", "BEGIN").ok());
-  ASSERT_TRUE(
-      (*blocker)->Execute("test", "LOCK TABLE lakepipe_meta.tables IN ACCESS EXCLUSIVE MODE").ok());
+  ASSERT_OK(blocker);
+  ASSERT_OK((*blocker)->Execute("test", "BEGIN"));
+  ASSERT_OK((*blocker)->Execute("test", "LOCK TABLE lakepipe_meta.tables IN ACCESS EXCLUSIVE MODE"));
   auto commit = std::async(
       std::launch::async, [&] { return store->CommitStage(SampleCommit("even", "run-2", {"b"})); });
   const std::string pid = WaitForRow(
@@ -436,10 +435,10 @@ TEST_F(PostgresMetadataStoreTest, ConnectionLostDuringCommitWritesNothing) {
       << lost.message();
   EXPECT_NE(lost.message().find("lost the connection"), std::string::npos) << lost.message();
   EXPECT_NE(lost.message().find("nothing of it was written"), std::string::npos) << lost.message();
-  ASSERT_TRUE((*blocker)->Execute("test", "ROLLBACK").ok());
+  ASSERT_OK((*blocker)->Execute("test", "ROLLBACK"));
 
   auto loaded = store->Load("ci");  // reconnects
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   ASSERT_EQ(loaded->stages.size(), 1u);
   EXPECT_EQ(loaded->stages[0].committed_slot, "odd");
   EXPECT_EQ(loaded->stages[0].run_id, "run-1");
@@ -455,9 +454,9 @@ TEST_F(PostgresMetadataStoreTest, ReconnectsAfterTheConnectionDroppedWhileIdle) 
       "AND application_name = 'lakepipe' AND pid <> pg_backend_pid()");
   ASSERT_NE(pid, "");
   Terminate(pid);
-  EXPECT_TRUE(store->CommitStage(SampleCommit("odd", "run-1", {"a"})).ok());
+  EXPECT_OK(store->CommitStage(SampleCommit("odd", "run-1", {"a"})));
   auto loaded = store->Load("ci");
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_OK(loaded);
   EXPECT_EQ(TableNames(*loaded, "odd"), std::vector<std::string>{"a"});
 }
 

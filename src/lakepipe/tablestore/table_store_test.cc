@@ -10,6 +10,7 @@
 #include <parquet/arrow/reader.h>
 
 #include "lakepipe/duckdb/database.h"
+#include "lakepipe/testing/gtest_util.h"
 
 namespace lakepipe::tablestore {
 namespace {
@@ -19,11 +20,6 @@ namespace fs = std::filesystem;
 class TableStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("lakepipe-tablestore-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     TableStoreOptions options;
     options.base = (dir_ / "lake").string();
     options.instance = "dev";
@@ -43,7 +39,6 @@ class TableStoreTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static std::shared_ptr<arrow::Table> Ids(const std::string& json) {
     auto schema =
@@ -61,9 +56,9 @@ class TableStoreTest : public ::testing::Test {
     auto locks = store_->Lock({"raw"}).ValueOrDie();
     auto tx = store_->BeginStage("raw", "run", locks.get()).ValueOrDie();
     auto written = tx->WriteTable("items", *data, options);
-    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    EXPECT_OK(written);
     auto status = tx->Commit();
-    EXPECT_TRUE(status.ok()) << status.ToString();
+    EXPECT_OK(status);
     return tx->slot();
   }
 
@@ -78,7 +73,8 @@ class TableStoreTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  lakepipe::testing::TempDir temp_{"tablestore"};
+  const fs::path dir_ = temp_.path();
   std::unique_ptr<TableStore> store_;
 };
 
@@ -136,8 +132,8 @@ TEST_F(TableStoreTest, FlowsSharingABaseAndInstanceNeverTouchEachOther) {
   {
     auto locks = other->Lock({"raw"}).ValueOrDie();
     auto tx = other->BeginStage("raw", "run", locks.get()).ValueOrDie();
-    ASSERT_TRUE(tx->WriteTable("items", *Ids(R"([{"id": 2, "tag": "other"}])"), {}).ok());
-    ASSERT_TRUE(tx->Commit().ok());
+    ASSERT_OK(tx->WriteTable("items", *Ids(R"([{"id": 2, "tag": "other"}])"), {}));
+    ASSERT_OK(tx->Commit());
   }
   EXPECT_EQ(CatalogQuery("SELECT id, tag FROM raw.items"), "1,shop,;");
   EXPECT_EQ(other->ReadTable({"raw", "items"}).ValueOrDie()->ToTable().ValueOrDie()->num_rows(),
@@ -154,7 +150,7 @@ TEST_F(TableStoreTest, AnUncommittedTransactionLeavesTheCommittedSlotLive) {
   {
     auto locks = store_->Lock({"raw"}).ValueOrDie();
     auto tx = store_->BeginStage("raw", "run2", locks.get()).ValueOrDie();
-    ASSERT_TRUE(tx->WriteTable("items", *Ids(R"([{"id": 9, "tag": "z"}])"), {}).ok());
+    ASSERT_OK(tx->WriteTable("items", *Ids(R"([{"id": 9, "tag": "z"}])"), {}));
     stem = tx->file_stem();
   }  // dropped without Commit()
   EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
@@ -182,7 +178,7 @@ TEST_F(TableStoreTest, NotNullColumnsAreCheckedAndWrittenAsRequired) {
       arrow::io::ReadableFile::Open((dir_ / "lake" / good.files[0].path).string()).ValueOrDie();
   reader = ::parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
   std::shared_ptr<arrow::Schema> schema;
-  ASSERT_TRUE(reader->GetSchema(&schema).ok());
+  ASSERT_OK(reader->GetSchema(&schema));
   EXPECT_FALSE(schema->GetFieldByName("tag")->nullable());
   EXPECT_TRUE(schema->GetFieldByName("id")->nullable());
 }
@@ -206,7 +202,7 @@ TEST_F(TableStoreTest, PartitionedTablesReadBackWithTheirColumnsInOrderEmptyOrNo
   for (const std::string rows : {R"([{"id": 7, "tag": "a"}, {"id": 8, "tag": "b"}])", "[]"}) {
     CommitItems(Ids(rows), options);
     auto reader = store_->ReadTable({"raw", "items"});
-    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    ASSERT_OK(reader);
     EXPECT_EQ((*reader)->schema()->ToString(), "id: int64\ntag: string") << rows;
     auto table = (*reader)->ToTable().ValueOrDie();
     EXPECT_EQ(table->num_rows(), rows == "[]" ? 0 : 2);
@@ -231,7 +227,7 @@ TEST_F(TableStoreTest, CacheHitCopiesTheCommittedFilesIntoTheNewSlot) {
   ASSERT_EQ(copied.files.size(), 1u);
   EXPECT_EQ(copied.files[0].path, "dev/shop/raw__even/items/" + tx->file_stem() + "-0000.parquet");
   EXPECT_EQ(copied.slot, "even");
-  ASSERT_TRUE(tx->Commit().ok());
+  ASSERT_OK(tx->Commit());
   EXPECT_EQ(CatalogQuery("SELECT id FROM raw.items"), "1,;");
   const auto snapshot = store_->Load().ValueOrDie();
   EXPECT_EQ(snapshot.FindTable("raw", "even", "items")->content_hash,
@@ -244,16 +240,14 @@ TEST_F(TableStoreTest, SqlReadsCommittedStagesAndTablesOfItsOwnStage) {
   auto tx = store_->BeginStage("model", "run", locks.get()).ValueOrDie();
   TableOptions sorted;
   sorted.sort_by = {"id"};
-  ASSERT_TRUE(
-      tx->WriteSql("doubled", "SELECT id * 2 AS id FROM raw.items", {{"raw", "items"}}, sorted)
-          .ok());
+  ASSERT_OK(tx->WriteSql("doubled", "SELECT id * 2 AS id FROM raw.items", {{"raw", "items"}}, sorted));
   auto sum =
       tx->WriteSql("total", "SELECT sum(id) AS s FROM model.doubled", {{"model", "doubled"}}, {});
-  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  ASSERT_OK(sum);
   EXPECT_EQ(sum->rows, 1);
   auto missing = tx->WriteSql("x", "SELECT * FROM model.nope", {{"model", "nope"}}, {});
   EXPECT_EQ(missing.status().message(), "table 'model.nope' is not written yet in this stage");
-  ASSERT_TRUE(tx->Commit().ok());
+  ASSERT_OK(tx->Commit());
   EXPECT_EQ(CatalogQuery("SELECT s FROM model.total"), "6,;");
 }
 
@@ -264,8 +258,8 @@ TEST_F(TableStoreTest, ACommitWhoseCatalogCannotBeBuiltCommitsNoMetadata) {
     // second view cannot be created.
     auto locks = store_->Lock({"raw"}).ValueOrDie();
     auto tx = store_->BeginStage("raw", "run2", locks.get()).ValueOrDie();
-    ASSERT_TRUE(tx->WriteTable("dfA", *Ids(R"([{"id": 2, "tag": "b"}])"), {}).ok());
-    ASSERT_TRUE(tx->WriteTable("DFA", *Ids(R"([{"id": 3, "tag": "c"}])"), {}).ok());
+    ASSERT_OK(tx->WriteTable("dfA", *Ids(R"([{"id": 2, "tag": "b"}])"), {}));
+    ASSERT_OK(tx->WriteTable("DFA", *Ids(R"([{"id": 3, "tag": "c"}])"), {}));
     auto status = tx->Commit();
     ASSERT_FALSE(status.ok());
     EXPECT_NE(status.message().find("building catalog '" + (dir_ / "shop.duckdb").string()),

@@ -31,8 +31,8 @@ class TableWriterTest : public ::testing::Test {
   static std::shared_ptr<arrow::RecordBatch> Batch(int64_t first, int64_t rows, int64_t groups) {
     arrow::Int64Builder ids, grps;
     for (int64_t id = first; id < first + rows; ++id) {
-      EXPECT_TRUE(ids.Append(id).ok());
-      EXPECT_TRUE(grps.Append(id % groups).ok());
+      EXPECT_OK(ids.Append(id));
+      EXPECT_OK(grps.Append(id % groups));
     }
     return arrow::RecordBatch::Make(Schema(), rows,
                                     {ids.Finish().ValueOrDie(), grps.Finish().ValueOrDie()});
