@@ -223,12 +223,18 @@ arrow::Result<std::shared_ptr<arrow::Buffer>> Storage::ReadAll(const Uri& uri) {
 
 arrow::Result<std::optional<std::shared_ptr<arrow::Buffer>>> Storage::ReadIfExists(
     const Uri& uri) {
-  auto buffer = ReadAll(uri);
-  if (buffer.ok()) return std::move(*buffer);
   // Providers word "no such object" each their own way: ask the store, not the message.
-  ARROW_ASSIGN_OR_RAISE(auto entry, StatIfExists(uri));
-  if (!entry) return std::nullopt;
-  return buffer.status();
+  // When the object is there by the time we ask, a concurrent writer created it after our
+  // read failed (the first publication of a manifest): read again.
+  arrow::Status failed;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto buffer = ReadAll(uri);
+    if (buffer.ok()) return std::move(*buffer);
+    failed = buffer.status();
+    ARROW_ASSIGN_OR_RAISE(auto entry, StatIfExists(uri));
+    if (!entry) return std::nullopt;
+  }
+  return failed;
 }
 
 arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) {
