@@ -6,6 +6,7 @@
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/flow/flow_repair.h"
+#include "lakepipe/flow/flow_status.h"
 #include "lakepipe/flow/flow_runner.h"
 
 namespace lakepipe::cli {
@@ -135,80 +136,37 @@ void AddStatus(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
   cmd->callback([=, &flags] {
     *run = [=, &flags]() -> arrow::Status {
       ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
-      ARROW_ASSIGN_OR_RAISE(auto store, tablestore::TableStore::Open(config.store, config.storage));
-      ARROW_ASSIGN_OR_RAISE(auto snapshot, store->Load());
-      // The committed slot's tables of `stage` with their tasks; none when it never committed.
-      auto committed = [&](const tablestore::StageRecord* record, const std::string& stage) {
-        std::vector<std::pair<const tablestore::TableRecord*, const tablestore::TaskRecord*>>
-            tables;
-        if (!record) return tables;
-        for (const auto* table : snapshot.TablesIn(stage, record->committed_slot)) {
-          tables.emplace_back(table, snapshot.FindTask(stage, record->committed_slot, table->table));
-        }
-        return tables;
-      };
-      auto cache_hit = [](const tablestore::TaskRecord* task) {
-        return task ? task->output_json.value("cache_hit", false) : false;
-      };
+      ARROW_ASSIGN_OR_RAISE(auto status, flow::FlowStatus(config));
       if (flags.output == "json") {
-        nlohmann::json stages = nlohmann::json::array();
-        for (const auto& stage : config.stages) {
-          const auto* record = snapshot.FindStage(stage.name);
-          nlohmann::json tables = nlohmann::json::array();
-          for (const auto& [table, task] : committed(record, stage.name)) {
-            tables.push_back({{"table", table->table},
-                              {"rows", table->rows},
-                              {"bytes", table->bytes},
-                              {"files", table->files.size()},
-                              {"version", task ? task->version : ""},
-                              {"cache_hit", cache_hit(task)}});
-          }
-          stages.push_back({{"stage", stage.name},
-                            {"committed_slot", record ? record->committed_slot : ""},
-                            {"committed_at", record ? record->committed_at : ""},
-                            {"run_id", record ? record->run_id : ""},
-                            {"tables", tables}});
-        }
-        nlohmann::json runs = nlohmann::json::array();
-        for (const auto& r : snapshot.runs) {
-          runs.push_back({{"run_id", r.run_id},
-                          {"started_at", r.started_at},
-                          {"finished_at", r.finished_at},
-                          {"status", r.status},
-                          {"error", r.error}});
-        }
-        std::cout << nlohmann::json({{"flow", config.name},
-                                     {"instance", config.store.instance},
-                                     {"metadata", store->metadata().Describe()},
-                                     {"catalog", config.store.catalog_path},
-                                     {"stages", stages},
-                                     {"runs", runs}})
-                         .dump()
-                  << "\n";
+        std::cout << status.dump() << "\n";
         return arrow::Status::OK();
       }
-      std::cout << fmt::format("flow '{}', instance '{}', metadata {}\n", config.name,
-                               config.store.instance, store->metadata().Describe());
-      for (const auto& stage : config.stages) {
-        const auto* record = snapshot.FindStage(stage.name);
-        std::cout << fmt::format("{}: {}\n", stage.name,
-                                 record && !record->committed_slot.empty()
-                                     ? "slot " + record->committed_slot + " at " +
-                                           record->committed_at
-                                     : std::string("never committed"));
-        for (const auto& [table, task] : committed(record, stage.name)) {
-          const std::string version = task ? task->version : "";
-          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n", table->table, table->rows,
-                                   table->files.size(),
-                                   HumanBytes(static_cast<double>(table->bytes)),
+      std::cout << fmt::format("flow '{}', instance '{}', metadata {}\n",
+                               status["flow"].get<std::string>(),
+                               status["instance"].get<std::string>(),
+                               status["metadata"].get<std::string>());
+      for (const auto& stage : status["stages"]) {
+        const std::string slot = stage["committed_slot"];
+        std::cout << fmt::format("{}: {}\n", stage["stage"].get<std::string>(),
+                                 slot.empty() ? std::string("never committed")
+                                              : "slot " + slot + " at " +
+                                                    stage["committed_at"].get<std::string>());
+        for (const auto& table : stage["tables"]) {
+          const std::string version = table["version"];
+          std::cout << fmt::format("  {}: {} rows, {} files, {}{}{}\n",
+                                   table["table"].get<std::string>(), table["rows"].get<int64_t>(),
+                                   table["files"].get<int64_t>(),
+                                   HumanBytes(table["bytes"].get<double>()),
                                    version.empty() || version == "0" ? "" : ", version " + version,
-                                   cache_hit(task) ? " (cache hit)" : "");
+                                   table["cache_hit"].get<bool>() ? " (cache hit)" : "");
         }
       }
-      if (!snapshot.runs.empty()) {
-        const auto& last = snapshot.runs.back();
-        std::cout << fmt::format("last run {}: {}{}\n", last.run_id, last.status,
-                                 last.error.empty() ? "" : " (" + last.error + ")");
+      if (!status["runs"].empty()) {
+        const auto& last = status["runs"].back();
+        const std::string error = last["error"];
+        std::cout << fmt::format("last run {}: {}{}\n", last["run_id"].get<std::string>(),
+                                 last["status"].get<std::string>(),
+                                 error.empty() ? "" : " (" + error + ")");
       }
       return arrow::Status::OK();
     };
