@@ -4,7 +4,7 @@ PY := .deps/venv/bin/python
 JOBS ?= $(shell nproc)
 
 .PHONY: all release debug asan deps demo test unit e2e bench format format-check clean fuzz \
-	test-asan
+	test-asan wheel
 
 all: release
 
@@ -23,6 +23,10 @@ asan: deps
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLAKEPIPE_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 
+# dist/lakepipe-*.whl: the engine, the CLI and the Python package (scripts/build-wheel).
+wheel: deps
+	@bash scripts/build-wheel
+
 # Writes a small table under ./lake with the built binary, then says how to query it.
 demo: release
 	@$(BUILD_DIR)/lakepipe demo ./lake
@@ -30,7 +34,8 @@ demo: release
 unit: release
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-e2e: release
+# The wheel too: tests/e2e/test_wheel.py installs it into a fresh venv.
+e2e: release wheel
 	@LAKEPIPE_BIN=$(abspath $(BUILD_DIR)/lakepipe) $(PY) -m pytest -q tests/e2e
 
 # Every test: unit tests under ctest, then end-to-end tests against real services.
@@ -47,7 +52,7 @@ SANITIZER_ENV := LAKEPIPE_SANITIZED=1 \
   LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp):print_suppressions=0:log_path=$(SANITIZER_REPORTS)/report \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SANITIZER_REPORTS)/report
 
-test-asan: asan
+test-asan: asan wheel
 	@rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
 	@status=0; \
 	(cd build-asan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)) || status=1; \

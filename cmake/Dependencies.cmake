@@ -45,6 +45,13 @@ list(APPEND LAKEPIPE_RPATH "${_duckdb_dir}")
 # overrides it at run time.
 set(LAKEPIPE_DUCKDB_EXTENSION_DIR "${LAKEPIPE_DEPS_DIR}/duckdb/extensions"
     CACHE PATH "Folder holding httpfs/azure/postgres_scanner .duckdb_extension files")
+# A wheel bakes in no folder of the machine that built it: the package sets the variable to
+# the extensions it carries (python/lakepipe/_binary.py, _engine_loader.py).
+if(LAKEPIPE_PYTHON)
+  set(LAKEPIPE_BAKED_DUCKDB_EXTENSION_DIR "")
+else()
+  set(LAKEPIPE_BAKED_DUCKDB_EXTENSION_DIR "${LAKEPIPE_DUCKDB_EXTENSION_DIR}")
+endif()
 
 # --- simdjson, private ----------------------------------------------------------------
 # pyarrow's libparquet exports its own bundled simdjson (3.6.5) under the same symbol names

@@ -150,3 +150,13 @@ def flow(store_backend, run_lakepipe, tmp_path) -> Flow:
 def local_flow(run_lakepipe, tmp_path, request) -> Flow:
     return flow_on(make_backend("file", request, tmp_path / "store"), run_lakepipe,
                    tmp_path / "flow")
+
+
+# --- the wheel (wheel_support.WheelVenv) --------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(tmp_path_factory):
+    """One venv per test session with the wheel installed, outside the source tree."""
+    from wheel_support import WheelVenv
+    return WheelVenv(tmp_path_factory.mktemp("wheel") / "venv")

@@ -14,12 +14,12 @@
 #include <new>
 #include <string>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/common/build_config.h"
+#include "lakepipe/common/console_log.h"
 #include "lakepipe/common/crash_point.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/storage/redact.h"
@@ -112,12 +112,7 @@ int Main(int argc, char** argv) {
     sub = sub->get_subcommands().front();
     g_command = g_command == "lakepipe" ? sub->get_name() : g_command + " " + sub->get_name();
   }
-  // Messages go to stderr, so stdout stays the command's output (JSON under --output json).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("lakepipe"));
-  spdlog::set_pattern("lakepipe: %l: %v");
-  spdlog::set_level(flags.verbose >= 2   ? spdlog::level::debug
-                    : flags.verbose == 1 ? spdlog::level::info
-                                         : spdlog::level::warn);
+  ConfigureConsoleLog(flags.verbose);
 
   int code = 0;
   {

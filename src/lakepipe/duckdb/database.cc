@@ -340,6 +340,11 @@ arrow::Status Database::LoadExtension(std::string_view name) {
   if (std::find(loaded_.begin(), loaded_.end(), key) != loaded_.end()) {
     return arrow::Status::OK();
   }
+  if (extension_dir_.empty()) {
+    return arrow::Status::IOError(fmt::format(
+        "DuckDB extension '{}': no extension folder is known (set LAKEPIPE_DUCKDB_EXTENSIONS)",
+        key));
+  }
   const auto file = std::filesystem::path(extension_dir_) / (key + ".duckdb_extension");
   if (!std::filesystem::exists(file)) {
     return arrow::Status::IOError(

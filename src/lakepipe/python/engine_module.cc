@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/common/build_config.h"
+#include "lakepipe/common/console_log.h"
 #include "lakepipe/duckdb/database.h"
 #include "lakepipe/flow/catalog_session.h"
 #include "lakepipe/flow/flow_config.h"
@@ -146,6 +147,10 @@ NB_MODULE(_engine, m) {
   // Compute kernels, the CA bundle, the S3 SDK. The S3 SDK is finalized by pyarrow.fs at
   // exit: engine and pyarrow share one libarrow, so one finalization serves both.
   lakepipe::python::ThrowIfError(lakepipe::storage::ArrowRuntime::Initialize());
+  lakepipe::ConfigureConsoleLog(0);
+
+  m.def("set_verbosity", &lakepipe::ConfigureConsoleLog, nb::arg("verbose"),
+        "0: warnings and errors on stderr; 1: what runs do; 2: every call to the store");
 
   m.def("versions", [] {
     nb::dict versions;

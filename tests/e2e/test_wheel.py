@@ -1,0 +1,145 @@
+"""The wheel, installed as a user installs it (wheel_support.WheelVenv): the CLI, `import
+lakepipe`, and flows run from Python with their tables read as Arrow streams, with no file of
+the source tree or of .deps/ loaded."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from flow_support import expected_tables, flow_on
+from services import ROOT
+from wheel_support import wheel_file
+
+# Every file the process has mapped, and where its libarrow came from.
+MAPS = """
+def mapped_files():
+    paths = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) >= 6 and fields[5].startswith("/"):
+                paths.add(fields[5])
+    return sorted(paths)
+"""
+
+
+def site_packages(venv) -> str:
+    return subprocess.run([str(venv.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def libraries_resolved(venv, binary: Path) -> dict[str, str]:
+    """ldd's answer for one of the wheel's binaries: library name -> resolved path."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True,
+                         env=venv.env()).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S+) => (\S+)", line)
+        if m:
+            found[m.group(1)] = os.path.realpath(m.group(2)) if m.group(2).startswith("/") else m.group(2)
+    return found
+
+
+def test_the_wheel_is_a_manylinux_wheel_of_this_version():
+    name = wheel_file().name
+    assert re.fullmatch(r"lakepipe-\d+\.\d+\.\d+-cp3\d+-cp3\d+-manylinux_2_\d+_x86_64\.whl", name), name
+
+
+def test_the_installed_cli_runs_with_nothing_of_the_source_tree(wheel_venv, tmp_path):
+    version = wheel_venv.cli("--version", cwd=tmp_path).stdout
+    assert re.fullmatch(r"lakepipe \d+\.\d+\.\d+ \(Arrow 26\.0\.1, DuckDB v1\.5\.5\)\n", version)
+
+    demo = json.loads(wheel_venv.cli("--output", "json", "demo", "./lake", "--rows", "1000",
+                                     cwd=tmp_path).stdout)
+    assert demo["rows"] == 1000
+    files = sorted((tmp_path / "lake").rglob("*.parquet"))
+    assert files and sum(pq.read_metadata(f).num_rows for f in files) == 1000
+
+    site = Path(site_packages(wheel_venv))
+    binaries = [site / "lakepipe" / "bin" / "lakepipe", *(site / "lakepipe").glob("_engine*.so")]
+    assert len(binaries) == 2, binaries
+    for binary in binaries:
+        resolved = libraries_resolved(wheel_venv, binary)
+        assert resolved["libarrow.so.2600"] == str(site / "pyarrow" / "libarrow.so.2600")
+        assert "not found" not in resolved.values(), resolved
+        assert not [p for p in resolved.values() if p.startswith(str(ROOT))], resolved
+
+
+def test_a_flow_runs_from_python_and_its_tables_cross_as_arrow_streams(
+        wheel_venv, store_backend, run_lakepipe, tmp_path):
+    flow = flow_on(store_backend, run_lakepipe, tmp_path / "flow")
+    flow.put_data()
+    flow.write(flow.standard_stages(report=False))
+    code = MAPS + """
+import json
+import os
+import duckdb, polars as pl, pyarrow as pa
+import lakepipe
+
+flow = lakepipe.Flow("flow.yaml")
+first = flow.run()
+before = pa.total_allocated_bytes()
+totals = flow.table("model.totals").to_arrow()
+grew = pa.total_allocated_bytes() - before
+try:
+    flow.sql("DROP TABLE model.names")
+    sql_error = None
+except lakepipe.LakepipeError as error:
+    sql_error = str(error)
+try:
+    flow.table("model.nothing").to_arrow()
+    missing_error = None
+except lakepipe.LakepipeError as error:
+    missing_error = str(error)
+print(json.dumps({
+    "first": first,
+    "second": flow.run(),
+    "status": flow.status(),
+    "tables": {
+        "model.totals": totals.to_pylist(),
+        "model.names": pl.DataFrame(flow.table("model.names")).to_dicts(),
+        "raw.orders": flow.table("raw.orders").to_pandas().to_dict("records"),
+        "raw.customers": [dict(zip(["id", "name", "region"], row))
+                          for row in flow.table("raw.customers").to_duckdb().fetchall()],
+    },
+    "sql": flow.sql("SELECT count(*) AS n FROM model.names").to_pylist(),
+    "sql_error": sql_error,
+    "missing_error": missing_error,
+    "grew": grew,
+    "nbytes": totals.nbytes,
+    "maps": mapped_files(),
+}))
+"""
+    out = wheel_venv.python_json(code, cwd=flow.folder, env=flow.env)
+    expected = expected_tables(report=False)
+
+    # Every reader got the rows the flow committed, which independent DuckDB reads too.
+    for ref, rows in out["tables"].items():
+        stage, table = ref.split(".")
+        assert sorted(tuple(r.values()) for r in rows) == expected[(stage, table)], ref
+    assert flow.catalog_tables() == expected
+    assert out["sql"] == [{"n": len(expected[("model", "names")])}]
+
+    ran = [t for s in out["first"]["stages"] for t in s["tasks"]]
+    assert len(ran) == 4 and not any(t["cache_hit"] for t in ran)
+    assert all(t["cache_hit"] for s in out["second"]["stages"] for t in s["tasks"])
+    assert [s["stage"] for s in out["status"]["stages"]] == ["raw", "model"]
+
+    # The same errors, word for word, as the CLI's.
+    cli = wheel_venv.cli("sql", "flow.yaml", "DROP TABLE model.names", cwd=flow.folder,
+                         env=flow.env, check=False)
+    assert cli.returncode == 1
+    assert cli.stderr == f"lakepipe: error: {out['sql_error']}\n"
+    assert "model.nothing" in out["missing_error"]
+
+    # One libarrow in the process, pyarrow's: the engine's reads were allocated from the
+    # memory pool pyarrow counts. No file of the source tree or .deps/ was mapped.
+    assert out["grew"] >= out["nbytes"] > 0
+    arrows = [p for p in out["maps"] if "/libarrow.so" in p]
+    assert arrows == [f"{site_packages(wheel_venv)}/pyarrow/libarrow.so.2600"], arrows
+    assert not [p for p in out["maps"] if p.startswith(str(ROOT))]
