@@ -90,7 +90,8 @@ class Flow:
             home: Optional[str | os.PathLike] = None) -> dict:
         """Runs the flow (or the selected stages and ``stage.task`` tasks) and commits each
         stage; returns what ``lakepipe flow run --output json`` reports. Ctrl-C stops the
-        run with nothing committed by the stage it was in."""
+        run once the tasks running then end (as the CLI's), with nothing committed by
+        their stage, and raises KeyboardInterrupt."""
         if isinstance(stages, str):
             stages = [stages]
         if isinstance(tasks, str):

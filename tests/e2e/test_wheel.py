@@ -11,9 +11,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from flow_support import expected_tables, flow_on
+from flow_support import PYTHON, expected_tables, flow_on
 from services import ROOT
 from wheel_support import wheel_file
+
+# An exec task that takes 3 s to write its one-row table.
+SLOW_TABLE = ("import sys, time, pyarrow as pa, pyarrow.ipc as ipc; time.sleep(3); "
+              "t = pa.table({'x': [1]}); w = ipc.new_stream(sys.stdout.buffer, t.schema); "
+              "w.write_table(t); w.close()")
 
 # Every file the process has mapped, and where its libarrow came from.
 MAPS = """
@@ -143,3 +148,33 @@ print(json.dumps({
     arrows = [p for p in out["maps"] if "/libarrow.so" in p]
     assert arrows == [f"{site_packages(wheel_venv)}/pyarrow/libarrow.so.2600"], arrows
     assert not [p for p in out["maps"] if p.startswith(str(ROOT))]
+
+
+def test_ctrl_c_stops_a_python_run_with_nothing_committed_and_nothing_stuck(
+        wheel_venv, local_flow):
+    flow = local_flow
+    flow.put_data()
+    flow.write([{"name": "raw", "tasks": [
+        {"name": "customers", "read": {"uri": flow.input_uri("customers.csv")}},
+        # Still running when Ctrl-C comes; its output is never committed.
+        {"name": "slow", "exec": [PYTHON, "-c", SLOW_TABLE]}]}])
+    code = """
+import json, os, signal, threading
+import lakepipe
+
+flow = lakepipe.Flow("flow.yaml")
+threading.Timer(1, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    flow.run()
+    outcome = "finished"
+except KeyboardInterrupt:
+    outcome = "interrupted"
+print(json.dumps({"outcome": outcome, "status": flow.status()}))
+"""
+    out = wheel_venv.python_json(code, cwd=flow.folder)
+    assert out["outcome"] == "interrupted"
+    assert out["status"]["stages"][0]["committed_slot"] == ""
+    assert out["status"]["runs"][-1]["status"] == "cancelled"
+    # No lock or run record left behind: the CLI's next run goes through.
+    assert sorted(t["task"] for s in flow.run()["stages"] for t in s["tasks"]) == \
+        ["customers", "slow"]
