@@ -26,11 +26,18 @@ def executable() -> str:
     return str(bundled)
 
 
-def environment() -> dict[str, str]:
-    """The environment a lakepipe process runs with: the caller's, plus where the wheel
-    keeps DuckDB's extensions (a build from source has their folder compiled in)."""
-    env = dict(os.environ)
+def add_bundled_extensions(env) -> None:
+    """Points ``env`` (a dict, or os.environ for the engine in this process) at the DuckDB
+    extensions the wheel carries, unless it names a folder already. A build from source has
+    its folder compiled in and carries none."""
     extensions = _PACKAGE_DIR / "duckdb_extensions"
     if extensions.is_dir():
         env.setdefault("LAKEPIPE_DUCKDB_EXTENSIONS", str(extensions))
+
+
+def environment() -> dict[str, str]:
+    """The environment a lakepipe process runs with: the caller's, plus the wheel's
+    DuckDB extensions."""
+    env = dict(os.environ)
+    add_bundled_extensions(env)
     return env

@@ -8,17 +8,15 @@ DuckDB's extensions is set before the engine opens its first database.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-_EXTENSIONS = Path(__file__).resolve().parent / "duckdb_extensions"
+from lakepipe._binary import add_bundled_extensions
 
 
 def engine():
     import pyarrow  # noqa: F401  (one libarrow in the process: pyarrow's)
     import pyarrow.fs  # noqa: F401  (registers the S3 finalization at exit)
 
-    if _EXTENSIONS.is_dir():
-        os.environ.setdefault("LAKEPIPE_DUCKDB_EXTENSIONS", str(_EXTENSIONS))
+    add_bundled_extensions(os.environ)
     try:
         from lakepipe import _engine
     except ImportError as error:

@@ -31,9 +31,9 @@ class Table:
             return capsule
         import pyarrow as pa
 
-        # pyarrow casts the stream to the schema the consumer asked for.
+        # pyarrow's reader casts the stream to the schema (a capsule) the consumer asked for.
         reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
-        return reader.cast(pa.schema(requested_schema)).__arrow_c_stream__()
+        return reader.__arrow_c_stream__(requested_schema)
 
     def to_reader(self):
         """A pyarrow.RecordBatchReader over the table: batches as they are read."""

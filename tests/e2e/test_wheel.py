@@ -113,6 +113,10 @@ print(json.dumps({
                           for row in flow.table("raw.customers").to_duckdb().fetchall()],
     },
     "sql": flow.sql("SELECT count(*) AS n FROM model.names").to_pylist(),
+    # A consumer that asks for its own schema gets the stream cast to it.
+    "cast": str(pa.RecordBatchReader.from_stream(
+        flow.table("model.names"),
+        schema=pa.schema([("id", pa.int32()), ("name", pa.large_string())])).read_all().schema),
     "sql_error": sql_error,
     "missing_error": missing_error,
     "grew": grew,
@@ -134,6 +138,17 @@ print(json.dumps({
     assert len(ran) == 4 and not any(t["cache_hit"] for t in ran)
     assert all(t["cache_hit"] for s in out["second"]["stages"] for t in s["tasks"])
     assert [s["stage"] for s in out["status"]["stages"]] == ["raw", "model"]
+    assert out["cast"] == "id: int32\nname: large_string"
+
+    # Python's run summary and status are the CLI's JSON, key for key.
+    cli_run = flow.run()
+    assert sorted(out["second"]) == sorted(cli_run)
+    assert sorted(out["second"]["stages"][0]["tasks"][0]) == \
+        sorted(cli_run["stages"][0]["tasks"][0])
+    cli_status = json.loads(flow.lakepipe("flow", "status", flow.file).stdout)
+    fixed = ("flow", "instance", "metadata", "catalog")
+    assert sorted(out["status"]) == sorted(cli_status)
+    assert [out["status"][k] for k in fixed] == [cli_status[k] for k in fixed]
 
     # The same errors, word for word, as the CLI's.
     cli = wheel_venv.cli("sql", "flow.yaml", "DROP TABLE model.names", cwd=flow.folder,

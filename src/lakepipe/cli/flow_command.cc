@@ -35,13 +35,6 @@ arrow::Result<flow::FlowConfig> LoadFlow(const GlobalFlags& flags, const FlowArg
   return config;
 }
 
-nlohmann::json ToJson(const flow::TaskOutcome& t) {
-  return {{"stage", t.stage},         {"task", t.task},       {"kind", t.kind},
-          {"cache_hit", t.cache_hit}, {"rows", t.rows},       {"bytes", t.bytes},
-          {"files", t.files},         {"seconds", t.seconds}, {"cache_key", t.cache_key},
-          {"carried", t.carried}};
-}
-
 void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
   auto* cmd = flow_cmd->add_subcommand("run", "Run a flow's stages and commit each one");
   auto args = std::make_shared<FlowArgs>();
@@ -92,24 +85,7 @@ void AddRun(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
       }
       ARROW_RETURN_NOT_OK(result.status());
       if (!text) {
-        nlohmann::json stages = nlohmann::json::array();
-        for (const auto& s : result->stages) {
-          nlohmann::json tasks = nlohmann::json::array();
-          for (const auto& t : s.tasks) tasks.push_back(ToJson(t));
-          stages.push_back({{"stage", s.stage},
-                            {"slot", s.slot},
-                            {"metadata_only", s.metadata_only},
-                            {"tasks", tasks}});
-        }
-        std::cout << nlohmann::json({{"flow", config.name},
-                                     {"instance", result->instance},
-                                     {"run_id", result->run_id},
-                                     {"seconds", result->seconds},
-                                     {"catalog", config.store.catalog_path},
-                                     {"warnings", result->warnings},
-                                     {"stages", stages}})
-                         .dump()
-                  << "\n";
+        std::cout << flow::FlowRunSummary(config, *result).dump() << "\n";
         return arrow::Status::OK();
       }
       for (const auto& s : result->stages) {

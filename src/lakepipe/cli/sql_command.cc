@@ -19,7 +19,8 @@ void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   cmd->add_option("--instance", *instance, "Instance to use instead of the file's");
   cmd->callback([=, &flags] {
     *run = [=, &flags]() -> arrow::Status {
-      ARROW_RETURN_NOT_OK(storage::CheckNoUriCredentials(*sql));  // as `lakepipe query`
+      // Refused before anything is opened (CheckCatalogQuery checks again, for every caller).
+      ARROW_RETURN_NOT_OK(storage::CheckNoUriCredentials(*sql));
       std::optional<std::string> chosen;
       if (!instance->empty()) chosen = *instance;
       ARROW_ASSIGN_OR_RAISE(auto config, flow::LoadFlowConfig(*file, chosen));

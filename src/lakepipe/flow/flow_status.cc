@@ -44,4 +44,28 @@ arrow::Result<nlohmann::json> FlowStatus(const FlowConfig& config) {
                          {"runs", runs}});
 }
 
+nlohmann::json FlowRunSummary(const FlowConfig& config, const FlowRunResult& result) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& s : result.stages) {
+    nlohmann::json tasks = nlohmann::json::array();
+    for (const auto& t : s.tasks) {
+      tasks.push_back({{"stage", t.stage},         {"task", t.task},       {"kind", t.kind},
+                       {"cache_hit", t.cache_hit}, {"rows", t.rows},       {"bytes", t.bytes},
+                       {"files", t.files},         {"seconds", t.seconds}, {"cache_key", t.cache_key},
+                       {"carried", t.carried}});
+    }
+    stages.push_back({{"stage", s.stage},
+                      {"slot", s.slot},
+                      {"metadata_only", s.metadata_only},
+                      {"tasks", tasks}});
+  }
+  return {{"flow", config.name},
+          {"instance", result.instance},
+          {"run_id", result.run_id},
+          {"seconds", result.seconds},
+          {"catalog", config.store.catalog_path},
+          {"warnings", result.warnings},
+          {"stages", stages}};
+}
+
 }  // namespace lakepipe::flow

@@ -34,28 +34,6 @@ namespace {
 // the shapes are exactly those of the CLI's --output json.
 std::string ToJsonText(const nlohmann::json& value) { return value.dump(); }
 
-nlohmann::json ToJson(const flow::FlowRunResult& result) {
-  nlohmann::json stages = nlohmann::json::array();
-  for (const auto& stage : result.stages) {
-    nlohmann::json tasks = nlohmann::json::array();
-    for (const auto& t : stage.tasks) {
-      tasks.push_back({{"stage", t.stage},         {"task", t.task},       {"kind", t.kind},
-                       {"cache_hit", t.cache_hit}, {"rows", t.rows},       {"bytes", t.bytes},
-                       {"files", t.files},         {"seconds", t.seconds}, {"cache_key", t.cache_key},
-                       {"carried", t.carried}});
-    }
-    stages.push_back({{"stage", stage.stage},
-                      {"slot", stage.slot},
-                      {"metadata_only", stage.metadata_only},
-                      {"tasks", tasks}});
-  }
-  return {{"run_id", result.run_id},
-          {"instance", result.instance},
-          {"seconds", result.seconds},
-          {"warnings", result.warnings},
-          {"stages", stages}};
-}
-
 /// A loaded flow file: what lakepipe.Flow holds.
 class FlowHandle {
  public:
@@ -91,7 +69,7 @@ class FlowHandle {
       ARROW_ASSIGN_OR_RAISE(result, flow::RunFlow(config_, options));
       return arrow::Status::OK();
     }));
-    return ToJsonText(ToJson(result));
+    return ToJsonText(flow::FlowRunSummary(config_, result));
   }
 
   std::string Status() const { return ToJsonText(ValueOrThrow(flow::FlowStatus(config_))); }
@@ -121,7 +99,6 @@ class FlowHandle {
     {
       nb::gil_scoped_release without_gil;
       auto opened = [&]() -> arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> {
-        ARROW_RETURN_NOT_OK(storage::CheckNoUriCredentials(sql));
         ARROW_ASSIGN_OR_RAISE(auto session, flow::OpenCatalogSession(config_));
         ARROW_RETURN_NOT_OK(flow::CheckCatalogQuery(config_, *session, sql));
         ARROW_ASSIGN_OR_RAISE(auto rows, session->QueryArrow(sql));
