@@ -64,9 +64,11 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeGcs(const StorageOptio
   }
   if (!p.project.empty()) gcs.project_id = p.project;
   // The client's own retry loop; left at its default a failure hangs for 15 minutes.
-  // A third of the deadline: its last attempt may start just before the limit, and our
-  // own retries (RetryPolicy) need room for two more such calls within the deadline.
-  gcs.retry_limit_seconds = options.retry.deadline_seconds / 3;
+  // A quarter of the deadline: the client's last backoff and attempt run past its limit
+  // (a call under a 3.3 s limit was seen taking 5 s against three 503s), and RetryPolicy
+  // starts another call only when one as long still ends before the deadline, so a third
+  // would often leave room for no second call at all.
+  gcs.retry_limit_seconds = options.retry.deadline_seconds / 4;
   return arrow::fs::GcsFileSystem::Make(gcs);
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "lakepipe/common/error_subject.h"
 #include "lakepipe/storage/errors.h"
 #include "lakepipe/storage/filesystem_factory.h"
 #include "lakepipe/storage/redact.h"
@@ -65,6 +66,15 @@ arrow::Result<std::vector<arrow::fs::FileInfo>> ListLocalWithoutLinks(
     }
   }
   return out;
+}
+
+// A failed write of `uri`: the atomic writer's own errors name the URI already; the retry
+// policy's refusal (the store failed every retry moments ago) does not, so it is named here.
+arrow::Status WriteFailed(const Uri& uri, const arrow::Status& status) {
+  for (const auto& subject : SubjectsOf(status)) {
+    if (subject.kind == Subject::Kind::kUri) return status;
+  }
+  return OperationFailed("writing", uri, status);
 }
 
 }  // namespace
@@ -242,12 +252,13 @@ arrow::Result<std::shared_ptr<AtomicWriter>> Storage::OpenWrite(const Uri& uri) 
   ARROW_ASSIGN_OR_RAISE(auto endpoint, EndpointFor(uri));
   // Opening is retried: nothing is written yet, and an upload the store refused to start
   // (GCS answers 503 to the resumable-upload request) leaves nothing behind.
-  return endpoint.retry->Call<std::shared_ptr<AtomicWriter>>(
-      [&] {
-        return AtomicWriter::Open(endpoint.fs, uri,
-                                  {watchdog_, endpoint.retry,
-                                   [this, folder = uri.Parent()] { SweepStaleWrites(folder); }});
-      });
+  auto writer = endpoint.retry->Call<std::shared_ptr<AtomicWriter>>([&] {
+    return AtomicWriter::Open(endpoint.fs, uri,
+                              {watchdog_, endpoint.retry,
+                               [this, folder = uri.Parent()] { SweepStaleWrites(folder); }});
+  });
+  if (!writer.ok()) return WriteFailed(uri, writer.status());
+  return writer;
 }
 
 arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
@@ -260,7 +271,8 @@ arrow::Status Storage::WriteAll(const Uri& uri, std::string_view data) {
     ARROW_RETURN_NOT_OK(writer->Write(data.data(), static_cast<int64_t>(data.size())));
     return writer->Close();
   });
-  if (status.ok()) SweepStaleWrites(uri.Parent());
+  if (!status.ok()) return WriteFailed(uri, status);
+  SweepStaleWrites(uri.Parent());
   return status;
 }
 
