@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lakepipe/cli/commands.h"
+#include "lakepipe/flow/flow_graph.h"
 #include "lakepipe/flow/flow_repair.h"
 #include "lakepipe/flow/flow_status.h"
 #include "lakepipe/flow/flow_runner.h"
@@ -235,6 +236,29 @@ void AddGc(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
   });
 }
 
+void AddGraph(CLI::App* flow_cmd, const GlobalFlags& flags, CommandRun* run) {
+  auto* cmd = flow_cmd->add_subcommand(
+      "graph", "Print the flow's stages, tasks and inputs as a Mermaid or Graphviz graph");
+  auto args = std::make_shared<FlowArgs>();
+  auto format = std::make_shared<std::string>("mermaid");
+  AddFlowArgs(cmd, args.get());
+  cmd->add_option("--format", *format, "mermaid (a flowchart, the default) or dot (Graphviz)")
+      ->check(CLI::IsMember({"mermaid", "dot"}));
+  cmd->footer(
+      "Stages are subgraphs (clusters in dot), tasks their nodes; an edge runs from each "
+      "input to the task reading it: another task's table, or what a task reads from outside "
+      "the flow (a read task's files, an ingest task's pipeline, an exec task's command). "
+      "Nothing is run or opened but the flow file. Render it with mermaid, dot or kroki.");
+  cmd->callback([=, &flags] {
+    *run = [=, &flags]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto config, LoadFlow(flags, *args));
+      ARROW_ASSIGN_OR_RAISE(auto text, flow::FlowGraphText(config, *format));
+      std::cout << text;
+      return arrow::Status::OK();
+    };
+  });
+}
+
 }  // namespace
 
 void AddFlowCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
@@ -245,6 +269,7 @@ void AddFlowCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) {
   AddSync(cmd, flags, run);
   AddGc(cmd, flags, run);
   AddRepair(cmd, flags, run);
+  AddGraph(cmd, flags, run);
 }
 
 }  // namespace lakepipe::cli

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "lakepipe/common/shell_quote.h"
 #include "lakepipe/common/yaml_reader.h"
 #include "lakepipe/flow/exec_process.h"
 #include "lakepipe/flow/file_fingerprint.h"
@@ -34,6 +35,18 @@ TaskKindEntry ExecTask::Entry() { return {"exec", {"stdin"}, &Parse}; }
 std::vector<tablestore::TableRef> ExecTask::DeclaredInputs() const {
   if (auto ref = ParseTableRef(stdin_table_); ref.ok()) return {*ref};
   return {};
+}
+
+std::vector<ExternalSource> ExecTask::ExternalSources() const {
+  // As a shell would be given it, so words with spaces stay apart.
+  std::string line;
+  for (const auto& arg : argv_) {
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789_-./:,+@%") == std::string::npos;
+    line += (line.empty() ? "" : " ") + (plain ? arg : common::ShellQuote(arg));
+  }
+  return {{"command", line}};
 }
 
 std::shared_ptr<const Task> ExecTask::Respelled(

@@ -20,6 +20,7 @@ class ExecTask : public Task {
 
   const char* kind() const override { return "exec"; }
   std::vector<tablestore::TableRef> DeclaredInputs() const override;
+  std::vector<ExternalSource> ExternalSources() const override;
   std::shared_ptr<const Task> Respelled(
       const std::function<tablestore::TableRef(tablestore::TableRef)>& respell) const override;
   arrow::Result<nlohmann::json> CacheKeyParts(const TaskConfig& task,

@@ -87,6 +87,10 @@ arrow::Result<nlohmann::json> SchemaJson(tablestore::TableStore& store,
 
 TaskKindEntry IngestTask::Entry() { return {"ingest", {}, &Parse}; }
 
+std::vector<ExternalSource> IngestTask::ExternalSources() const {
+  return {{"pipeline", stream_.empty() ? pipeline_ : pipeline_ + ", stream " + stream_}};
+}
+
 arrow::Result<std::shared_ptr<const TaskPreparation>> IngestTask::Prepare(
     const TaskConfig&, const TaskContext& context) const {
   ARROW_ASSIGN_OR_RAISE(auto ingested,

@@ -25,6 +25,7 @@ class IngestTask : public Task {
       : pipeline_(std::move(pipeline)), stream_(std::move(stream)) {}
 
   const char* kind() const override { return "ingest"; }
+  std::vector<ExternalSource> ExternalSources() const override;
   bool Prepares() const override { return true; }
   arrow::Result<std::shared_ptr<const TaskPreparation>> Prepare(
       const TaskConfig& task, const TaskContext& context) const override;

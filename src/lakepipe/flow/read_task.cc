@@ -91,6 +91,10 @@ class TableSink : public sources::IngestSink {
 
 TaskKindEntry ReadTask::Entry() { return {"read", {}, &Parse}; }
 
+std::vector<ExternalSource> ReadTask::ExternalSources() const {
+  return {{"files", uri_, uri_.find("://") == std::string::npos}};
+}
+
 arrow::Result<nlohmann::json> ReadTask::CacheKeyParts(const TaskConfig&,
                                                       const TaskContext& context) const {
   nlohmann::json parts;

@@ -16,6 +16,7 @@ class ReadTask : public Task {
       : uri_(std::move(uri)), format_(std::move(format)), options_(std::move(options)) {}
 
   const char* kind() const override { return "read"; }
+  std::vector<ExternalSource> ExternalSources() const override;
   arrow::Result<nlohmann::json> CacheKeyParts(const TaskConfig& task,
                                               const TaskContext& context) const override;
   std::string WhatChanges() const override { return "its source files or reader options"; }

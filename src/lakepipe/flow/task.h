@@ -55,6 +55,16 @@ struct TaskYaml {
   const std::string& dir;
 };
 
+/// Something a task reads that is not a table of the flow, as `flow graph` shows it.
+struct ExternalSource {
+  std::string kind;  ///< what it is: "files", "pipeline", "command"
+  std::string name;  ///< the URI or glob, the pipeline (and stream), the command line
+  /// Whether `name` is a path on this machine (shown relative to the flow's folder).
+  bool local_path = false;
+
+  bool operator==(const ExternalSource&) const = default;
+};
+
 /// One kind of task (sql, read, exec, ingest): its kind-specific definition and what the
 /// runner asks of it. Immutable once parsed, so flow configs share it when copied. The
 /// common fields (name, version, inputs, table options) are the TaskConfig's.
@@ -68,6 +78,10 @@ class Task {
   /// Inputs the definition names besides `inputs:` (an exec task's stdin table), added to
   /// the task's inputs when the flow file is read.
   virtual std::vector<tablestore::TableRef> DeclaredInputs() const { return {}; }
+
+  /// What the task reads besides the flow's tables (a read task's files, an ingest task's
+  /// pipeline, an exec task's command): what `flow graph` draws as its external inputs.
+  virtual std::vector<ExternalSource> ExternalSources() const { return {}; }
 
   /// Inputs found in the definition by DuckDB's parser (a SQL task's table references),
   /// added when the flow's inputs are resolved. A syntax error is Invalid.
