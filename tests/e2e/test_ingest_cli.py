@@ -139,6 +139,91 @@ def test_validate_all_reports_each_failing_pipeline_once(local_lake):
     assert "lakepipe: error: pipeline 'c-bad': tap 'tap-missing-c' not found on PATH" in lines
 
 
+def test_validate_output_json_reports_each_check_of_every_pipeline(local_lake, tmp_path):
+    lake = local_lake
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    lake.pipeline("a-good", {"reader": "demo"})
+    lake.pipeline("b-notap", {"tap": "tap-missing-json"})
+    # Neither the tap nor the bucket (under a regular file): both checks fail, both said.
+    lake.pipeline("c-both", {"tap": "tap-missing-both"},
+                  destination={"bucket": str(blocker / "bucket")})
+    (lake.home / "pipelines" / "d-invalid.yaml").write_text("source: {}\nnonsense: 1\n")
+    proc = lake.lakepipe("--output", "json", "validate", check=False)
+    assert proc.returncode == 1
+    rows = json.loads(proc.stdout)
+    assert [r["pipeline"] for r in rows] == ["a-good", "b-notap", "c-both", "d-invalid"]
+    assert rows[0] == {"pipeline": "a-good", "config_ok": True, "source_ok": True,
+                       "bucket_ok": True, "errors": []}
+    assert rows[1] == {"pipeline": "b-notap", "config_ok": True, "source_ok": False,
+                       "bucket_ok": True,
+                       "errors": ["pipeline 'b-notap': tap 'tap-missing-json' not found on PATH"]}
+    assert (rows[2]["config_ok"], rows[2]["source_ok"], rows[2]["bucket_ok"]) == (
+        True, False, False)
+    assert rows[2]["errors"][0] == "pipeline 'c-both': tap 'tap-missing-both' not found on PATH"
+    assert rows[2]["errors"][1].startswith("pipeline 'c-both': bucket not writable: ")
+    assert (rows[3]["config_ok"], rows[3]["source_ok"], rows[3]["bucket_ok"]) == (
+        False, False, False)
+    assert len(rows[3]["errors"]) == 1 and "unknown key 'nonsense'" in rows[3]["errors"][0]
+    # The error lines are the text output's: the first error of each failing pipeline.
+    text = lake.lakepipe("validate", check=False)
+    assert proc.stderr == text.stderr
+    assert proc.stderr.splitlines() == [
+        *(f"lakepipe: error: {r['errors'][0]}" for r in rows[1:]),
+        "lakepipe: error: 3 of 4 pipelines failed validation"]
+
+    one = lake.lakepipe("--output", "json", "validate", "a-good")
+    assert json.loads(one.stdout) == [rows[0]] and one.stderr == ""
+    failed = lake.lakepipe("--output", "json", "validate", "b-notap", check=False)
+    assert (failed.returncode, json.loads(failed.stdout)) == (1, [rows[1]])
+    assert failed.stderr == f"lakepipe: error: {rows[1]['errors'][0]}\n"
+
+
+def test_config_prints_a_pipeline_as_dataspoc_with_the_tap_config_hidden(local_lake, tmp_path):
+    lake = local_lake
+    lake.pipeline("inline", {"tap": "tap-x --flag", "streams": ["a", "b"],
+                             "config": {"user": "ada", "password": "pw-config-e2e",
+                                        "nested": {"token": "tok-e2e", "ports": [1, 2]}}},
+                  incremental={"enabled": True}, schedule={"cron": "0 * * * *"})
+    lake.pipeline("file", {"tap": "tap-y", "config": "sources/y.json"},
+                  destination={"bucket": lake.bucket, "path": "landing",
+                               "compression": "snappy"})
+    lake.pipeline("reader", {"reader": "csv", "uri": f"{tmp_path}/*.csv", "stream": "sales"})
+    inline = json.loads(lake.lakepipe("--output", "json", "config", "inline").stdout)
+    assert inline == {
+        "name": "inline",
+        "source": {"tap": "tap-x --flag", "streams": ["a", "b"],
+                   "config": {"user": "***", "password": "***",
+                              "nested": {"token": "***", "ports": ["***", "***"]}}},
+        "destination": {"bucket": lake.bucket, "path": "raw",
+                        "partition_by": "_extraction_date", "compression": "zstd"},
+        "incremental": {"enabled": True},
+        "schedule": {"cron": "0 * * * *"},
+    }
+    text = lake.lakepipe("config", "inline").stdout
+    assert json.loads(text) == inline and "pw-config-e2e" not in text and "tok-e2e" not in text
+
+    file = json.loads(lake.lakepipe("--output", "json", "config", "file").stdout)
+    assert file["source"] == {"tap": "tap-y", "config": f"{lake.home}/sources/y.json",
+                              "streams": None}
+    assert file["destination"]["path"] == "landing"
+    assert file["destination"]["compression"] == "snappy"
+    assert (file["incremental"], file["schedule"]) == ({"enabled": False}, {"cron": None})
+    reader = json.loads(lake.lakepipe("--output", "json", "config", "reader").stdout)
+    assert reader["source"] == {"tap": None, "config": None, "streams": None, "reader": "csv",
+                                "uri": f"{tmp_path}/*.csv", "stream": "sales"}
+
+    every = json.loads(lake.lakepipe("--output", "json", "config").stdout)
+    assert every == [file, inline, reader]
+    names = lake.lakepipe("--output", "json", "config", "--names").stdout
+    assert json.loads(names) == ["file", "inline", "reader"]
+    assert lake.lakepipe("config", "--names").stdout == "file\ninline\nreader\n"
+    missing = lake.lakepipe("config", "nope", check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("lakepipe: error: pipeline 'nope' not found")
+    assert lake.lakepipe("config", "inline", "--names", check=False).returncode == 2
+
+
 def test_status_shows_the_last_run_of_every_pipeline(local_lake, tmp_path):
     lake = local_lake
     tap = SampleTap(tmp_path / "tap")
@@ -154,7 +239,9 @@ def test_status_shows_the_last_run_of_every_pipeline(local_lake, tmp_path):
     rows = json.loads(lake.lakepipe("--output", "json", "status").stdout)
     assert [r["pipeline"] for r in rows] == ["a-ok", "b-failed", "c-never", "d-invalid"]
     assert rows[0]["status"] == "success" and rows[0]["total_records"] == 5
-    assert rows[0]["finished_at"] == lake.logs("a-ok")[-1]["finished_at"]
+    last = lake.logs("a-ok")[-1]
+    for key in ("started_at", "finished_at", "duration_seconds"):
+        assert rows[0][key] == last[key], key
     assert rows[1]["status"] == "failure"
     assert rows[1]["error"] == failed.stderr[len("lakepipe: error: "):].rstrip("\n")
     assert rows[2] == {"pipeline": "c-never", "status": "never run"}

@@ -175,7 +175,11 @@ def test_no_command_leaks_a_credential(moto, azurite, postgres, run_lakepipe, se
                  ("manifest", f"s3://{bucket}"), ("ls", "-r", f"s3://{bucket}"),
                  ("ls", f"az://{bucket}"),
                  ("query", f"SELECT count(*) FROM read_parquet('s3://{bucket}/raw/**/*.parquet')"),
-                 ("demo", f"s3://{bucket}/demo", "--rows", "100")):
+                 ("demo", f"s3://{bucket}/demo", "--rows", "100"),
+                 # Pipeline settings: a tap password inline, a PostgreSQL password in a URI.
+                 ("config", "inline"), ("--output", "json", "config", "pgbad"),
+                 ("--output", "json", "config"), ("--output", "json", "validate", "accounts"),
+                 ("--output", "json", "validate", "pgbad")):
         lakepipe(*args)
     source = user_files / "blob.bin"
     source.write_bytes(b"some bytes")

@@ -193,3 +193,36 @@ print(json.dumps({"outcome": outcome, "status": flow.status()}))
     # No lock or run record left behind: the CLI's next run goes through.
     assert sorted(t["task"] for s in flow.run()["stages"] for t in s["tasks"]) == \
         ["customers", "slow"]
+
+
+def test_a_pipeline_runs_through_pipe_client_with_the_wheels_own_program(
+        wheel_venv, local_lake, tmp_path):
+    lake = local_lake
+    lake.pipeline("demo", {"reader": "demo", "options": {"rows": 100}})
+    code = f"""
+import json
+import lakepipe
+
+client = lakepipe.PipeClient(home={str(lake.home)!r})
+out = {{"pipelines": client.pipelines(), "validate": client.validate("demo"),
+        "run": client.run("demo"), "status": client.status(), "logs": client.logs("demo"),
+        "manifest": client.manifest({lake.bucket!r})}}
+try:
+    client.run("nope")
+    out["error"] = None
+except lakepipe.LakepipeError as error:
+    out["error"] = [str(error), error.exit_code]
+print(json.dumps(out))
+"""
+    out = wheel_venv.python_json(code, cwd=tmp_path)
+    assert out["pipelines"] == ["demo"]
+    assert out["validate"] == {"bucket_ok": True, "tap_ok": True, "errors": []}
+    assert out["run"]["success"] is True and out["run"]["error"] is None
+    assert sum(out["run"]["streams"].values()) == 100
+    [log] = lake.logs("demo")
+    assert out["logs"] == log
+    assert out["status"] == [{"name": "demo", "last_run": log["started_at"], "status": "success",
+                              "duration": log["duration_seconds"], "records": 100}]
+    assert out["manifest"] == lake.manifest()
+    path = lake.home / "pipelines" / "nope.yaml"
+    assert out["error"] == [f"pipeline 'nope' not found: no '{path}'", 1]

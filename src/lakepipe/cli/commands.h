@@ -26,5 +26,6 @@ void AddManifestCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run
 void AddScheduleCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddFlowCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 void AddSqlCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
+void AddConfigCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run);
 
 }  // namespace lakepipe::cli

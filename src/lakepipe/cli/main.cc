@@ -93,6 +93,7 @@ int Main(int argc, char** argv) {
   cli::AddDemoCommand(app, flags, &run);
   cli::AddInitCommand(app, flags, &run);
   cli::AddAddCommand(app, flags, &run);
+  cli::AddConfigCommand(app, flags, &run);
   cli::AddValidateCommand(app, flags, &run);
   cli::AddRunCommand(app, flags, &run);
   cli::AddStatusCommand(app, flags, &run);

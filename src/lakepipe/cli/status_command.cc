@@ -30,7 +30,9 @@ void AddStatusCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run) 
           } else {
             const auto& log = logs->back();
             row["status"] = log.value("status", "?");
+            row["started_at"] = log.value("started_at", "");
             row["finished_at"] = log.value("finished_at", "");
+            row["duration_seconds"] = log.value("duration_seconds", 0.0);
             row["total_records"] = log.value("total_records", 0);
             if (log.contains("error")) row["error"] = log["error"];
           }

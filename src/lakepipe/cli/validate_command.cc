@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "lakepipe/cli/commands.h"
 #include "lakepipe/common/error_subject.h"
@@ -69,19 +70,24 @@ arrow::Status CheckTapSchemas(const singer::SingerSourceOptions& options) {
   return arrow::Status::OK();
 }
 
-// The checks of a loaded pipeline; ValidateOne names the pipeline in their errors.
-arrow::Status CheckPipeline(const pipeline::PipelineConfig& config) {
-  ARROW_ASSIGN_OR_RAISE(auto storage, storage::Storage::Make(config.storage));
+// The input a run reads: the tap found on PATH with schemas that load, or the reader's
+// files present.
+arrow::Status CheckSource(const pipeline::PipelineConfig& config, storage::Storage* storage) {
   if (!config.source.tap_argv.empty()) {
     const std::string& program = config.source.tap_argv.front();
     if (!OnPath(program)) {
       return arrow::Status::IOError(fmt::format("tap '{}' not found on PATH", program));
     }
     ARROW_ASSIGN_OR_RAISE(auto options, pipeline::MakeSingerOptions(config, std::nullopt));
-    ARROW_RETURN_NOT_OK(CheckTapSchemas(options));
-  } else if (config.source.reader != "demo" && config.source.reader != "postgres") {
-    ARROW_RETURN_NOT_OK(sources::ExpandGlob(storage.get(), config.source.uri));
+    return CheckTapSchemas(options);
   }
+  if (config.source.reader != "demo" && config.source.reader != "postgres") {
+    return sources::ExpandGlob(storage, config.source.uri).status();
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status CheckBuckets(const pipeline::PipelineConfig& config, storage::Storage* storage) {
   for (const auto& destination : config.destinations) {
     auto status = CheckWritable(*storage, destination.bucket);
     if (!status.ok()) {
@@ -91,11 +97,45 @@ arrow::Status CheckPipeline(const pipeline::PipelineConfig& config) {
   return arrow::Status::OK();
 }
 
-arrow::Status ValidateOne(const GlobalFlags& flags, const std::string& name) {
-  ARROW_ASSIGN_OR_RAISE(auto config, LoadPipeline(flags, name));
-  ARROW_RETURN_NOT_OK(WithSubject(CheckPipeline(config), Subject::Pipeline(name)));
-  std::cout << fmt::format("{}: ok\n", name);
-  return arrow::Status::OK();
+// What validating one pipeline found; `--output json` prints it as a row.
+struct Validation {
+  bool config_ok = false;
+  bool source_ok = false;
+  bool bucket_ok = false;
+  /// The first failure, as the error line says it (it names the pipeline).
+  arrow::Status first_error;
+  std::vector<std::string> errors;
+
+  void Fail(const std::string& name, const arrow::Status& status) {
+    auto named = storage::RedactSecrets(WithSubject(status, Subject::Pipeline(name)));
+    errors.push_back(named.message());
+    if (first_error.ok()) first_error = std::move(named);
+  }
+};
+
+// Every check runs, so a row says of the source and of the bucket whether each is fine.
+Validation ValidateOne(const GlobalFlags& flags, const std::string& name) {
+  Validation v;
+  auto config = LoadPipeline(flags, name);
+  if (!config.ok()) {
+    // Loading names the pipeline (or its file) already.
+    v.first_error = storage::RedactSecrets(config.status());
+    v.errors.push_back(v.first_error.message());
+    return v;
+  }
+  v.config_ok = true;
+  auto storage = storage::Storage::Make(config->storage);
+  if (!storage.ok()) {
+    v.Fail(name, storage.status());
+    return v;
+  }
+  auto source = CheckSource(*config, storage->get());
+  v.source_ok = source.ok();
+  if (!source.ok()) v.Fail(name, source);
+  auto buckets = CheckBuckets(*config, storage->get());
+  v.bucket_ok = buckets.ok();
+  if (!buckets.ok()) v.Fail(name, buckets);
+  return v;
 }
 
 }  // namespace
@@ -109,16 +149,32 @@ void AddValidateCommand(CLI::App& app, const GlobalFlags& flags, CommandRun* run
     *run = [=, &flags]() -> arrow::Status {
       std::vector<std::string> names = {*name};
       if (name->empty()) names = pipeline::Home::Resolve(flags.home).ListPipelines();
-      if (names.size() == 1) return ValidateOne(flags, names.front());
+      const bool json = flags.output == "json";
+      nlohmann::json rows = nlohmann::json::array();
+      arrow::Status first_error;
       size_t failed = 0;
       for (const auto& n : names) {
-        auto status = ValidateOne(flags, n);
-        if (!status.ok()) {
-          std::cerr << "lakepipe: error: " << storage::RedactSecrets(status.message()) << "\n";
-          ++failed;
+        auto v = ValidateOne(flags, n);
+        if (json) {
+          rows.push_back({{"pipeline", n},
+                          {"config_ok", v.config_ok},
+                          {"source_ok", v.source_ok},
+                          {"bucket_ok", v.bucket_ok},
+                          {"errors", v.errors}});
+        } else if (v.first_error.ok()) {
+          std::cout << fmt::format("{}: ok\n", n);
         }
+        if (v.first_error.ok()) continue;
+        // With several pipelines, each failure is its own line; the summary ends the run.
+        if (names.size() > 1) {
+          std::cerr << "lakepipe: error: " << v.first_error.message() << "\n";
+        } else {
+          first_error = v.first_error;
+        }
+        ++failed;
       }
-      if (failed == 0) return arrow::Status::OK();
+      if (json) std::cout << rows.dump() << "\n";
+      if (names.size() == 1 || failed == 0) return first_error;
       return arrow::Status::Invalid(
           fmt::format("{} of {} pipelines failed validation", failed, names.size()));
     };
