@@ -38,16 +38,6 @@ arrow::Result<const IngestedTable*> Ingested(const TaskContext& context) {
   return ingested;
 }
 
-/// What stands for a copied file's sha256 in its TableFile::checksum: not its bytes (no
-/// byte is read again to fingerprint it) but sha256("<source uri>:<bytes>"), enough since
-/// ingest files are immutable (file numbers are never reused). Persisted, and part of the
-/// content hash that keys the cache of every task reading the table: keep it.
-std::string CopiedFileChecksum(const storage::Uri& source, int64_t bytes) {
-  common::Sha256 hash;
-  hash.Update(fmt::format("{}:{}", source.ToString(), bytes));
-  return hash.HexDigest();
-}
-
 /// How DuckDB spells a TIMESTAMPTZ column it hands over as Arrow: the zone is its
 /// session's ("timestamp[us, tz=Etc/UTC]").
 arrow::Result<std::string> DuckDbTimestampTz() {
@@ -84,6 +74,12 @@ arrow::Result<nlohmann::json> SchemaJson(tablestore::TableStore& store,
 }
 
 }  // namespace
+
+std::string CopiedFileChecksum(const storage::Uri& source, int64_t bytes) {
+  common::Sha256 hash;
+  hash.Update(fmt::format("{}:{}", source.ToString(), bytes));
+  return hash.HexDigest();
+}
 
 TaskKindEntry IngestTask::Entry() { return {"ingest", {}, &Parse}; }
 

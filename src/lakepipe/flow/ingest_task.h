@@ -56,6 +56,13 @@ arrow::Result<IngestedTable> RunIngestTask(const std::string& home,
                                            const std::string& storage_file,
                                            const std::string& pipeline, const std::string& stream);
 
+/// The checksum of an ingest file the task copied into its stage: not a digest of its
+/// bytes (no byte is read again to fingerprint it) but the sha256 (hex) of
+/// "<source uri>:<bytes>", enough since ingest files are immutable (file numbers are
+/// never reused). Persisted, and part of the content hash that keys the cache of every
+/// task reading the table: keep it as it is.
+std::string CopiedFileChecksum(const storage::Uri& source, int64_t bytes);
+
 /// How DuckDB reads back a column of manifest type `type` (Arrow's spelling) from the
 /// Parquet files lakepipe writes, as the Arrow type it hands over: "large_string" is
 /// "string", a list's item is "l", children are nullable, and an instant of any unit is

@@ -106,6 +106,13 @@ TEST(IngestTaskTest, ColumnsOfTypesWhoseReadingIsNotKnownAreNotGuessed) {
             "struct<a: decimal128(10, 2), b: list<l: string>>");
 }
 
+TEST(IngestTaskTest, ACopiedFilesChecksumIsTheOneRecordedBefore) {
+  ASSERT_OK_AND_ASSIGN(auto source,
+                       storage::Uri::Parse("s3://lake/raw/sample/orders/orders_0007.parquet"));
+  EXPECT_EQ(CopiedFileChecksum(source, 3400),
+            "7f56ecbdadf8747eb491c7ed8af2cf986ba013348ebe2e9d6a2a9829dbec7f67");
+}
+
 TEST(IngestTaskTest, CacheKeyPartsAreTheOnesKeyedBeforeTheTaskInterface) {
   const std::string yaml = R"yaml(name: f
 table_store: { base: ./lake }
