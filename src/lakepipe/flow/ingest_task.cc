@@ -54,7 +54,7 @@ arrow::Result<nlohmann::json> SchemaJson(tablestore::TableStore& store,
                                          const lake::TableEntry& entry,
                                          const tablestore::TableRecord& record) {
   const bool evolved = std::any_of(entry.files.begin(), entry.files.end(),
-                                   [](const lake::DataFile& f) { return !f.columns.empty(); });
+                                   [](const auto& f) { return !f.columns.empty(); });
   if (!evolved && !entry.columns.empty()) {
     std::string timestamp_tz;
     for (const auto& column : entry.columns) {
@@ -66,11 +66,7 @@ arrow::Result<nlohmann::json> SchemaJson(tablestore::TableStore& store,
     if (auto known = RecordedColumns(entry.columns, timestamp_tz)) return *known;
   }
   ARROW_ASSIGN_OR_RAISE(auto reader, store.ReadFiles(record));
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& column : lake::ColumnsOf(*reader->schema())) {
-    out.push_back({{"name", column.name}, {"type", column.type}, {"nullable", column.nullable}});
-  }
-  return out;
+  return parquet::ColumnsToJson(parquet::ColumnsOf(*reader->schema()));
 }
 
 }  // namespace
@@ -120,10 +116,11 @@ arrow::Result<tablestore::TableRecord> IngestTask::Execute(const TaskConfig& tas
   for (size_t i = 0; i < ingested.entry.files.size(); ++i) {
     const auto& file = ingested.entry.files[i];
     const auto source = ingested.bucket.Join(file.path);
-    const std::string relative = tablestore::layout::DataFile(dir, tx->file_stem(), static_cast<int64_t>(i));
+    const std::string relative =
+        tablestore::layout::DataFile(dir, tx->file_stem(), static_cast<int64_t>(i));
     ARROW_RETURN_NOT_OK(store->storage().Copy(source, store->base().Join(relative)));
     record.files.push_back(
-        {relative, file.rows, file.bytes, CopiedFileChecksum(source, file.bytes)});
+        {relative, file.rows, file.bytes, CopiedFileChecksum(source, file.bytes), {}});
     record.rows += file.rows;
     record.bytes += file.bytes;
   }
@@ -234,7 +231,7 @@ std::optional<std::string> TypeAsDuckDbReadsIt(std::string_view type,
   return std::nullopt;
 }
 
-std::optional<nlohmann::json> RecordedColumns(const std::vector<lake::Column>& columns,
+std::optional<nlohmann::json> RecordedColumns(const std::vector<parquet::Column>& columns,
                                               const std::string& timestamp_tz) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& column : columns) {

@@ -39,7 +39,8 @@ class IngestTask : public Task {
   std::string stream_;
 };
 
-/// A stream's table as an ingest pipeline committed it (IngestTask's preparation).
+/// A stream's table as an ingest pipeline committed it (IngestTask's preparation). Not a
+/// file record: a table's ingest result, whose files are the entry's parquet::DataFileMeta.
 struct IngestedTable : TaskPreparation {
   IngestedTable(storage::Uri bucket, lake::TableEntry entry)
       : bucket(std::move(bucket)), entry(std::move(entry)) {}
@@ -75,7 +76,7 @@ std::optional<std::string> TypeAsDuckDbReadsIt(std::string_view type,
 /// what DuckDB reads back from the files (every column nullable), as the flow recorded it
 /// when it read the files; nullopt when a column's type is not one TypeAsDuckDbReadsIt()
 /// knows.
-std::optional<nlohmann::json> RecordedColumns(const std::vector<lake::Column>& columns,
+std::optional<nlohmann::json> RecordedColumns(const std::vector<parquet::Column>& columns,
                                               const std::string& timestamp_tz);
 
 }  // namespace lakepipe::flow

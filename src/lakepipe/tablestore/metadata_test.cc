@@ -30,7 +30,8 @@ TEST(MetadataTest, ContentHashIsTheOneRecordedBefore) {
 }
 
 TEST(MetadataTest, AFileRecordWithoutItsChecksumIsRefusedNamingIt) {
-  auto files = FilesFromJson(nlohmann::json::parse(R"([{"path":"t/a.parquet","rows":1,"bytes":2}])"));
+  auto files =
+      FilesFromJson(nlohmann::json::parse(R"([{"path":"t/a.parquet","rows":1,"bytes":2}])"));
   ASSERT_FALSE(files.ok());
   EXPECT_NE(files.status().message().find("t/a.parquet"), std::string::npos);
 }
