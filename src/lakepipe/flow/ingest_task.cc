@@ -38,16 +38,6 @@ arrow::Result<const IngestedTable*> Ingested(const TaskContext& context) {
   return ingested;
 }
 
-/// What stands for a copied file's sha256 in its TableFile::checksum: not its bytes (no
-/// byte is read again to fingerprint it) but sha256("<source uri>:<bytes>"), enough since
-/// ingest files are immutable (file numbers are never reused). Persisted, and part of the
-/// content hash that keys the cache of every task reading the table: keep it.
-std::string CopiedFileChecksum(const storage::Uri& source, int64_t bytes) {
-  common::Sha256 hash;
-  hash.Update(fmt::format("{}:{}", source.ToString(), bytes));
-  return hash.HexDigest();
-}
-
 /// How DuckDB spells a TIMESTAMPTZ column it hands over as Arrow: the zone is its
 /// session's ("timestamp[us, tz=Etc/UTC]").
 arrow::Result<std::string> DuckDbTimestampTz() {
@@ -64,7 +54,7 @@ arrow::Result<nlohmann::json> SchemaJson(tablestore::TableStore& store,
                                          const lake::TableEntry& entry,
                                          const tablestore::TableRecord& record) {
   const bool evolved = std::any_of(entry.files.begin(), entry.files.end(),
-                                   [](const lake::DataFile& f) { return !f.columns.empty(); });
+                                   [](const auto& f) { return !f.columns.empty(); });
   if (!evolved && !entry.columns.empty()) {
     std::string timestamp_tz;
     for (const auto& column : entry.columns) {
@@ -76,14 +66,16 @@ arrow::Result<nlohmann::json> SchemaJson(tablestore::TableStore& store,
     if (auto known = RecordedColumns(entry.columns, timestamp_tz)) return *known;
   }
   ARROW_ASSIGN_OR_RAISE(auto reader, store.ReadFiles(record));
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& column : lake::ColumnsOf(*reader->schema())) {
-    out.push_back({{"name", column.name}, {"type", column.type}, {"nullable", column.nullable}});
-  }
-  return out;
+  return parquet::ColumnsToJson(parquet::ColumnsOf(*reader->schema()));
 }
 
 }  // namespace
+
+std::string CopiedFileChecksum(const storage::Uri& source, int64_t bytes) {
+  common::Sha256 hash;
+  hash.Update(fmt::format("{}:{}", source.ToString(), bytes));
+  return hash.HexDigest();
+}
 
 TaskKindEntry IngestTask::Entry() { return {"ingest", {}, &Parse}; }
 
@@ -128,10 +120,11 @@ arrow::Result<tablestore::TableRecord> IngestTask::Execute(const TaskConfig& tas
   for (size_t i = 0; i < ingested.entry.files.size(); ++i) {
     const auto& file = ingested.entry.files[i];
     const auto source = ingested.bucket.Join(file.path);
-    const std::string relative = tablestore::layout::DataFile(dir, tx->file_stem(), static_cast<int64_t>(i));
+    const std::string relative =
+        tablestore::layout::DataFile(dir, tx->file_stem(), static_cast<int64_t>(i));
     ARROW_RETURN_NOT_OK(store->storage().Copy(source, store->base().Join(relative)));
     record.files.push_back(
-        {relative, file.rows, file.bytes, CopiedFileChecksum(source, file.bytes)});
+        {relative, file.rows, file.bytes, CopiedFileChecksum(source, file.bytes), {}});
     record.rows += file.rows;
     record.bytes += file.bytes;
   }
@@ -242,7 +235,7 @@ std::optional<std::string> TypeAsDuckDbReadsIt(std::string_view type,
   return std::nullopt;
 }
 
-std::optional<nlohmann::json> RecordedColumns(const std::vector<lake::Column>& columns,
+std::optional<nlohmann::json> RecordedColumns(const std::vector<parquet::Column>& columns,
                                               const std::string& timestamp_tz) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& column : columns) {

@@ -40,7 +40,8 @@ class IngestTask : public Task {
   std::string stream_;
 };
 
-/// A stream's table as an ingest pipeline committed it (IngestTask's preparation).
+/// A stream's table as an ingest pipeline committed it (IngestTask's preparation). Not a
+/// file record: a table's ingest result, whose files are the entry's parquet::DataFileMeta.
 struct IngestedTable : TaskPreparation {
   IngestedTable(storage::Uri bucket, lake::TableEntry entry)
       : bucket(std::move(bucket)), entry(std::move(entry)) {}
@@ -57,6 +58,13 @@ arrow::Result<IngestedTable> RunIngestTask(const std::string& home,
                                            const std::string& storage_file,
                                            const std::string& pipeline, const std::string& stream);
 
+/// The checksum of an ingest file the task copied into its stage: not a digest of its
+/// bytes (no byte is read again to fingerprint it) but the sha256 (hex) of
+/// "<source uri>:<bytes>", enough since ingest files are immutable (file numbers are
+/// never reused). Persisted, and part of the content hash that keys the cache of every
+/// task reading the table: keep it as it is.
+std::string CopiedFileChecksum(const storage::Uri& source, int64_t bytes);
+
 /// How DuckDB reads back a column of manifest type `type` (Arrow's spelling) from the
 /// Parquet files lakepipe writes, as the Arrow type it hands over: "large_string" is
 /// "string", a list's item is "l", children are nullable, and an instant of any unit is
@@ -69,7 +77,7 @@ std::optional<std::string> TypeAsDuckDbReadsIt(std::string_view type,
 /// what DuckDB reads back from the files (every column nullable), as the flow recorded it
 /// when it read the files; nullopt when a column's type is not one TypeAsDuckDbReadsIt()
 /// knows.
-std::optional<nlohmann::json> RecordedColumns(const std::vector<lake::Column>& columns,
+std::optional<nlohmann::json> RecordedColumns(const std::vector<parquet::Column>& columns,
                                               const std::string& timestamp_tz);
 
 }  // namespace lakepipe::flow

@@ -79,17 +79,13 @@ TEST(IngestTaskTest, RecordedColumnsAreTheColumnsDuckDbReadsBackFromTheFiles) {
 
   // What the flow recorded before the manifest's columns were used: DuckDB's reading.
   tablestore::TableRecord record;
-  record.files.push_back({"t-0000.parquet", 0, bytes, writer->sha256()});
+  record.files.push_back({"t-0000.parquet", 0, bytes, writer->sha256(), {}});
   ASSERT_OK_AND_ASSIGN(auto db, duckdb::Database::Open({}));
   ASSERT_OK_AND_ASSIGN(auto reader, db->QueryArrow(tablestore::TableScanSql(base, record)));
-  nlohmann::json read_back = nlohmann::json::array();
-  for (const auto& column : lake::ColumnsOf(*reader->schema())) {
-    read_back.push_back(
-        {{"name", column.name}, {"type", column.type}, {"nullable", column.nullable}});
-  }
+  const auto read_back = parquet::ColumnsToJson(parquet::ColumnsOf(*reader->schema()));
   ASSERT_OK_AND_ASSIGN(auto probe, db->QueryArrow("SELECT NULL::TIMESTAMPTZ AS t"));
   const std::string timestamp_tz = probe->schema()->field(0)->type()->ToString();
-  const auto recorded = RecordedColumns(lake::ColumnsOf(*schema), timestamp_tz);
+  const auto recorded = RecordedColumns(parquet::ColumnsOf(*schema), timestamp_tz);
   ASSERT_TRUE(recorded.has_value());
   EXPECT_EQ(recorded->dump(1), read_back.dump(1));
 }
@@ -104,6 +100,13 @@ TEST(IngestTaskTest, ColumnsOfTypesWhoseReadingIsNotKnownAreNotGuessed) {
   EXPECT_EQ(TypeAsDuckDbReadsIt("struct<a: decimal128(10, 2), b: list<item: string not null>>",
                                 "tz"),
             "struct<a: decimal128(10, 2), b: list<l: string>>");
+}
+
+TEST(IngestTaskTest, ACopiedFilesChecksumIsTheOneRecordedBefore) {
+  ASSERT_OK_AND_ASSIGN(auto source,
+                       storage::Uri::Parse("s3://lake/raw/sample/orders/orders_0007.parquet"));
+  EXPECT_EQ(CopiedFileChecksum(source, 3400),
+            "7f56ecbdadf8747eb491c7ed8af2cf986ba013348ebe2e9d6a2a9829dbec7f67");
 }
 
 TEST(IngestTaskTest, CacheKeyPartsAreTheOnesKeyedBeforeTheTaskInterface) {
@@ -121,8 +124,8 @@ stages:
   IngestedTable ingested(bucket, {});
   ingested.entry.source = "sample";
   ingested.entry.table = "things";
-  ingested.entry.files = {{"raw/sample/things/things_0000.parquet", 10, 1234, {}},
-                          {"raw/sample/things/things_0001.parquet", 5, 999, {}}};
+  ingested.entry.files = {{"raw/sample/things/things_0000.parquet", 10, 1234, "", {}},
+                          {"raw/sample/things/things_0001.parquet", 5, 999, "", {}}};
   TaskContext context;
   context.flow = &config;
   context.prepared = &ingested;

@@ -87,5 +87,77 @@ TEST_F(ManifestStoreTest, LoadManifestEntryReadsWhatDataSpocWrote) {
   EXPECT_FALSE(missing->has_value());
 }
 
+// An entry file as lakepipe has written it since file columns were added (keys sorted,
+// two-space indent), an evolved file with its own columns and one without.
+constexpr std::string_view kWrittenEntry = R"({
+  "columns": [
+    {
+      "name": "id",
+      "nullable": false,
+      "type": "int64"
+    },
+    {
+      "name": "amount",
+      "nullable": true,
+      "type": "double"
+    }
+  ],
+  "files": [
+    {
+      "bytes": 610,
+      "columns": [
+        {
+          "name": "id",
+          "nullable": false,
+          "type": "int64"
+        }
+      ],
+      "path": "raw/sample/orders/dt=2026-11-29/orders_0000.parquet",
+      "rows": 2
+    },
+    {
+      "bytes": 702,
+      "path": "raw/sample/orders/dt=2026-11-30/orders_0001.parquet",
+      "rows": 3
+    }
+  ],
+  "key_properties": [
+    "id"
+  ],
+  "location": "raw/sample/orders",
+  "mode": "incremental",
+  "next_file_number": 2,
+  "pipeline": "sample",
+  "replication_key": "id",
+  "source": "sample",
+  "stats": {
+    "extractions": 2,
+    "last_extraction": "2026-11-30T10:00:00Z",
+    "last_extraction_rows": 3,
+    "total_rows": 5
+  },
+  "table": "orders"
+})";
+
+TEST_F(ManifestStoreTest, AnEntryAndManifestWrittenBeforeRoundTripByteForByte) {
+  const auto entry_uri = layout_->TableEntryUri("sample", "orders");
+  ASSERT_OK(storage_->WriteAll(entry_uri, std::string(kWrittenEntry)));
+  const nlohmann::json manifest = {
+      {"version", "1.0"},
+      {"updated_at", "2026-11-30T10:00:01Z"},
+      {"tables", {{"sample/orders", nlohmann::json::parse(kWrittenEntry)}}}};
+  ASSERT_OK(storage_->WriteAll(layout_->ManifestUri(), manifest.dump(2)));
+
+  ASSERT_OK_AND_ASSIGN(auto entry, store_->LoadTable("sample", "orders"));
+  ASSERT_TRUE(entry.has_value());
+  ASSERT_OK(store_->SaveTable(*entry));
+  ASSERT_OK(store_->Publish());  // nothing changed: manifest.json is not rewritten
+
+  ASSERT_OK_AND_ASSIGN(auto saved, storage_->ReadAll(entry_uri));
+  EXPECT_EQ(saved->ToString(), kWrittenEntry);
+  ASSERT_OK_AND_ASSIGN(auto published, storage_->ReadAll(layout_->ManifestUri()));
+  EXPECT_EQ(published->ToString(), manifest.dump(2));
+}
+
 }  // namespace
 }  // namespace lakepipe::lake

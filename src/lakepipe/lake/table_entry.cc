@@ -2,20 +2,13 @@
 
 #include <algorithm>
 
-#include <arrow/type.h>
 #include <fmt/format.h>
 
 namespace lakepipe::lake {
 
-namespace {
+using parquet::Column;
 
-nlohmann::json ColumnsJson(const std::vector<Column>& columns) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& c : columns) {
-    out.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
-  }
-  return out;
-}
+namespace {
 
 std::vector<Column> ColumnsFromJson(const nlohmann::json& json) {
   std::vector<Column> columns;
@@ -29,11 +22,11 @@ std::vector<Column> ColumnsFromJson(const nlohmann::json& json) {
 }  // namespace
 
 nlohmann::json TableEntry::ToJson() const {
-  nlohmann::json cols = ColumnsJson(columns);
+  nlohmann::json cols = parquet::ColumnsToJson(columns);
   nlohmann::json file_list = nlohmann::json::array();
   for (const auto& f : files) {
     nlohmann::json file = {{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}};
-    if (!f.columns.empty()) file["columns"] = ColumnsJson(f.columns);
+    if (!f.columns.empty()) file["columns"] = parquet::ColumnsToJson(f.columns);
     file_list.push_back(std::move(file));
   }
   nlohmann::json out = {{"source", source},
@@ -73,22 +66,17 @@ arrow::Result<TableEntry> TableEntry::FromJson(const nlohmann::json& json,
     e.replication_key = json.value("replication_key", "");
     e.columns = ColumnsFromJson(json.value("columns", nlohmann::json::array()));
     for (const auto& f : json.value("files", nlohmann::json::array())) {
-      e.files.push_back({f.at("path").get<std::string>(), f.value("rows", int64_t{0}),
-                         f.value("bytes", int64_t{0}),
-                         ColumnsFromJson(f.value("columns", nlohmann::json::array()))});
+      parquet::DataFileMeta file;
+      file.path = f.at("path").get<std::string>();
+      file.rows = f.value("rows", int64_t{0});
+      file.bytes = f.value("bytes", int64_t{0});
+      file.columns = ColumnsFromJson(f.value("columns", nlohmann::json::array()));
+      e.files.push_back(std::move(file));
     }
     return e;
   } catch (const nlohmann::json::exception& ex) {
     return arrow::Status::Invalid(fmt::format("{}: malformed table entry: {}", where, ex.what()));
   }
-}
-
-std::vector<Column> ColumnsOf(const arrow::Schema& schema) {
-  std::vector<Column> columns;
-  for (const auto& field : schema.fields()) {
-    columns.push_back({field->name(), field->type()->ToString(), field->nullable()});
-  }
-  return columns;
 }
 
 void UnifyColumns(TableEntry* entry, const std::vector<Column>& columns_before,

@@ -5,29 +5,11 @@
 #include <vector>
 
 #include <arrow/result.h>
-#include <arrow/type_fwd.h>
 #include <nlohmann/json.hpp>
 
+#include "lakepipe/parquet/data_file_meta.h"
+
 namespace lakepipe::lake {
-
-/// A column as the manifest lists it (DataSpoc Lens reads these three fields).
-struct Column {
-  std::string name;
-  std::string type;  ///< Arrow's spelling: "int64", "timestamp[us, tz=UTC]", ...
-  bool nullable = true;
-
-  bool operator==(const Column&) const = default;
-};
-
-/// A committed Parquet file of a table, relative to the bucket.
-struct DataFile {
-  std::string path;
-  int64_t rows = 0;
-  int64_t bytes = 0;
-  /// The file's own columns when they differ from its table's `columns` (a table whose
-  /// schema evolved); empty when they are the same.
-  std::vector<Column> columns;
-};
 
 /// One table of the manifest. The fields DataSpoc Lens reads (source, table, location,
 /// stats.*, columns) keep their names; lakepipe adds `files` (the exact committed file
@@ -48,8 +30,11 @@ struct TableEntry {
   /// it, when the source said: readers take a row's latest version by these. Empty: unknown.
   std::vector<std::string> key_properties;
   std::string replication_key;
-  std::vector<Column> columns;
-  std::vector<DataFile> files;
+  std::vector<parquet::Column> columns;
+  /// The committed Parquet files, paths relative to the bucket. The manifest keeps each
+  /// file's path, rows, bytes and its `columns` when they differ from the table's; no
+  /// checksum.
+  std::vector<parquet::DataFileMeta> files;
 
   std::string Key() const { return source + "/" + table; }
   nlohmann::json ToJson() const;
@@ -57,15 +42,12 @@ struct TableEntry {
   static arrow::Result<TableEntry> FromJson(const nlohmann::json& json, const std::string& where);
 };
 
-/// Manifest columns of an Arrow schema.
-std::vector<Column> ColumnsOf(const arrow::Schema& schema);
-
 /// Sets `entry->columns` to the union of its files' columns, in order of first appearance
 /// (a column that some file lacks is nullable; a column's type is its newest file's), and
 /// keeps `columns` on just the files that differ from that union. A file without columns
 /// has `columns_before` (the entry's columns before this run's files were added). With no
 /// files, `empty_table` (the stream's schema) is the table's columns.
-void UnifyColumns(TableEntry* entry, const std::vector<Column>& columns_before,
-                  const std::vector<Column>& empty_table);
+void UnifyColumns(TableEntry* entry, const std::vector<parquet::Column>& columns_before,
+                  const std::vector<parquet::Column>& empty_table);
 
 }  // namespace lakepipe::lake

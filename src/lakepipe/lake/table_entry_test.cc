@@ -5,13 +5,15 @@
 namespace lakepipe::lake {
 namespace {
 
+using parquet::Column;
+
 const Column kId{"id", "int64", false};
 const Column kName{"name", "string", true};
 const Column kAmount{"amount", "double", false};
 
 TEST(UnifyColumnsTest, OneSchemaKeepsItsColumnsAndNoFileRepeatsThem) {
   TableEntry entry;
-  entry.files = {{"a.parquet", 1, 10, {kId, kName}}, {"b.parquet", 1, 10, {kId, kName}}};
+  entry.files = {{"a.parquet", 1, 10, "", {kId, kName}}, {"b.parquet", 1, 10, "", {kId, kName}}};
   UnifyColumns(&entry, {}, {});
   EXPECT_EQ(entry.columns, (std::vector<Column>{kId, kName}));
   EXPECT_TRUE(entry.files[0].columns.empty());
@@ -21,7 +23,7 @@ TEST(UnifyColumnsTest, OneSchemaKeepsItsColumnsAndNoFileRepeatsThem) {
 TEST(UnifyColumnsTest, AnEvolvedTableListsTheUnionAndTheFilesThatDiffer) {
   TableEntry entry;
   // An earlier run's file, listed without columns: it has the entry's columns of then.
-  entry.files = {{"old.parquet", 1, 10, {}}, {"new.parquet", 1, 10, {kId, kAmount}}};
+  entry.files = {{"old.parquet", 1, 10, "", {}}, {"new.parquet", 1, 10, "", {kId, kAmount}}};
   UnifyColumns(&entry, {kId, kName}, {});
   // amount is missing from the old file and name from the new one: both nullable.
   EXPECT_EQ(entry.columns, (std::vector<Column>{kId, kName, {"amount", "double", true}}));
@@ -31,7 +33,8 @@ TEST(UnifyColumnsTest, AnEvolvedTableListsTheUnionAndTheFilesThatDiffer) {
 
 TEST(UnifyColumnsTest, ATypeChangeTakesTheNewestFilesType) {
   TableEntry entry;
-  entry.files = {{"a.parquet", 1, 10, {kId}}, {"b.parquet", 1, 10, {{"id", "string", false}}}};
+  entry.files = {{"a.parquet", 1, 10, "", {kId}},
+                 {"b.parquet", 1, 10, "", {{"id", "string", false}}}};
   UnifyColumns(&entry, {}, {});
   EXPECT_EQ(entry.columns, (std::vector<Column>{{"id", "string", false}}));
   EXPECT_EQ(entry.files[0].columns, (std::vector<Column>{kId}));
@@ -48,7 +51,7 @@ TEST(TableEntryTest, FileColumnsRoundTripThroughJson) {
   TableEntry entry;
   entry.source = "s";
   entry.table = "t";
-  entry.files = {{"a.parquet", 1, 10, {kId}}, {"b.parquet", 2, 20, {}}};
+  entry.files = {{"a.parquet", 1, 10, "", {kId}}, {"b.parquet", 2, 20, "", {}}};
   auto back = TableEntry::FromJson(entry.ToJson(), "test").ValueOrDie();
   EXPECT_EQ(back.files[0].columns, (std::vector<Column>{kId}));
   EXPECT_TRUE(back.files[1].columns.empty());

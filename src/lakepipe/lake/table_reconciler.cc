@@ -29,7 +29,7 @@ arrow::Status ReconcileFiles(TableEntry* entry, const std::string& location,
                              const FooterReader& read_footer) {
   std::map<std::string, const FolderFile*> on_disk;
   for (const auto& file : folder) on_disk[file.path] = &file;
-  std::vector<DataFile> files;
+  std::vector<parquet::DataFileMeta> files;
   std::set<std::string> listed;
   for (const auto& file : entry->files) {
     listed.insert(file.path);
@@ -39,20 +39,20 @@ arrow::Status ReconcileFiles(TableEntry* entry, const std::string& location,
     }
     auto found = on_disk.find(file.path);
     if (found == on_disk.end()) continue;  // deleted by another writer
-    DataFile kept = file;
+    parquet::DataFileMeta kept = file;
     if (found->second->bytes != file.bytes) {
       // Overwritten in place (DataSpoc restarts its numbering in each run's dt= folder).
       ARROW_ASSIGN_OR_RAISE(auto footer, read_footer(*found->second));
-      kept = {file.path, footer.rows, found->second->bytes, std::move(footer.columns)};
+      kept = {file.path, footer.rows, found->second->bytes, "", std::move(footer.columns)};
     }
     files.push_back(std::move(kept));
   }
   for (const auto& file : folder) {
     if (listed.contains(file.path)) continue;
     ARROW_ASSIGN_OR_RAISE(auto footer, read_footer(file));
-    files.push_back({file.path, footer.rows, file.bytes, std::move(footer.columns)});
+    files.push_back({file.path, footer.rows, file.bytes, "", std::move(footer.columns)});
   }
-  const std::vector<Column> columns_before = entry->columns;
+  const std::vector<parquet::Column> columns_before = entry->columns;
   entry->files = std::move(files);
   UnifyColumns(entry, columns_before, columns_before);
   entry->total_rows = 0;
@@ -90,7 +90,8 @@ arrow::Result<FileFooter> ReadFileFooter(storage::Storage* storage, const storag
                           ::parquet::arrow::OpenFile(input, arrow::default_memory_pool()));
     std::shared_ptr<arrow::Schema> schema;
     ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
-    return FileFooter{reader->parquet_reader()->metadata()->num_rows(), ColumnsOf(*schema)};
+    return FileFooter{reader->parquet_reader()->metadata()->num_rows(),
+                      parquet::ColumnsOf(*schema)};
   };
   arrow::Result<FileFooter> footer;
   try {

@@ -24,7 +24,7 @@ struct FolderFile {
 /// What a data file's Parquet footer says.
 struct FileFooter {
   int64_t rows = 0;
-  std::vector<Column> columns;
+  std::vector<parquet::Column> columns;
 };
 
 /// Reads the footer of one folder file; errors name the file.

@@ -17,6 +17,8 @@
 namespace lakepipe::lake {
 namespace {
 
+using parquet::Column;
+
 const std::string kLocation = "raw/sample/things";
 const Column kId{"id", "int64", false};
 const Column kName{"name", "string", true};
@@ -72,8 +74,8 @@ TEST(ReconcileFilesTest, AnAdoptedEntryTakesEveryFolderFileWithItsFooterRows) {
 TEST(ReconcileFilesTest, FilesAnotherWriterAddedAreCountedAndGoneOnesDropped) {
   TableEntry entry;
   entry.columns = {kId, kName};
-  entry.files = {{kLocation + "/dt=2026-12-01/things_0002.parquet", 2000, 200, {}},
-                 {kLocation + "/dt=2026-12-01/things_0003.parquet", 7, 70, {}}};
+  entry.files = {{kLocation + "/dt=2026-12-01/things_0002.parquet", 2000, 200, "", {}},
+                 {kLocation + "/dt=2026-12-01/things_0003.parquet", 7, 70, "", {}}};
   FakeFooters footers;
   footers.Set(kLocation + "/dt=2026-12-02/things_0000.parquet", 3000);
   const std::vector<FolderFile> folder = {{kLocation + "/dt=2026-12-01/things_0002.parquet", 200},
@@ -88,7 +90,7 @@ TEST(ReconcileFilesTest, FilesAnotherWriterAddedAreCountedAndGoneOnesDropped) {
 TEST(ReconcileFilesTest, AListedFileWhoseSizeChangedIsReadAgain) {
   TableEntry entry;
   entry.columns = {kId, kName};
-  entry.files = {{kLocation + "/dt=2026-12-01/things_0000.parquet", 10000, 900, {}}};
+  entry.files = {{kLocation + "/dt=2026-12-01/things_0000.parquet", 10000, 900, "", {}}};
   FakeFooters footers;
   footers.Set(kLocation + "/dt=2026-12-01/things_0000.parquet", 3000);
   const std::vector<FolderFile> folder = {{kLocation + "/dt=2026-12-01/things_0000.parquet", 310}};
@@ -102,7 +104,7 @@ TEST(ReconcileFilesTest, AListedFileWhoseSizeChangedIsReadAgain) {
 TEST(ReconcileFilesTest, AddedFilesWithOtherColumnsMakeTheUnion) {
   TableEntry entry;
   entry.columns = {kId, kName};
-  entry.files = {{kLocation + "/things_0000.parquet", 1, 10, {}}};
+  entry.files = {{kLocation + "/things_0000.parquet", 1, 10, "", {}}};
   FakeFooters footers;
   const Column amount{"amount", "double", true};
   footers.Set(kLocation + "/things_0001.parquet", 2, {kId, amount});
@@ -117,8 +119,8 @@ TEST(ReconcileFilesTest, AddedFilesWithOtherColumnsMakeTheUnion) {
 TEST(ReconcileFilesTest, ListedFilesOutsideTheTableLayoutAreKept) {
   TableEntry entry;
   entry.columns = {kId};
-  entry.files = {{"raw/elsewhere/things/things_0000.parquet", 4, 40, {}},
-                 {kLocation + "/deeper/x/things_0001.parquet", 5, 50, {}}};
+  entry.files = {{"raw/elsewhere/things/things_0000.parquet", 4, 40, "", {}},
+                 {kLocation + "/deeper/x/things_0001.parquet", 5, 50, "", {}}};
   FakeFooters footers;
   ASSERT_OK(ReconcileFiles(&entry, kLocation, {}, footers.Reader()));
   EXPECT_EQ(entry.files.size(), 2u);
@@ -222,8 +224,9 @@ TEST_F(LoadReconciledTableTest, OurEntryCountsDataSpocsRunsAndFiles) {
                  3,
                  static_cast<int64_t>(std::filesystem::file_size(
                      dir_ / (kLocation + "/dt=2026-12-01/things_0000.parquet"))),
+                 "",
                  {}},
-                {kLocation + "/dt=2026-12-01/things_0001.parquet", 4, 99, {}}};
+                {kLocation + "/dt=2026-12-01/things_0001.parquet", 4, 99, "", {}}};
   ASSERT_OK(manifest_->SaveTable(ours));
   // DataSpoc ran since: one more extraction in manifest.json, one more file, and ours gone.
   auto advanced = ours.ToJson();

@@ -20,8 +20,8 @@ arrow::Status RollingParquetWriter::Write(const arrow::RecordBatch& batch) {
 arrow::Status RollingParquetWriter::Finish() {
   if (!current_) return arrow::Status::OK();
   ARROW_ASSIGN_OR_RAISE(int64_t bytes, current_->Close());
-  files_.push_back({current_->uri(), current_relative_, current_->rows_written(), bytes,
-                    current_->sha256(), schema_});
+  files_.push_back({current_relative_, current_->rows_written(), bytes, current_->sha256(),
+                    ColumnsOf(*schema_)});
   spdlog::info("wrote '{}': {} rows, {} bytes", current_->uri().ToString(),
                current_->rows_written(), bytes);
   current_.reset();

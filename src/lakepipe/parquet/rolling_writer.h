@@ -8,20 +8,11 @@
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
 
+#include "lakepipe/parquet/data_file_meta.h"
 #include "lakepipe/parquet/parquet_file_writer.h"
 #include "lakepipe/storage/storage.h"
 
 namespace lakepipe::parquet {
-
-/// A file the rolling writer finished and published.
-struct WrittenFile {
-  storage::Uri uri;
-  std::string relative_path;  ///< as the caller named it in NextFile
-  int64_t rows = 0;
-  int64_t bytes = 0;
-  std::string sha256;                     ///< of the file's bytes, hex
-  std::shared_ptr<arrow::Schema> schema;  ///< the file's Arrow schema
-};
 
 /// Where the next file goes: its URI and the caller's name for it (e.g. the path relative
 /// to the bucket). Called before each file is opened, so the caller can journal it first.
@@ -53,8 +44,9 @@ class RollingParquetWriter {
   arrow::Status Finish();
   /// True while a file is open (between the first Write() after a Finish() and the next).
   bool has_open_file() const { return current_ != nullptr; }
-  /// Files finished so far.
-  const std::vector<WrittenFile>& files() const { return files_; }
+  /// Files finished so far, each with its path as NextFile named it, its checksum and
+  /// its columns (this writer's schema).
+  const std::vector<DataFileMeta>& files() const { return files_; }
   /// Discards the open file (finished files stay; the caller's journal owns them).
   void Abort();
 
@@ -66,7 +58,7 @@ class RollingParquetWriter {
   NextFileFn next_file_;
   std::unique_ptr<ParquetFileWriter> current_;
   std::string current_relative_;
-  std::vector<WrittenFile> files_;
+  std::vector<DataFileMeta> files_;
 };
 
 }  // namespace lakepipe::parquet

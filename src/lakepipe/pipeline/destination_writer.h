@@ -22,7 +22,8 @@ namespace lakepipe::pipeline {
 /// What one run wrote for one stream in one destination.
 struct StreamOutput {
   std::shared_ptr<arrow::Schema> schema;  ///< the last schema of the stream
-  std::vector<parquet::WrittenFile> files;
+  /// Paths relative to the bucket, each with its columns and checksum.
+  std::vector<parquet::DataFileMeta> files;
   int64_t rows = 0;
   int64_t bytes = 0;
   /// The table's entry before this run, reconciled with its folder (files another writer

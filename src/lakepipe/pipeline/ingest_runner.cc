@@ -275,11 +275,10 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
       entry.key_properties = keys->second.key_properties;
       entry.replication_key = keys->second.replication_key;
     }
-    const std::vector<lake::Column> columns_before = entry.columns;
-    std::vector<lake::DataFile> files;
-    for (const auto& f : output.files) {
-      files.push_back({f.relative_path, f.rows, f.bytes, lake::ColumnsOf(*f.schema)});
-    }
+    const std::vector<parquet::Column> columns_before = entry.columns;
+    std::vector<parquet::DataFileMeta> files = output.files;
+    // The manifest keeps no checksum: the committed entry is what it holds.
+    for (auto& f : files) f.checksum.clear();
     if (full) {
       // Replace everything under the table's folder, even files other tools wrote, but
       // only after the new files are committed (ApplyCommit deletes them last).
@@ -302,7 +301,7 @@ arrow::Result<lake::PendingCommit> PlanCommit(const PipelineConfig& config, bool
     } else {
       entry.files.insert(entry.files.end(), files.begin(), files.end());
     }
-    lake::UnifyColumns(&entry, columns_before, lake::ColumnsOf(*output.schema));
+    lake::UnifyColumns(&entry, columns_before, parquet::ColumnsOf(*output.schema));
     entry.total_rows = 0;
     for (const auto& f : entry.files) entry.total_rows += f.rows;
     entry.extractions += 1;

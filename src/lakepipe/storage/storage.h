@@ -26,7 +26,8 @@
 
 namespace lakepipe::storage {
 
-/// One listed object or local file.
+/// One listed object or local file. Not the record of a file lakepipe wrote
+/// (parquet::DataFileMeta): whatever a store lists, directories included.
 struct FileEntry {
   Uri uri;
   int64_t size = 0;

@@ -10,19 +10,9 @@
 #include <arrow/result.h>
 #include <nlohmann/json.hpp>
 
-namespace lakepipe::tablestore {
+#include "lakepipe/parquet/data_file_meta.h"
 
-/// One Parquet file of a table. `path` is relative to the store's base URI, so a store
-/// moved or mirrored keeps its metadata.
-struct TableFile {
-  std::string path;
-  int64_t rows = 0;
-  int64_t bytes = 0;
-  /// sha256 (hex) of the file's bytes for files lakepipe writes; for files copied from an
-  /// ingest bucket, of their source URI and size (those files are immutable: file numbers
-  /// are never reused), so no byte is read again to fingerprint them.
-  std::string checksum;
-};
+namespace lakepipe::tablestore {
 
 /// A table as written into one slot of a stage.
 struct TableRecord {
@@ -30,7 +20,8 @@ struct TableRecord {
   std::string stage;
   std::string slot;  ///< "odd" | "even"
   std::string table;
-  std::vector<TableFile> files;
+  /// Paths relative to the store's base URI; no file's columns.
+  std::vector<parquet::DataFileMeta> files;
   int64_t rows = 0;
   int64_t bytes = 0;
   /// [{name, type, nullable}], for people and status output (the files hold the schema).
@@ -100,13 +91,12 @@ struct StageCommit {
 /// The other slot: "odd" ↔ "even"; "" (never committed) → "odd".
 std::string OtherSlot(const std::string& slot);
 
-nlohmann::json ToJson(const TableFile& file);
-arrow::Result<TableFile> TableFileFromJson(const nlohmann::json& json);
-/// Files as a JSON array (the files_json column).
-nlohmann::json FilesToJson(const std::vector<TableFile>& files);
-arrow::Result<std::vector<TableFile>> FilesFromJson(const nlohmann::json& json);
+/// Files as a JSON array (the files_json column): [{path, rows, bytes, sha256}], the
+/// checksum under its persisted key "sha256".
+nlohmann::json FilesToJson(const std::vector<parquet::DataFileMeta>& files);
+arrow::Result<std::vector<parquet::DataFileMeta>> FilesFromJson(const nlohmann::json& json);
 
 /// sha256 (hex) over each file's checksum and size, in the given order.
-std::string ContentHash(const std::vector<TableFile>& files);
+std::string ContentHash(const std::vector<parquet::DataFileMeta>& files);
 
 }  // namespace lakepipe::tablestore

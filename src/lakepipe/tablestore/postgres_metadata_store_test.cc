@@ -101,8 +101,8 @@ StageCommit SampleCommit(const std::string& slot, const std::string& run_id,
     table.stage = "model";
     table.slot = slot;
     table.table = name;
-    table.files = {{"ci/model__" + slot + "/" + name + "/part-0000.parquet", 10, 2048, "ab12"},
-                   {"ci/model__" + slot + "/" + name + "/part-0001.parquet", 5, 1024, "cd34"}};
+    table.files = {{"ci/model__" + slot + "/" + name + "/part-0000.parquet", 10, 2048, "ab12", {}},
+                   {"ci/model__" + slot + "/" + name + "/part-0001.parquet", 5, 1024, "cd34", {}}};
     table.rows = 15;
     table.bytes = 3072;
     table.schema_json =

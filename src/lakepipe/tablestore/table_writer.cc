@@ -13,7 +13,7 @@
 #include <arrow/type.h>
 #include <fmt/format.h>
 
-#include "lakepipe/lake/table_entry.h"
+#include "lakepipe/parquet/column.h"
 #include "lakepipe/parquet/rolling_writer.h"
 #include "lakepipe/tablestore/layout.h"
 
@@ -72,8 +72,8 @@ class PartitionedWriter {
     return arrow::Status::OK();
   }
 
-  arrow::Result<std::vector<parquet::WrittenFile>> Finish() {
-    std::vector<parquet::WrittenFile> files;
+  arrow::Result<std::vector<parquet::DataFileMeta>> Finish() {
+    std::vector<parquet::DataFileMeta> files;
     for (auto& [folder, partition] : partitions_) {
       ARROW_RETURN_NOT_OK(partition.writer->Finish());
       files.insert(files.end(), partition.writer->files().begin(),
@@ -310,23 +310,19 @@ arrow::Status TableWriter::Finish(TableRecord* record) {
         auto empty, parquet::ParquetFileWriter::Open(*s.storage, s.base.Join(relative), s.schema,
                                                      s.options.parquet));
     ARROW_ASSIGN_OR_RAISE(int64_t bytes, empty->Close());
-    written.push_back({s.base.Join(relative), relative, 0, bytes, empty->sha256()});
+    written.push_back({relative, 0, bytes, empty->sha256(), {}});
   }
-  record->files.clear();
   record->rows = 0;
   record->bytes = 0;
-  for (const auto& file : written) {
-    record->files.push_back({file.relative_path, file.rows, file.bytes, file.sha256});
+  for (auto& file : written) {
+    file.columns.clear();  // the store keeps the table's schema_json, not each file's
     record->rows += file.rows;
     record->bytes += file.bytes;
   }
+  record->files = std::move(written);
   std::sort(record->files.begin(), record->files.end(),
-            [](const TableFile& a, const TableFile& b) { return a.path < b.path; });
-  record->schema_json = nlohmann::json::array();
-  for (const auto& column : lake::ColumnsOf(*s.schema)) {
-    record->schema_json.push_back(
-        {{"name", column.name}, {"type", column.type}, {"nullable", column.nullable}});
-  }
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  record->schema_json = parquet::ColumnsToJson(parquet::ColumnsOf(*s.schema));
   record->partition_by = s.options.partition_by;
   record->content_hash = ContentHash(record->files);
   return arrow::Status::OK();
